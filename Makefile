@@ -1,0 +1,54 @@
+# make demo: set up .venv, find or fetch Fashion-MNIST, train LeNet (GPU if there is one).
+# make test: set up .venv, lint, run the test suite.
+# make bench: the benchmarks (see benchmarks/README.md); make gpu-check: every GPU test and
+# the GPU benchmarks, for a machine with an NVIDIA GPU (installs nothing).
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+# CUDA extra for the demo: cuda13 or cuda12 by what the driver supports, none without a GPU.
+CUDA_EXTRA := $(shell nvidia-smi 2>/dev/null | sed -n 's/.*CUDA Version: \([0-9]*\).*/\1/p' \
+                | awk '{ if ($$1 >= 13) print ",cuda13"; else if ($$1 >= 12) print ",cuda12" }')
+
+.PHONY: demo test lint bench gpu-check data clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.test-ready: setup.py pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[test,demo]' ruff
+	touch $@
+
+$(VENV)/.demo-ready: setup.py pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[demo$(CUDA_EXTRA)]'
+	touch $@
+
+lint: $(VENV)/.test-ready
+	$(PY) -m ruff check minigrad tests examples benchmarks
+
+test: lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Debian's package dataset-fashion-mnist, when we may install it; else the official files.
+data: $(VENV)/.demo-ready
+	@$(PY) -m minigrad.data --no-download >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's dataset-fashion-mnist"; \
+	    apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q dataset-fashion-mnist >/dev/null 2>&1; } || \
+	    echo "apt-get could not install it; downloading instead"; \
+	  fi; }
+	$(PY) -m minigrad.data
+
+demo: data
+	$(PY) examples/lenet_fashion.py $(DEMO_ARGS)
+
+bench: $(VENV)/.test-ready
+	$(PY) benchmarks/bench_ops.py --device all
+	$(PY) benchmarks/bench_lenet.py --device all
+
+gpu-check:
+	bash scripts/gpu_check.sh
+
+clean:
+	rm -rf $(VENV) build *.egg-info runs bench-out

@@ -1,0 +1,31 @@
+"""minigrad: a small tensor/autograd engine on NumPy (CPU) and CuPy (GPU) with hand-written
+CUDA kernels for the layers of a CNN. PyTorch's names for the subset it implements, so
+``import minigrad as torch`` runs PyTorch-style LeNet code."""
+from . import cuda
+from ._dtype import bool_ as bool
+from ._dtype import float32, float64, int64
+from .autograd import enable_grad, is_grad_enabled, no_grad
+from .creation import arange, full, ones, ones_like, rand, randn, tensor, where, zeros, zeros_like
+from .device import device
+from .random import manual_seed
+from .tensor import Tensor
+
+float = float32
+double = float64
+long = int64
+
+__version__ = "0.1.0"
+
+
+def _lazy(name):
+    import importlib
+    return importlib.import_module(f"minigrad.{name}")
+
+
+def __getattr__(name):
+    # nn, optim, data and the save/load helpers load on first use, keeping import light.
+    if name in ("nn", "optim", "data", "autograd"):
+        return _lazy(name)
+    if name in ("save", "load"):
+        return getattr(_lazy("serialization"), name)
+    raise AttributeError(f"module 'minigrad' has no attribute {name!r}")

@@ -1,0 +1,195 @@
+"""The CPU backend: each CNN building block in NumPy, written to read like its math.
+
+Every function here has a twin of the same name and signature in ``cuda.py`` that launches
+a hand-written kernel; read this one first. Shapes use N (batch), C (channels), H, W
+(image), KH, KW (kernel), OH, OW (output), P = OH·OW (output pixels).
+
+No Python loop runs over the batch, the channels or the pixels. The only loops are over
+the KH·KW offsets inside a window: each iteration moves a whole strided slab of the batch.
+"""
+import numpy as np
+
+
+def out_size(size, kernel, stride, pad):
+    """Output length of a sliding window: floor((size + 2·pad − kernel) / stride) + 1."""
+    return (size + 2 * pad - kernel) // stride + 1
+
+
+def _window(xpad, i, j, oh, ow, stride):
+    """The (N, C, OH, OW) slab of ``xpad`` that offset (i, j) of every window sees."""
+    return xpad[:, :, i:i + stride * (oh - 1) + 1:stride, j:j + stride * (ow - 1) + 1:stride]
+
+
+def im2col(x, kh, kw, stride, pad):
+    """Unfold image patches into columns, so that a convolution becomes a matrix product.
+
+    x: (N, C, H, W)  ->  cols: (N, C·KH·KW, OH·OW), where
+
+        cols[n, (c, i, j), (oh, ow)] = xpad[n, c, oh·stride + i, ow·stride + j]
+
+    and xpad is x with ``pad`` zeros on each side of H and W. Then for each image n,
+    conv(x)[n] = W_mat @ cols[n] with W_mat the (OC, C·KH·KW) weight.
+    """
+    n, c, h, w = x.shape
+    oh, ow = out_size(h, kh, stride, pad), out_size(w, kw, stride, pad)
+    xpad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad))) if pad else x
+    cols = np.empty((n, c, kh, kw, oh, ow), dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            cols[:, :, i, j] = _window(xpad, i, j, oh, ow, stride)
+    return cols.reshape(n, c * kh * kw, oh * ow)
+
+
+def col2im(cols, x_shape, kh, kw, stride, pad):
+    """The adjoint of im2col: add every column entry back onto the pixel it came from.
+
+    cols: (N, C·KH·KW, OH·OW)  ->  dx: (N, C, H, W), where
+
+        dx[n, c, y, x] = Σ over (i, j, oh, ow) with oh·stride + i − pad = y and
+                           ow·stride + j − pad = x  of  cols[n, (c, i, j), (oh, ow)]
+
+    A pixel covered by several windows receives the sum of all of them.
+    """
+    n, c, h, w = x_shape
+    oh, ow = out_size(h, kh, stride, pad), out_size(w, kw, stride, pad)
+    cols = cols.reshape(n, c, kh, kw, oh, ow)
+    dxpad = np.zeros((n, c, h + 2 * pad, w + 2 * pad), dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            _window(dxpad, i, j, oh, ow, stride)[...] += cols[:, :, i, j]
+    return dxpad[:, :, pad:pad + h, pad:pad + w] if pad else dxpad
+
+
+def gemm(a, b, trans_a=False, trans_b=False, bias=None, bias_axis=1):
+    """C = op(A) @ op(B) (+ bias), op being a transpose of the last two dims when asked.
+
+    A, B: 2-D, or 3-D batches (a 2-D operand is shared by every batch item).
+    bias: (M,) added to each row when ``bias_axis`` is 0 (a conv's per-channel bias on
+    W @ cols), or (N,) added to each column when it is 1 (a linear layer's x @ Wᵀ + b).
+    """
+    if trans_a:
+        a = a.swapaxes(-1, -2)
+    if trans_b:
+        b = b.swapaxes(-1, -2)
+    c = np.matmul(a, b)
+    if bias is not None:
+        c += bias[:, None] if bias_axis == 0 else bias
+    return c
+
+
+def gemm_batch_sum(a, b, trans_a=False, trans_b=False):
+    """C = Σ_n op(A[n]) @ op(B[n]) for batches A, B: a product whose inner dimension runs
+    over the batch too (a conv's weight gradient: Σ_n g[n] @ cols[n]ᵀ)."""
+    if trans_a:
+        a = a.swapaxes(-1, -2)
+    if trans_b:
+        b = b.swapaxes(-1, -2)
+    return np.tensordot(a, b, axes=([0, 2], [0, 1]))
+
+
+def bias_grad(g):
+    """db[c] = Σ over batch and space of g: g is (outer, C, inner) -> (C,)."""
+    return g.sum(axis=(0, 2))
+
+
+def maxpool2d_fwd(x, kh, kw, stride, pad):
+    """Max over each window and where it was.
+
+    x: (N, C, H, W)  ->  out: (N, C, OH, OW), arg: (N, C, OH, OW) int32 with
+
+        out[n, c, oh, ow] = max over (i, j) of xpad[n, c, oh·stride + i, ow·stride + j]
+        arg[n, c, oh, ow] = i·KW + j of the first (i, j) reaching that max
+
+    Padding is −∞, so it never wins.
+    """
+    n, c, h, w = x.shape
+    oh, ow = out_size(h, kh, stride, pad), out_size(w, kw, stride, pad)
+    xpad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)),
+                  constant_values=-np.inf) if pad else x
+    out = _window(xpad, 0, 0, oh, ow, stride).copy()
+    arg = np.zeros(out.shape, dtype=np.int32)
+    for i in range(kh):
+        for j in range(kw):
+            if i == j == 0:
+                continue
+            slab = _window(xpad, i, j, oh, ow, stride)
+            better = slab > out
+            np.copyto(out, slab, where=better)
+            arg[better] = i * kw + j
+    return out, arg
+
+
+def maxpool2d_bwd(g, arg, x_shape, kh, kw, stride, pad):
+    """Route each output's gradient to the input pixel that was the max of its window:
+
+        dx[n, c, y, x] = Σ over windows whose max sat at (y, x) of g[n, c, oh, ow]
+    """
+    n, c, h, w = x_shape
+    oh, ow = g.shape[2:]
+    dxpad = np.zeros((n, c, h + 2 * pad, w + 2 * pad), dtype=g.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            _window(dxpad, i, j, oh, ow, stride)[...] += np.where(arg == i * kw + j, g, 0)
+    return dxpad[:, :, pad:pad + h, pad:pad + w] if pad else dxpad
+
+
+def sigmoid_fwd(x):
+    """σ(x) = 1 / (1 + e⁻ˣ), computed as e^{−|x|} based fractions so that no exp overflows:
+    σ(x) = 1/(1 + e) for x ≥ 0 and e/(1 + e) for x < 0, with e = e^{−|x|} ≤ 1."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
+
+
+def sigmoid_bwd(g, y):
+    """dσ/dx = σ(x)(1 − σ(x)), from the saved output y = σ(x)."""
+    return g * y * (1 - y)
+
+
+def relu_fwd(x):
+    return np.maximum(x, 0)
+
+
+def relu_bwd(g, x):
+    """d relu/dx = 1 where x > 0, else 0 (PyTorch's choice at 0)."""
+    return g * (x > 0)
+
+
+def softmax_xent_fwd(logits, target):
+    """Cross-entropy of each row of raw logits against its class:
+
+        loss[b] = log Σ_k e^{z[b,k]} − z[b, t[b]],   computed as m + log Σ_k e^{z[b,k] − m}
+        with m = max_k z[b, k] (the log-sum-exp trick: nothing overflows).
+
+    logits: (B, K), target: (B,) int64  ->  loss: (B,), lse: (B,) (saved for the backward).
+    """
+    m = logits.max(axis=1)
+    lse = m + np.log(np.exp(logits - m[:, None]).sum(axis=1))
+    picked = np.take_along_axis(logits, target[:, None], axis=1)[:, 0]
+    return lse - picked, lse
+
+
+def softmax_xent_bwd(g, logits, lse, target):
+    """d loss[b] / d z[b, k] = softmax(z[b])_k − [k = t[b]], scaled by g[b]: (B,) -> (B, K)."""
+    d = np.exp(logits - lse[:, None])
+    d[np.arange(len(target)), target] -= 1
+    return d * g[:, None]
+
+
+def adam_step(param, grad, m, v, step, lr, beta1, beta2, eps, weight_decay):
+    """One Adam update of ``param``, ``m`` and ``v`` in place, PyTorch's formula:
+
+        g  = grad + weight_decay·param
+        m  = m + (1 − β1)(g − m)                  (= β1·m + (1 − β1)·g)
+        v  = β2·v + (1 − β2)·g²
+        param −= lr / (1 − β1ᵗ) · m / (√v / √(1 − β2ᵗ) + eps)
+
+    eps is added after the bias correction, as PyTorch does (Chainer adds it before).
+    """
+    if weight_decay:
+        grad = grad + weight_decay * param
+    m += (1 - beta1) * (grad - m)
+    v *= beta2
+    v += (1 - beta2) * grad * grad
+    step_size = lr / (1 - beta1 ** step)
+    denom = np.sqrt(v) / np.sqrt(1 - beta2 ** step) + eps
+    param -= step_size * (m / denom)

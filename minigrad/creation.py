@@ -1,0 +1,97 @@
+"""Making tensors: from data, filled with a constant, a range, or random numbers."""
+import numpy as np
+
+from . import _dtype, random
+from .device import module_for
+from .tensor import Tensor, _shape_arg
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new tensor holding ``data`` (a number, nested lists, an array or a Tensor).
+    Python floats become float32, integers int64; a NumPy float64 array stays float64."""
+    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _make(array_fn, shape, dtype, device, requires_grad, default=_dtype.float32):
+    dt = _dtype.as_dtype(dtype) if dtype is not None else default
+    xp = module_for(device if device is not None else "cpu")
+    t = Tensor._wrap(array_fn(xp, _shape_arg(shape), dt))
+    t.requires_grad = requires_grad
+    return t
+
+
+def zeros(*shape, dtype=None, device=None, requires_grad=False):
+    return _make(lambda xp, s, dt: xp.zeros(s, dt), shape, dtype, device, requires_grad)
+
+
+def ones(*shape, dtype=None, device=None, requires_grad=False):
+    return _make(lambda xp, s, dt: xp.ones(s, dt), shape, dtype, device, requires_grad)
+
+
+def full(shape, fill_value, dtype=None, device=None, requires_grad=False):
+    default = _dtype.default_for(np.asarray(fill_value))
+    if isinstance(fill_value, float):
+        default = _dtype.float32
+    return _make(lambda xp, s, dt: xp.full(s, fill_value, dt), (shape,), dtype, device,
+                 requires_grad, default)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    """Numbers from ``start`` up to (not including) ``end``; int64 unless any bound is a float."""
+    if end is None:
+        start, end = 0, start
+    floats = any(isinstance(v, float) for v in (start, end, step))
+    default = _dtype.float32 if floats else _dtype.int64
+    return _make(lambda xp, s, dt: xp.arange(start, end, step).astype(dt), (), dtype, device,
+                 requires_grad, default)
+
+
+def _random(draw, shape, dtype, device, requires_grad):
+    dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.float32
+    if not _dtype.is_float(dt):
+        raise TypeError(f"random floats need a float dtype, not {dt}")
+    values = draw(random.generator(), _shape_arg(shape), dt)
+    return Tensor(values, device=device or "cpu", requires_grad=requires_grad)
+
+
+def randn(*shape, dtype=None, device=None, requires_grad=False):
+    """Standard normal samples from minigrad's generator (see ``manual_seed``)."""
+    return _random(lambda g, s, dt: g.standard_normal(s, dtype=dt), shape, dtype, device,
+                   requires_grad)
+
+
+def rand(*shape, dtype=None, device=None, requires_grad=False):
+    """Uniform samples in [0, 1) from minigrad's generator."""
+    return _random(lambda g, s, dt: g.random(s, dtype=dt), shape, dtype, device, requires_grad)
+
+
+def zeros_like(t, dtype=None, device=None, requires_grad=False):
+    return zeros(t.shape, dtype=dtype or t.dtype, device=device or t.device,
+                 requires_grad=requires_grad)
+
+
+def ones_like(t, dtype=None, device=None, requires_grad=False):
+    return ones(t.shape, dtype=dtype or t.dtype, device=device or t.device,
+                requires_grad=requires_grad)
+
+
+def where(condition, x, y):
+    """Elementwise ``x`` where ``condition`` holds, else ``y`` (Tensors or numbers)."""
+    from .ops.elementwise import Where
+    cond = condition if isinstance(condition, Tensor) else Tensor(condition)
+    if cond.dtype != _dtype.bool_:
+        raise TypeError(f"where: condition must be a bool tensor, got {cond.dtype}")
+    ref = next((v for v in (x, y) if isinstance(v, Tensor)), None)
+    if ref is None:
+        ref = Tensor(x, device=cond.device)
+    _, a = ref._operand(x, "where")
+    _, b = ref._operand(y, "where")
+    dt = _dtype.promote(a.dtype, b.dtype)
+    a, b = a._as(dt), b._as(dt)
+    try:
+        np.broadcast_shapes(cond.shape, a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"where: shapes {cond.shape}, {a.shape} and {b.shape} cannot be "
+                         "broadcast together") from None
+    return Where.apply(cond, a, b)
+

@@ -1,0 +1,51 @@
+"""Is a GPU usable, and if not, why not. Nothing here runs at ``import minigrad``:
+the first question asks CuPy, and the answer is remembered."""
+import functools
+
+
+@functools.lru_cache(maxsize=None)
+def unavailable_reason():
+    """None when the GPU is usable; otherwise one line saying why not."""
+    try:
+        import cupy
+    except Exception as e:  # ImportError, or a broken CUDA install failing on import
+        return f"CuPy is not installed or failed to import ({type(e).__name__}: {e}); " \
+               "install minigrad with the cuda12 or cuda13 extra"
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as e:
+        return f"no CUDA driver or device ({type(e).__name__}: {e})"
+    if count < 1:
+        return "no CUDA device found"
+    try:
+        cupy.cuda.nvrtc.getVersion()
+    except Exception as e:
+        return f"NVRTC, which compiles minigrad's kernels, is missing ({type(e).__name__}: {e})"
+    return None
+
+
+def is_available():
+    """True when CuPy, a CUDA driver, a device and NVRTC are all there."""
+    return unavailable_reason() is None
+
+
+def require():
+    reason = unavailable_reason()
+    if reason is not None:
+        raise RuntimeError(f"CUDA is not available: {reason}")
+
+
+def device_name():
+    """The GPU's name, e.g. 'NVIDIA H200'."""
+    require()
+    import cupy
+    props = cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)
+    name = props["name"]
+    return name.decode() if isinstance(name, bytes) else name
+
+
+def synchronize():
+    """Wait until the GPU has finished all work queued so far (for timing)."""
+    require()
+    import cupy
+    cupy.cuda.get_current_stream().synchronize()

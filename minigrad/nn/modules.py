@@ -1,0 +1,338 @@
+"""``Module``, the container of parameters and sub-modules, and the layers built on it.
+Names, parameter layouts, initialisation and ``repr`` follow PyTorch's, so a state_dict
+moves between the two frameworks as it is."""
+import collections
+import math
+
+import numpy as np
+
+from .. import _dtype
+from ..device import device as Device
+from ..device import move
+from ..tensor import Tensor
+from . import functional as F
+from . import init
+from .parameter import Parameter
+
+IncompatibleKeys = collections.namedtuple("IncompatibleKeys",
+                                          ["missing_keys", "unexpected_keys"])
+
+
+class Module:
+    """Base class of every layer and model. Assigning a Parameter or a Module to an attribute
+    registers it, in order, under that name."""
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "training", True)
+
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"call Module.__init__() in {type(self).__name__}.__init__ "
+                                 "before assigning attributes")
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name):
+        d = self.__dict__
+        for table in ("_parameters", "_modules"):
+            if table in d and name in d[table]:
+                return d[table][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def register_parameter(self, name, param):
+        """Register ``param`` (a Parameter, or None for an absent one such as bias=False)."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: {name} must be a Parameter or None")
+        self._parameters[name] = param
+
+    def forward(self, *args):
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # ---- walking the tree --------------------------------------------------------------
+    def named_children(self):
+        return iter(self._modules.items())
+
+    def children(self):
+        return (m for _, m in self.named_children())
+
+    def named_modules(self, prefix=""):
+        yield prefix, self
+        for name, child in self._modules.items():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self):
+        return (m for _, m in self.named_modules())
+
+    def named_parameters(self, prefix="", recurse=True):
+        """(dotted name, parameter) pairs, e.g. ("net.0.weight", ...); each parameter once."""
+        seen = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for mod_prefix, module in modules:
+            for name, p in module._parameters.items():
+                if p is None or id(p) in seen:
+                    continue
+                seen.add(id(p))
+                yield (f"{mod_prefix}.{name}" if mod_prefix else name), p
+
+    def parameters(self, recurse=True):
+        return (p for _, p in self.named_parameters(recurse=recurse))
+
+    # ---- modes, devices, gradients -----------------------------------------------------
+    def train(self, mode=True):
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def to(self, *args, dtype=None, device=None):
+        """Move (and/or cast) every parameter in place; the Parameter objects stay the same,
+        so an optimizer built before still updates them."""
+        for a in args:
+            if isinstance(a, (str, Device)):
+                device = a
+            else:
+                dtype = a
+        if device is not None:
+            device = Device(device)
+            if device.type == "cuda":
+                from .. import cuda
+                cuda.require()
+        if dtype is not None:
+            dtype = _dtype.as_dtype(dtype)
+            if not _dtype.is_float(dtype):
+                raise TypeError(f"Module.to: parameters must stay floating point, not {dtype}")
+        for p in self.parameters():
+            for t in (p, p.grad):
+                if t is None:
+                    continue
+                if dtype is not None:
+                    t.data = t.data.astype(dtype, copy=False)
+                if device is not None:
+                    t.data = move(t.data, device)
+        return self
+
+    def float(self):
+        return self.to(_dtype.float32)
+
+    def double(self):
+        return self.to(_dtype.float64)
+
+    def cuda(self):
+        return self.to("cuda")
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def zero_grad(self, set_to_none=True):
+        for p in self.parameters():
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad.data[...] = 0
+
+    # ---- state -------------------------------------------------------------------------
+    def state_dict(self):
+        """An ordered dict of dotted name -> Tensor (sharing memory with the parameter)."""
+        return collections.OrderedDict(
+            (name, Tensor._wrap(p.data)) for name, p in self.named_parameters())
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy values (minigrad Tensors or arrays) into the parameters, keeping each one's
+        device and dtype. With ``strict``, a missing or unexpected key is an error; a shape
+        mismatch always is. Returns (missing_keys, unexpected_keys)."""
+        own = dict(self.named_parameters())
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        problems = []
+        for name, p in own.items():
+            if name not in state_dict:
+                continue
+            value = state_dict[name]
+            array = value.data if isinstance(value, Tensor) else value
+            shape = tuple(getattr(array, "shape", np.shape(array)))
+            if shape != p.shape:
+                problems.append(f"size mismatch for {name}: copying a param with shape {shape} "
+                                f"from the checkpoint, the shape in the current model is {p.shape}")
+        if strict:
+            if missing:
+                problems.insert(0, "Missing key(s) in state_dict: " +
+                                ", ".join(f'"{k}"' for k in missing) + ".")
+            if unexpected:
+                problems.insert(0, "Unexpected key(s) in state_dict: " +
+                                ", ".join(f'"{k}"' for k in unexpected) + ".")
+        if problems:
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                               + "\n\t".join(problems))
+        for name, p in own.items():
+            if name in state_dict:
+                value = state_dict[name]
+                array = value.data if isinstance(value, Tensor) else np.asarray(value)
+                p.data = move(array, p.device).astype(p.dtype, copy=True)
+        return IncompatibleKeys(missing, unexpected)
+
+    # ---- printing ----------------------------------------------------------------------
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        """PyTorch's layout: ``Name(extra)`` for a leaf layer, else one indented line per
+        child, ``(name): repr``."""
+        extra = self.extra_repr()
+        lines = extra.split("\n") if extra else []
+        for name, child in self._modules.items():
+            child_repr = repr(child).replace("\n", "\n  ")
+            lines.append(f"({name}): {child_repr}")
+        if not lines:
+            return f"{type(self).__name__}()"
+        if not self._modules and len(lines) == 1:
+            return f"{type(self).__name__}({lines[0]})"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
+
+class Sequential(Module):
+    """Modules applied one after another; indexable like a list."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], collections.OrderedDict):
+            for name, m in modules[0].items():
+                setattr(self, name, m)
+        else:
+            for i, m in enumerate(modules):
+                if not isinstance(m, Module):
+                    raise TypeError(f"Sequential: item {i} is a {type(m).__name__}, not a Module")
+                setattr(self, str(i), m)
+
+    def __getitem__(self, index):
+        items = list(self._modules.values())
+        if isinstance(index, slice):
+            return Sequential(*items[index])
+        return items[index]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def forward(self, x):
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+
+def _uniform_parameter(shape, bound):
+    p = Parameter(np.zeros(shape, dtype=np.float32))
+    return init.uniform_(p, -bound, bound)
+
+
+class Linear(Module):
+    """y = x @ Wᵀ + b, W (out_features, in_features); PyTorch's initialisation."""
+
+    def __init__(self, in_features, out_features, bias=True):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.weight = init.kaiming_uniform_(
+            Parameter(np.zeros((out_features, in_features), np.float32)), a=math.sqrt(5))
+        bias = _uniform_parameter((out_features,), 1 / math.sqrt(in_features)) if bias else None
+        self.register_parameter("bias", bias)
+
+    def forward(self, x):
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Conv2d(Module):
+    """2-D convolution with weight (out, in, KH, KW); PyTorch's initialisation."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True):
+        super().__init__()
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = F._pair(kernel_size, "kernel_size")
+        self.stride = F._pair(stride, "stride")
+        self.padding = F._pair(padding, "padding")
+        shape = (out_channels, in_channels) + self.kernel_size
+        self.weight = init.kaiming_uniform_(Parameter(np.zeros(shape, np.float32)),
+                                            a=math.sqrt(5))
+        fan_in = in_channels * self.kernel_size[0] * self.kernel_size[1]
+        bias = _uniform_parameter((out_channels,), 1 / math.sqrt(fan_in)) if bias else None
+        self.register_parameter("bias", bias)
+
+    def forward(self, x):
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding)
+
+    def extra_repr(self):
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding != (0, 0):
+            s += f", padding={self.padding}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class MaxPool2d(Module):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+        super().__init__()
+        if dilation != 1 or ceil_mode:
+            raise NotImplementedError("MaxPool2d: minigrad supports dilation=1 and "
+                                      "ceil_mode=False only")
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+
+    def forward(self, x):
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                "dilation=1, ceil_mode=False")
+
+
+class Sigmoid(Module):
+    def forward(self, x):
+        return F.sigmoid(x)
+
+
+class ReLU(Module):
+    def forward(self, x):
+        return F.relu(x)
+
+
+class Flatten(Module):
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        return x.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class CrossEntropyLoss(Module):
+    """Cross-entropy on raw logits and int64 class targets, mean over the batch by default."""
+
+    def __init__(self, reduction="mean"):
+        super().__init__()
+        self.reduction = reduction
+
+    def forward(self, logits, target):
+        return F.cross_entropy(logits, target, self.reduction)

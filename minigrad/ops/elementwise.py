@@ -1,0 +1,211 @@
+"""Elementwise ops with NumPy broadcasting. Each backward sums its gradient back to the
+shape of the input it belongs to (``unbroadcast``)."""
+import contextlib
+
+import numpy as np
+
+from ..autograd import Function
+from ..device import array_module as xp
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` over the axes that broadcasting added or stretched, so it has ``shape``."""
+    if grad.shape == tuple(shape):
+        return grad
+    lead = grad.ndim - len(shape)
+    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+    return grad.sum(axis=tuple(range(lead)) + stretched).reshape(shape)
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = a.shape, b.shape
+        return a + b
+
+    @staticmethod
+    def backward(ctx, g):
+        sa, sb = ctx.shapes
+        return unbroadcast(g, sa), unbroadcast(g, sb)
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = a.shape, b.shape
+        return a - b
+
+    @staticmethod
+    def backward(ctx, g):
+        sa, sb = ctx.shapes
+        return unbroadcast(g, sa), unbroadcast(-g, sb)
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        ga = unbroadcast(g * b, a.shape) if ctx.needs_input_grad[0] else None
+        gb = unbroadcast(g * a, b.shape) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Div(Function):
+    """y = a / b;  dy/da = 1/b,  dy/db = −a/b²."""
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        ga = unbroadcast(g / b, a.shape) if ctx.needs_input_grad[0] else None
+        gb = unbroadcast(-g * a / (b * b), b.shape) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, a):
+        return -a
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g
+
+
+class Pow(Function):
+    """y = aᵖ for a number p;  dy/da = p·aᵖ⁻¹."""
+    @staticmethod
+    def forward(ctx, a, p):
+        ctx.save_for_backward(a)
+        ctx.p = p
+        return a ** p
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        p = ctx.p
+        return g * (p * a ** (p - 1)) if p != 0 else g * 0
+
+
+class Exp(Function):
+    """y = eᵃ;  dy/da = y."""
+    @staticmethod
+    def forward(ctx, a):
+        y = xp(a).exp(a)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * y
+
+
+class Log(Function):
+    """y = ln a;  dy/da = 1/a."""
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        with _quiet(a):
+            return xp(a).log(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g / a
+
+
+class Sqrt(Function):
+    """y = √a;  dy/da = 1/(2y)."""
+    @staticmethod
+    def forward(ctx, a):
+        with _quiet(a):
+            y = xp(a).sqrt(a)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g / (2 * y)
+
+
+class Tanh(Function):
+    """y = tanh a;  dy/da = 1 − y²."""
+    @staticmethod
+    def forward(ctx, a):
+        y = xp(a).tanh(a)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (1 - y * y)
+
+
+class Abs(Function):
+    """y = |a|;  dy/da = sign(a) (0 at 0, as PyTorch)."""
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return abs(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * xp(a).sign(a)
+
+
+class Clamp(Function):
+    """y = min(max(a, lo), hi); the gradient passes where lo ≤ a ≤ hi (PyTorch's rule)."""
+    @staticmethod
+    def forward(ctx, a, lo, hi):
+        ctx.save_for_backward(a)
+        ctx.bounds = lo, hi
+        return xp(a).clip(a, lo, hi)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        lo, hi = ctx.bounds
+        inside = xp(a).ones(a.shape, dtype=bool)
+        if lo is not None:
+            inside &= a >= lo
+        if hi is not None:
+            inside &= a <= hi
+        return g * inside
+
+
+class Where(Function):
+    """y = a where cond else b."""
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.save_for_backward(cond)
+        ctx.shapes = a.shape, b.shape
+        return xp(a).where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        (cond,) = ctx.saved_tensors
+        sa, sb = ctx.shapes
+        zero = g.dtype.type(0)
+        ga = unbroadcast(xp(g).where(cond, g, zero), sa) if ctx.needs_input_grad[1] else None
+        gb = unbroadcast(xp(g).where(cond, zero, g), sb) if ctx.needs_input_grad[2] else None
+        return None, ga, gb
+
+
+def _quiet(a):
+    """Silence NumPy's divide/invalid warnings: log(0) = -inf and sqrt(-1) = nan are the
+    answers, as in PyTorch, not events."""
+    if xp(a) is np:
+        return np.errstate(divide="ignore", invalid="ignore")
+    return contextlib.nullcontext()

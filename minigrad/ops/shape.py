@@ -1,0 +1,98 @@
+"""Ops that move values around without arithmetic (reshape, permute, indexing), the matrix
+product, and dtype and device changes."""
+from ..autograd import Function
+from ..device import array_module as xp
+from ..device import move
+from .elementwise import unbroadcast
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.in_shape = a.shape
+        return a.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.in_shape)
+
+
+class Permute(Function):
+    @staticmethod
+    def forward(ctx, a, dims):
+        ctx.dims = dims
+        return a.transpose(dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        inverse = [0] * len(ctx.dims)
+        for i, d in enumerate(ctx.dims):
+            inverse[d] = i
+        return g.transpose(inverse)
+
+
+def _is_advanced(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(not isinstance(p, (int, slice, type(None), type(Ellipsis))) for p in parts)
+
+
+class Index(Function):
+    """y = a[index]. The backward scatters the gradient into zeros shaped like ``a``; with
+    integer-array indices a position picked twice receives the sum of both gradients."""
+    @staticmethod
+    def forward(ctx, a, index):
+        ctx.meta = a.shape, index
+        return a[index]
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, index = ctx.meta
+        m = xp(g)
+        out = m.zeros(shape, dtype=g.dtype)
+        if _is_advanced(index):
+            if m.__name__ == "numpy":
+                m.add.at(out, index, g)
+            else:
+                import cupyx
+                cupyx.scatter_add(out, index, g)
+        else:
+            out[index] = g
+        return out
+
+
+class MatMul(Function):
+    """C = A @ B over the last two dims, leading dims broadcast (both at least 2-D);
+    dA = dC @ Bᵀ and dB = Aᵀ @ dC, summed over any broadcast batch dims."""
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a @ b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        ga = unbroadcast(g @ b.swapaxes(-1, -2), a.shape) if ctx.needs_input_grad[0] else None
+        gb = unbroadcast(a.swapaxes(-1, -2) @ g, b.shape) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Cast(Function):
+    @staticmethod
+    def forward(ctx, a, dtype):
+        ctx.in_dtype = a.dtype
+        return a.astype(dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.astype(ctx.in_dtype, copy=False)
+
+
+class ToDevice(Function):
+    @staticmethod
+    def forward(ctx, a, device):
+        ctx.in_device = "cpu" if xp(a).__name__ == "numpy" else "cuda"
+        return move(a, device)
+
+    @staticmethod
+    def backward(ctx, g):
+        return move(g, ctx.in_device)

@@ -1,0 +1,87 @@
+"""What every optimizer shares: parameter groups, zero_grad, and state saving."""
+import copy
+
+from ..tensor import Tensor
+
+
+class Optimizer:
+    """Holds parameter groups (each a dict with "params" and hyper-parameters) and per-
+    parameter state (a dict of arrays and numbers). Subclasses implement ``step``."""
+
+    def __init__(self, params, defaults):
+        params = list(params)
+        if not params:
+            raise ValueError("optimizer got an empty parameter list")
+        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        self.defaults = dict(defaults)
+        self.param_groups = []
+        for g in groups:
+            group = {**self.defaults, **g, "params": list(g["params"])}
+            for p in group["params"]:
+                if not isinstance(p, Tensor) or not p.requires_grad:
+                    raise ValueError("optimizer can only optimize tensors that require grad")
+            self.param_groups.append(group)
+        self.state = {}        # id(param) -> dict
+
+    def _params(self):
+        for group in self.param_groups:
+            for p in group["params"]:
+                yield group, p
+
+    def zero_grad(self, set_to_none=True):
+        for _, p in self._params():
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad.data[...] = 0
+
+    def step(self):
+        raise NotImplementedError
+
+    def state_dict(self):
+        """{"state": {index: {name: Tensor or number}}, "param_groups": [...]} with
+        parameters numbered in order, as PyTorch does."""
+        index, state = 0, {}
+        groups = []
+        for group in self.param_groups:
+            ids = []
+            for p in group["params"]:
+                if id(p) in self.state:
+                    state[index] = {k: Tensor._wrap(v) if hasattr(v, "shape") and v.ndim else v
+                                    for k, v in self.state[id(p)].items()}
+                ids.append(index)
+                index += 1
+            groups.append({**{k: copy.deepcopy(v) for k, v in group.items() if k != "params"},
+                           "params": ids})
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Restore hyper-parameters and state saved by ``state_dict``; the values are copied
+        onto each parameter's device and dtype."""
+        try:
+            groups, state = state_dict["param_groups"], state_dict["state"]
+        except (KeyError, TypeError):
+            raise ValueError("optimizer state_dict must have 'state' and 'param_groups'") from None
+        sizes = [len(g["params"]) for g in groups]
+        if sizes != [len(g["params"]) for g in self.param_groups]:
+            raise ValueError("loaded optimizer state has a different number of parameter groups "
+                             "or parameters than this optimizer")
+        self.state = {}
+        for saved, own in zip(groups, self.param_groups):
+            own.update({k: v for k, v in saved.items() if k != "params"})
+            for i, p in zip(saved["params"], own["params"]):
+                entry = state.get(i, state.get(str(i)))
+                if entry is None:
+                    continue
+                restored = {}
+                for k, v in entry.items():
+                    if isinstance(v, Tensor) or hasattr(v, "shape") and getattr(v, "ndim", 0):
+                        array = v.data if isinstance(v, Tensor) else v
+                        if tuple(array.shape) != p.shape:
+                            raise ValueError(f"optimizer state {k!r} of parameter {i} has shape "
+                                             f"{tuple(array.shape)}, the parameter {p.shape}")
+                        restored[k] = p.xp.array(array.get() if hasattr(array, "get") else array,
+                                                 dtype=p.dtype)
+                    else:
+                        restored[k] = v
+                self.state[id(p)] = restored

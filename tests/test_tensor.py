@@ -1,0 +1,232 @@
+"""The Tensor, the engine, factories, dtypes, devices and the errors for bad input."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import minigrad
+from minigrad import nn
+
+
+def test_gradients_accumulate_across_backward_calls():
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    (x * 3).sum().backward()
+    (x * x).sum().backward()
+    assert x.grad.tolist() == [3 + 2, 3 + 4]
+
+
+def test_reused_non_leaf():
+    a = minigrad.tensor(2.0, requires_grad=True)
+    b = a + a
+    c = b + b
+    c.backward()
+    assert a.grad.item() == 4.0
+
+
+def test_diamond_graph_matches_torch():
+    def f(lib_x):
+        y = lib_x * 2
+        return (y.exp() * y + y.tanh()).sum()
+    x = minigrad.tensor([0.1, -0.3], dtype="float64", requires_grad=True)
+    f(x).backward()
+    t = torch.tensor([0.1, -0.3], dtype=torch.float64, requires_grad=True)
+    f(t).backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-12)
+
+
+def test_100000_deep_chain_backpropagates():
+    x = minigrad.tensor(1.0, dtype="float64", requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0000001
+    y.backward()
+    assert x.grad.item() == pytest.approx(1.0000001 ** 100_000, rel=1e-9)
+    assert sys.getrecursionlimit() < 100_000
+
+
+def test_backward_frees_graph_and_second_backward_is_a_clear_error():
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    y = (x.exp() * x).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="second time.*retain_graph=True"):
+        y.backward()
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    y = (x.exp() * x).sum()
+    y.backward(retain_graph=True)
+    first = x.grad.tolist()
+    y.backward()
+    np.testing.assert_allclose(x.grad.tolist(), [2 * g for g in first], rtol=1e-6)
+
+
+def test_no_grad_context_and_decorator():
+    x = minigrad.tensor([1.0], requires_grad=True)
+    with minigrad.no_grad():
+        y = x * 2
+    assert not y.requires_grad and y.grad_fn is None
+
+    @minigrad.no_grad()
+    def f(t):
+        return t * 2
+    assert not f(x).requires_grad
+    assert (x * 2).requires_grad          # recording is back on afterwards
+    with minigrad.no_grad():
+        with minigrad.enable_grad():
+            assert (x * 2).requires_grad
+
+
+def test_detach_and_requires_grad_():
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    d = (x * 2).detach()
+    assert not d.requires_grad and d.grad_fn is None
+    w = minigrad.zeros(2).requires_grad_()
+    assert w.requires_grad and w.is_leaf
+
+
+def test_backward_needs_gradient_for_non_scalar():
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"one-element output.*\(2,\)"):
+        (x * 2).backward()
+    (x * 2).backward(minigrad.tensor([1.0, 10.0]))
+    assert x.grad.tolist() == [2.0, 20.0]
+    with pytest.raises(RuntimeError, match=r"gradient has shape \(3,\)"):
+        (x * 2).backward(minigrad.tensor([1.0, 1.0, 1.0]))
+
+
+def test_backward_without_grad_is_an_error():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        minigrad.tensor([1.0]).sum().backward()
+
+
+def test_requires_grad_on_integer_tensor_is_an_error():
+    with pytest.raises(RuntimeError, match="floating-point.*int64"):
+        minigrad.tensor([1, 2], requires_grad=True)
+    with pytest.raises(RuntimeError, match="floating-point"):
+        minigrad.arange(3).requires_grad_()
+
+
+def test_shape_mismatch_names_both_shapes():
+    a, b = minigrad.zeros(2, 3), minigrad.zeros(4)
+    with pytest.raises(ValueError, match=r"\(2, 3\) and \(4,\)"):
+        a + b
+    with pytest.raises(ValueError, match=r"\(2, 3\) and \(4,\).*3 != 4"):
+        a @ b
+    with pytest.raises(ValueError, match=r"shape \(2, 3\).*\(4, 2\)"):
+        a.reshape(4, 2)
+
+
+def test_unknown_device_and_dtype_are_clear_errors():
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
+        minigrad.zeros(2, device="tpu")
+    with pytest.raises(ValueError, match="unknown device"):
+        minigrad.tensor([1.0]).to("gpu")
+    with pytest.raises(TypeError, match="unsupported dtype 'float8'"):
+        minigrad.zeros(2, dtype="float8")
+    with pytest.raises(TypeError, match="unsupported dtype"):
+        minigrad.tensor([1.0], dtype=np.complex64)
+
+
+def test_dtypes_of_new_tensors():
+    assert minigrad.tensor([1.0, 2.0]).dtype == minigrad.float32
+    assert minigrad.tensor(1.5).dtype == minigrad.float32
+    assert minigrad.tensor(np.array([1.0])).dtype == minigrad.float64
+    assert minigrad.tensor(np.array([1.0]), dtype=minigrad.float32).dtype == minigrad.float32
+    assert minigrad.tensor([1, 2]).dtype == minigrad.int64
+    assert minigrad.tensor(np.array([1, 2], np.int32)).dtype == minigrad.int64
+    assert minigrad.tensor([True]).dtype == minigrad.bool
+    t = minigrad.tensor([1.7, -2.2])
+    assert t.double().dtype == minigrad.float64 and t.long().tolist() == [1, -2]
+    assert t.long().float().dtype == minigrad.float32
+
+
+def test_cast_is_differentiable():
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    (x.double() * 3).sum().backward()
+    assert x.grad.dtype == minigrad.float32 and x.grad.tolist() == [3.0, 3.0]
+
+
+def test_properties_and_conversions():
+    t = minigrad.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    assert t.shape == (2, 3) and t.ndim == 2 and len(t) == 2 and t.numel() == 6
+    assert t.device == minigrad.device("cpu") and t.device == "cpu" and str(t.device) == "cpu"
+    assert t.sum().item() == 21.0
+    assert isinstance(t.numpy(), np.ndarray)
+    assert t.cpu() is t or t.cpu().tolist() == t.tolist()
+    assert t.to(minigrad.device("cpu")).tolist() == t.tolist()
+    with pytest.raises(ValueError, match="one element"):
+        t.item()
+    with pytest.raises(RuntimeError, match="detach"):
+        t.requires_grad_().numpy()
+
+
+def test_repr_like_torch():
+    assert repr(minigrad.tensor([1.0, 2.0])) == "tensor([1., 2.])"
+    assert repr(minigrad.tensor([1.5, 2.0], requires_grad=True)) == \
+        "tensor([1.5000, 2.0000], requires_grad=True)"
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    assert repr(x * 2) == "tensor([2., 4.], grad_fn=<MulBackward>)"
+    assert repr((x * 2).sum()) == "tensor(6., grad_fn=<SumBackward>)"
+    assert repr(minigrad.tensor([1, 2])) == "tensor([1, 2])"
+    assert repr(minigrad.tensor(np.array([1.0]))) == "tensor([1.], dtype=minigrad.float64)"
+
+
+def test_factories():
+    assert minigrad.zeros(2, 3).tolist() == [[0.0] * 3] * 2
+    assert minigrad.zeros((2, 3)).shape == (2, 3)
+    assert minigrad.ones(2, dtype=minigrad.float64).dtype == minigrad.float64
+    assert minigrad.full((2,), 7.0).tolist() == [7.0, 7.0]
+    assert minigrad.full((2,), 7).dtype == minigrad.int64
+    assert minigrad.arange(4).tolist() == [0, 1, 2, 3]
+    assert minigrad.arange(1, 2, 0.5).dtype == minigrad.float32
+    assert minigrad.rand(3).dtype == minigrad.float32
+    z = minigrad.zeros_like(minigrad.ones(2, 2, dtype="float64"), requires_grad=True)
+    assert z.dtype == minigrad.float64 and z.requires_grad
+    assert minigrad.ones_like(z).tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    assert minigrad.randn(2, 2, requires_grad=True).requires_grad
+
+
+def test_manual_seed_repeats_draws():
+    minigrad.manual_seed(42)
+    a = minigrad.randn(5).tolist(), minigrad.rand(3).tolist(), nn.Linear(3, 2).weight.tolist()
+    minigrad.manual_seed(42)
+    b = minigrad.randn(5).tolist(), minigrad.rand(3).tolist(), nn.Linear(3, 2).weight.tolist()
+    assert a == b
+    minigrad.manual_seed(43)
+    assert minigrad.randn(5).tolist() != a[0]
+
+
+def test_cuda_reports_why_not(monkeypatch):
+    reason = minigrad.cuda.unavailable_reason()
+    assert minigrad.cuda.is_available() == (reason is None)
+    if reason is not None:
+        assert isinstance(reason, str) and reason
+        with pytest.raises(RuntimeError, match="CUDA is not available"):
+            minigrad.zeros(2, device="cuda")
+
+
+def test_import_does_not_touch_cuda():
+    code = ("import sys, minigrad, minigrad.nn, minigrad.optim; "
+            "print('cupy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.cuda
+def test_mixed_devices_are_an_error_naming_both():
+    a = minigrad.zeros(2)
+    b = minigrad.zeros(2, device="cuda")
+    with pytest.raises(RuntimeError, match="cpu and cuda"):
+        a + b
+
+
+@pytest.mark.cuda
+def test_to_cuda_and_back_is_differentiable():
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    y = x.to("cuda")
+    assert y.device == "cuda" and "device='cuda'" in repr(y)
+    (y * y).sum().backward()
+    assert x.grad.device == "cpu" and x.grad.tolist() == [2.0, 4.0]
