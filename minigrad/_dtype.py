@@ -9,15 +9,15 @@ int64 = np.dtype("int64")
 bool_ = np.dtype("bool")
 
 SUPPORTED = (float32, float64, int64, bool_)
-_NAMES = {"float32": float32, "float": float32, "float64": float64, "double": float64,
+NAMES = {"float32": float32, "float": float32, "float64": float64, "double": float64,
           "int64": int64, "long": int64, "bool": bool_}
 
 
 def as_dtype(dtype):
     """Turn a dtype given as a string, a NumPy dtype or a minigrad dtype into a supported one."""
     if isinstance(dtype, str):
-        if dtype in _NAMES:
-            return _NAMES[dtype]
+        if dtype in NAMES:
+            return NAMES[dtype]
     else:
         try:
             dt = np.dtype(dtype)

@@ -141,11 +141,7 @@ class Tensor:
 
     def to(self, *args, dtype=None, device=None):
         """``t.to("cuda")``, ``t.to(minigrad.float64)``, ``t.to(device, dtype)``; differentiable."""
-        for a in args:
-            if isinstance(a, (str, Device)):
-                device = a
-            else:
-                dtype = a
+        dtype, device = parse_to_args(args, dtype, device)
         out = self
         if device is not None and Device(device) != self.device:
             if Device(device).type == "cuda":
@@ -400,6 +396,18 @@ class Tensor:
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body] + extras) + ")"
+
+
+def parse_to_args(args, dtype=None, device=None):
+    """Sort the positional arguments of ``.to(...)`` into a dtype and a device."""
+    for a in args:
+        if isinstance(a, str) and a in _dtype.NAMES:
+            dtype = a
+        elif isinstance(a, (str, Device)):
+            device = a
+        else:
+            dtype = a
+    return dtype, device
 
 
 def _shape_arg(shape):

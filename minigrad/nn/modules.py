@@ -9,7 +9,7 @@ import numpy as np
 from .. import _dtype
 from ..device import device as Device
 from ..device import move
-from ..tensor import Tensor
+from ..tensor import Tensor, parse_to_args
 from . import functional as F
 from . import init
 from .parameter import Parameter
@@ -100,11 +100,7 @@ class Module:
     def to(self, *args, dtype=None, device=None):
         """Move (and/or cast) every parameter in place; the Parameter objects stay the same,
         so an optimizer built before still updates them."""
-        for a in args:
-            if isinstance(a, (str, Device)):
-                device = a
-            else:
-                dtype = a
+        dtype, device = parse_to_args(args, dtype, device)
         if device is not None:
             device = Device(device)
             if device.type == "cuda":
