@@ -84,7 +84,7 @@ def gemm_batch_sum(a, b, trans_a=False, trans_b=False):
         a = a.swapaxes(-1, -2)
     if trans_b:
         b = b.swapaxes(-1, -2)
-    return np.tensordot(a, b, axes=([0, 2], [0, 1]))
+    return np.matmul(a, b).sum(axis=0)
 
 
 def bias_grad(g):
@@ -115,7 +115,7 @@ def maxpool2d_fwd(x, kh, kw, stride, pad):
             slab = _window(xpad, i, j, oh, ow, stride)
             better = slab > out
             np.copyto(out, slab, where=better)
-            arg[better] = i * kw + j
+            np.copyto(arg, i * kw + j, where=better)
     return out, arg
 
 
@@ -123,13 +123,25 @@ def maxpool2d_bwd(g, arg, x_shape, kh, kw, stride, pad):
     """Route each output's gradient to the input pixel that was the max of its window:
 
         dx[n, c, y, x] = Σ over windows whose max sat at (y, x) of g[n, c, oh, ow]
+
+    The max of window (oh, ow) sat at y = oh·stride + arg // KW − pad, x = ow·stride +
+    arg % KW − pad. Windows that do not overlap (stride ≥ kernel) never share a pixel, so a
+    plain scatter does; overlapping ones add up their shares.
     """
     n, c, h, w = x_shape
     oh, ow = g.shape[2:]
-    dxpad = np.zeros((n, c, h + 2 * pad, w + 2 * pad), dtype=g.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            _window(dxpad, i, j, oh, ow, stride)[...] += np.where(arg == i * kw + j, g, 0)
+    hp, wp = h + 2 * pad, w + 2 * pad
+    rows = np.arange(oh).reshape(oh, 1) * stride + arg // kw
+    cols = np.arange(ow) * stride + arg % kw
+    planes = np.arange(n * c).reshape(n, c, 1, 1) * (hp * wp)
+    where = (planes + rows * wp + cols).ravel()
+    if stride >= kh and stride >= kw:
+        dxpad = np.zeros(n * c * hp * wp, dtype=g.dtype)
+        dxpad[where] = g.ravel()
+    else:
+        dxpad = np.bincount(where, weights=g.ravel(), minlength=n * c * hp * wp)
+        dxpad = dxpad.astype(g.dtype, copy=False)
+    dxpad = dxpad.reshape(n, c, hp, wp)
     return dxpad[:, :, pad:pad + h, pad:pad + w] if pad else dxpad
 
 
