@@ -1,0 +1,4 @@
+"""Fashion-MNIST (IDX reader, lookup, checksums, download) and the DataLoader."""
+from .fashion_mnist import ChecksumError, DataNotFoundError, FashionMNIST, download, find, locate
+from .idx import IDXError, read_idx
+from .loader import ArrayDataset, DataLoader, load_data_fashion_mnist

@@ -1,0 +1,160 @@
+"""Fashion-MNIST: where to find it, how to fetch it, and how to trust it.
+
+Look in order: an explicit ``root``, ``$MINIGRAD_DATA``, ``~/.cache/minigrad/fashion-mnist``,
+``/usr/share/datasets/fashion-mnist`` (Debian's package ``dataset-fashion-mnist``); else
+download the official files into the cache. Wherever they are found, the SHA-256 of each
+decompressed file must match: Debian re-compresses them, so the ``.gz`` bytes differ, but
+the contents may not."""
+import hashlib
+import os
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+from .idx import IDXError, parse, read_bytes
+from .loader import ArrayDataset
+
+FILES = {
+    "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+}
+URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+CLASSES = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker",
+           "bag", "ankle boot"]
+
+
+class DataNotFoundError(FileNotFoundError):
+    pass
+
+
+class ChecksumError(ValueError):
+    pass
+
+
+def cache_dir():
+    return Path.home() / ".cache" / "minigrad" / "fashion-mnist"
+
+
+def search_path(root=None):
+    """The folders looked in, in order."""
+    dirs = [Path(root)] if root is not None else []
+    if os.environ.get("MINIGRAD_DATA"):
+        dirs.append(Path(os.environ["MINIGRAD_DATA"]))
+    dirs += [cache_dir(), Path("/usr/share/datasets/fashion-mnist")]
+    return dirs
+
+
+def _file_in(folder, name):
+    for candidate in (folder / f"{name}.gz", folder / name):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def find(root=None):
+    """The first folder that holds all four files (gzip or raw), or None."""
+    for folder in search_path(root):
+        if all(_file_in(folder, name) for name in FILES):
+            return folder
+    return None
+
+
+def load_verified(path, name):
+    """Read one file, check its decompressed SHA-256, and parse it."""
+    data = read_bytes(path)
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != FILES[name]:
+        raise ChecksumError(f"{path}: SHA-256 of the decompressed data is {digest}, expected "
+                            f"{FILES[name]}: the file is corrupt or not Fashion-MNIST's "
+                            f"{name}; delete it to fetch it again")
+    return parse(data, str(path))
+
+
+def download(dest=None, progress=True):
+    """Fetch the four official files into ``dest`` (the cache by default). Each is written
+    under a temporary name and renamed only once its decompressed SHA-256 matches."""
+    dest = Path(dest) if dest is not None else cache_dir()
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in FILES:
+        target = dest / f"{name}.gz"
+        if target.exists():
+            continue
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=dest)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                _fetch(URL + f"{name}.gz", out, name, progress)
+            load_verified(tmp, name)
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+    return dest
+
+
+def _fetch(url, out, label, progress):
+    with urllib.request.urlopen(url, timeout=60) as response:
+        total = int(response.headers.get("Content-Length") or 0)
+        bar = None
+        if progress:
+            try:
+                from tqdm import tqdm
+                bar = tqdm(total=total or None, unit="B", unit_scale=True, desc=label,
+                           disable=not sys.stderr.isatty())
+            except ImportError:
+                pass
+        while chunk := response.read(1 << 16):
+            out.write(chunk)
+            if bar is not None:
+                bar.update(len(chunk))
+        if bar is not None:
+            bar.close()
+
+
+def locate(root=None, download_missing=True):
+    """The folder with all four files: found on the search path, else downloaded."""
+    folder = find(root)
+    if folder is not None:
+        return folder
+    if download_missing:
+        try:
+            return download()
+        except (urllib.error.URLError, OSError) as e:
+            reason = f"the download failed ({e})"
+    else:
+        reason = "downloading was turned off"
+    looked = "\n  ".join(str(d) for d in search_path(root))
+    raise DataNotFoundError(
+        f"Fashion-MNIST not found, and {reason}. Looked in:\n  {looked}\n"
+        "Get it either way:\n"
+        "  - on Debian: apt-get install dataset-fashion-mnist\n"
+        f"  - or put the four files {', '.join(f + '.gz' for f in FILES)} (from {URL})\n"
+        "    into a folder and set MINIGRAD_DATA to it (or pass root= / --data)")
+
+
+class FashionMNIST(ArrayDataset):
+    """The Fashion-MNIST train (60,000) or test (10,000) split, as uint8 images (N, 28, 28)
+    in ``.images`` and int64 labels (N,) in ``.labels``. ``ds[i]`` gives one (image, label)."""
+
+    classes = CLASSES
+
+    def __init__(self, root=None, train=True, download=True):
+        self.root = locate(root, download)
+        prefix = "train" if train else "t10k"
+        self.images = load_verified(_file_in(self.root, f"{prefix}-images-idx3-ubyte"),
+                                    f"{prefix}-images-idx3-ubyte")
+        labels = load_verified(_file_in(self.root, f"{prefix}-labels-idx1-ubyte"),
+                               f"{prefix}-labels-idx1-ubyte")
+        if len(labels) != len(self.images):
+            raise IDXError(f"{self.root}: {len(self.images)} images but {len(labels)} labels")
+        self.labels = labels.astype(np.int64)
+        self.train = train
+
+    def __repr__(self):
+        split = "train" if self.train else "test"
+        return f"FashionMNIST({split}, {len(self)} images, from {self.root})"

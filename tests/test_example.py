@@ -1,0 +1,84 @@
+"""examples/lenet_fashion.py end to end on a small synthetic Fashion-MNIST: the epoch lines,
+the artifacts, determinism, and a resumed run matching an uninterrupted one."""
+import csv
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from test_data import make_split, trust
+
+from minigrad.data import fashion_mnist as fm
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "lenet_fashion.py"
+
+
+@pytest.fixture
+def example():
+    spec = importlib.util.spec_from_file_location("lenet_fashion", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def data(tmp_path, monkeypatch):
+    contents = make_split(tmp_path / "data", 300, seed=0)
+    trust(monkeypatch, contents)
+    return tmp_path / "data"
+
+
+def run(example, data, out, *extra):
+    return example.main(["--device", "cpu", "--data", str(data), "--out", str(out),
+                         "--batch-size", "64", "--train-subset", "256", "--test-subset", "128",
+                         *extra])
+
+
+def numbers(history):
+    return [(h["epoch"], h["loss"], h["train_acc"], h["test_acc"]) for h in history]
+
+
+def test_one_epoch_writes_its_artifacts(example, data, tmp_path, capsys):
+    history = run(example, data, tmp_path / "run", "--epochs", "1")
+    printed = capsys.readouterr().out
+    assert "device: cpu" in printed
+    line = [ln for ln in printed.splitlines() if ln.startswith("epoch 1,")][0]
+    parts = line.split(", ")
+    assert [p.split(" ")[0] for p in parts] == ["epoch", "loss", "train", "test", "time"]
+    assert parts[-1].endswith(" sec")
+    out = tmp_path / "run"
+    rows = list(csv.DictReader(open(out / "metrics.csv")))
+    assert rows[0].keys() == {"epoch", "loss", "train_acc", "test_acc", "seconds"}
+    assert json.loads((out / "metrics.json").read_text()) == history
+    assert (out / "curves.png").read_bytes()[:4] == b"\x89PNG"
+    assert (out / "checkpoint.npz").stat().st_size > 100_000
+
+
+def test_same_seed_same_numbers_and_resume_matches(example, data, tmp_path):
+    straight = run(example, data, tmp_path / "a", "--epochs", "2")
+    again = run(example, data, tmp_path / "b", "--epochs", "2")
+    assert numbers(straight) == numbers(again)
+    run(example, data, tmp_path / "c", "--epochs", "1")
+    resumed = example.main(["--device", "cpu", "--data", str(data), "--epochs", "2",
+                            "--resume", str(tmp_path / "c" / "checkpoint.npz")])
+    assert numbers(resumed) == numbers(straight)
+
+
+def test_cuda_request_without_gpu_exits_with_the_reason(example, data, tmp_path):
+    if example.minigrad.cuda.is_available():
+        pytest.skip("a GPU is usable here")
+    with pytest.raises(SystemExit, match="--device cuda: "):
+        run(example, data, tmp_path / "x", "--device", "cuda")
+
+
+@pytest.mark.slow
+def test_example_as_a_script_on_real_data(tmp_path):
+    """The real files, as a user runs it (skips where Fashion-MNIST is not on the machine)."""
+    import subprocess
+    if fm.find() is None:
+        pytest.skip("Fashion-MNIST is not on this machine (make data fetches it)")
+    out = subprocess.run([sys.executable, str(EXAMPLE), "--device", "cpu", "--epochs", "1",
+                          "--train-subset", "4096", "--out", str(tmp_path / "r")],
+                         capture_output=True, text=True, check=True).stdout
+    assert "epoch 1, loss" in out
