@@ -1,0 +1,59 @@
+// Max-pool forward and backward. x: (N, C, H, W), out and arg: (N, C, OH, OW).
+// arg holds the position of the max inside its window, i*KW + j, as in backend/cpu.py.
+
+// One thread per output element: scan the window (skipping padding, which never wins) and
+// keep the first strictly larger value, so ties go to the earliest position, as PyTorch.
+template <typename T>
+__global__ void maxpool2d_fwd(const T* __restrict__ x, T* __restrict__ out,
+                              int* __restrict__ arg, int N, int C, int H, int W,
+                              int KH, int KW, int S, int PAD, int OH, int OW) {
+    const long long total = (long long)N * C * OH * OW;
+    for (long long idx = blockIdx.x * (long long)blockDim.x + threadIdx.x; idx < total;
+         idx += (long long)gridDim.x * blockDim.x) {
+        const int ow = idx % OW;
+        const int oh = (idx / OW) % OH;
+        const long long plane = idx / ((long long)OH * OW);       // n*C + c
+        const T* xp = x + plane * H * W;
+        T best = 0;
+        int where = -1;
+        for (int i = 0; i < KH; ++i) {
+            const int y = oh * S + i - PAD;
+            if (y < 0 || y >= H) continue;
+            for (int j = 0; j < KW; ++j) {
+                const int xx = ow * S + j - PAD;
+                if (xx < 0 || xx >= W) continue;
+                const T v = xp[y * W + xx];
+                if (where < 0 || v > best) { best = v; where = i * KW + j; }
+            }
+        }
+        out[idx] = best;
+        arg[idx] = where;
+    }
+}
+
+// The backward as a gather: one thread per input element (n, c, y, x) visits the windows
+// that contain it, oh in [ceil((y+PAD-KH+1)/S), (y+PAD)/S] and likewise ow, and adds the
+// gradient of each window whose max sat exactly here. No atomics; a fixed order.
+template <typename T>
+__global__ void maxpool2d_bwd(const T* __restrict__ g, const int* __restrict__ arg,
+                              T* __restrict__ dx, int N, int C, int H, int W,
+                              int KH, int KW, int S, int PAD, int OH, int OW) {
+    const long long total = (long long)N * C * H * W;
+    for (long long idx = blockIdx.x * (long long)blockDim.x + threadIdx.x; idx < total;
+         idx += (long long)gridDim.x * blockDim.x) {
+        const int xx = idx % W;
+        const int y = (idx / W) % H;
+        const long long plane = idx / ((long long)H * W);
+        const int py = y + PAD, px = xx + PAD;
+        const int oh0 = py >= KH ? (py - KH) / S + 1 : 0, oh1 = min(py / S, OH - 1);
+        const int ow0 = px >= KW ? (px - KW) / S + 1 : 0, ow1 = min(px / S, OW - 1);
+        T sum = 0;
+        for (int oh = oh0; oh <= oh1; ++oh) {
+            for (int ow = ow0; ow <= ow1; ++ow) {
+                const long long o = plane * OH * OW + (long long)oh * OW + ow;
+                if (arg[o] == (py - oh * S) * KW + (px - ow * S)) sum += g[o];
+            }
+        }
+        dx[idx] = sum;
+    }
+}

@@ -1,0 +1,305 @@
+"""The GPU backend: the functions of ``backend/cpu.py``, same names and signatures, each
+launching a hand-written kernel from ``kernels/*.cu``.
+
+Every kernel file is compiled by NVRTC once per process, on first use, into a cached
+``cupy.RawModule`` with a float and a double instance of each template. Inputs are made
+contiguous and checked here, in Python, before a launch: RawKernel checks nothing, and a
+wrong shape would otherwise be a silent wrong answer or a fault inside CUDA. Scalars go as
+``np.int32`` / ``np.int64`` / the array's float type, exactly what the signatures say.
+Nothing here waits for the GPU, so a whole training step can later be captured as a graph.
+"""
+import functools
+from pathlib import Path
+
+import numpy as np
+
+from .cpu import out_size  # noqa: F401  (same helper on both backends)
+
+# Each kernel file and the templates it defines; each gets <float> and <double>.
+KERNELS = {
+    "im2col.cu": ["im2col", "col2im"],
+    "gemm.cu": ["gemm", "sum_partials", "bias_grad"],
+    "maxpool.cu": ["maxpool2d_fwd", "maxpool2d_bwd"],
+    "sigmoid.cu": ["sigmoid_fwd", "sigmoid_bwd"],
+    "softmax_xent.cu": ["softmax_xent_fwd", "softmax_xent_bwd"],
+    "adam.cu": ["adam_step"],
+}
+_CTYPE = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
+THREADS = 256
+TILE = 16          # must match TILE in gemm.cu
+
+
+def kernel_dir():
+    """The folder of the .cu files: the installed package ``minigrad.kernels``, or the
+    checkout's ``kernels/`` when running from source (PYTHONPATH=. without an install)."""
+    try:
+        from .. import kernels
+        return Path(kernels.__file__).parent
+    except ImportError:
+        return Path(__file__).resolve().parents[2] / "kernels"
+
+
+@functools.lru_cache(maxsize=None)
+def _module(filename):
+    import cupy
+    source = (kernel_dir() / filename).read_text()
+    names = [f"{k}<{t}>" for k in KERNELS[filename] for t in ("float", "double")]
+    return cupy.RawModule(code=source, options=("--std=c++14",), name_expressions=names)
+
+
+@functools.lru_cache(maxsize=None)
+def _kernel(filename, name, ctype):
+    return _module(filename).get_function(f"{name}<{ctype}>")
+
+
+@functools.lru_cache(maxsize=None)
+def _max_blocks():
+    import cupy
+    sms = cupy.cuda.Device().attributes["MultiProcessorCount"]
+    return sms * 32
+
+
+def _grid(total):
+    return (max(1, min(-(-int(total) // THREADS), _max_blocks())),)
+
+
+def _ctype(array, who):
+    try:
+        return _CTYPE[array.dtype]
+    except KeyError:
+        raise TypeError(f"{who}: float32 or float64 expected, got {array.dtype}") from None
+
+
+def _ready(array, who, ndim=None, dtype=None):
+    """The array as a contiguous CuPy array, its rank and dtype checked."""
+    import cupy
+    if not isinstance(array, cupy.ndarray):
+        raise TypeError(f"{who}: expected a GPU (CuPy) array, got {type(array).__name__}")
+    if ndim is not None and array.ndim != ndim:
+        raise ValueError(f"{who}: expected {ndim} dims, got shape {array.shape}")
+    if dtype is not None and array.dtype != dtype:
+        raise TypeError(f"{who}: expected {np.dtype(dtype)}, got {array.dtype}")
+    return cupy.ascontiguousarray(array)
+
+
+def _launch(filename, name, like, grid, block, args, shapes):
+    kernel = _kernel(filename, name, _ctype(like, name))
+    try:
+        kernel(grid, block, args)
+    except Exception as e:  # a launch error (bad configuration, a sticky fault) says where
+        raise RuntimeError(f"CUDA kernel {name}<{_ctype(like, name)}> failed for shapes "
+                           f"{shapes}: {e}") from e
+
+
+def _i32(*values):
+    return tuple(np.int32(v) for v in values)
+
+
+# ---- im2col / col2im -----------------------------------------------------------------
+def im2col(x, kh, kw, stride, pad):
+    import cupy
+    x = _ready(x, "im2col", 4)
+    n, c, h, w = x.shape
+    oh, ow = out_size(h, kh, stride, pad), out_size(w, kw, stride, pad)
+    cols = cupy.empty((n, c * kh * kw, oh * ow), dtype=x.dtype)
+    _launch("im2col.cu", "im2col", x, _grid(cols.size), (THREADS,),
+            (x, cols) + _i32(n, c, h, w, kh, kw, stride, pad, oh, ow), [x.shape])
+    return cols
+
+
+def col2im(cols, x_shape, kh, kw, stride, pad):
+    import cupy
+    n, c, h, w = x_shape
+    oh, ow = out_size(h, kh, stride, pad), out_size(w, kw, stride, pad)
+    cols = _ready(cols, "col2im", 3)
+    if cols.shape != (n, c * kh * kw, oh * ow):
+        raise ValueError(f"col2im: cols has shape {cols.shape}, expected "
+                         f"{(n, c * kh * kw, oh * ow)} for images {tuple(x_shape)}")
+    dx = cupy.empty(x_shape, dtype=cols.dtype)
+    _launch("im2col.cu", "col2im", cols, _grid(dx.size), (THREADS,),
+            (cols, dx) + _i32(n, c, h, w, kh, kw, stride, pad, oh, ow), [cols.shape, x_shape])
+    return dx
+
+
+# ---- GEMM ------------------------------------------------------------------------------
+def _gemm_operands(a, b, trans_a, trans_b, who):
+    a, b = _ready(a, who), _ready(b, who, dtype=a.dtype)
+    if a.ndim not in (2, 3) or b.ndim not in (2, 3):
+        raise ValueError(f"{who}: operands must be 2-D or 3-D, got {a.shape} and {b.shape}")
+    m, k = a.shape[-1:-3:-1] if trans_a else a.shape[-2:]
+    k2, n = b.shape[-1:-3:-1] if trans_b else b.shape[-2:]
+    if k != k2:
+        raise ValueError(f"{who}: inner dimensions differ: op(A) is {m}x{k}, op(B) is "
+                         f"{k2}x{n} (A {a.shape}, B {b.shape})")
+    batches = {x.shape[0] for x in (a, b) if x.ndim == 3}
+    if len(batches) > 1:
+        raise ValueError(f"{who}: batch sizes differ: {a.shape} and {b.shape}")
+    batch = batches.pop() if batches else 0
+    stride_a = m * k if a.ndim == 3 else 0
+    stride_b = k * n if b.ndim == 3 else 0
+    return a, b, m, n, k, batch, stride_a, stride_b
+
+
+def _gemm_launch(a, b, c, bias, m, n, k, trans_a, trans_b, stride_a, stride_b, batch,
+                 per_block, splits, bias_mode):
+    grid = (-(-n // TILE), -(-m // TILE), splits)
+    bias_arg = bias if bias is not None else c          # unread when bias_mode is 0
+    _launch("gemm.cu", "gemm", a, grid, (TILE, TILE),
+            (a, b, c, bias_arg) + _i32(m, n, k, trans_a, trans_b)
+            + (np.int64(stride_a), np.int64(stride_b)) + _i32(max(batch, 1), per_block,
+                                                             bias_mode),
+            [a.shape, b.shape])
+
+
+def gemm(a, b, trans_a=False, trans_b=False, bias=None, bias_axis=1):
+    import cupy
+    a, b, m, n, k, batch, sa, sb = _gemm_operands(a, b, trans_a, trans_b, "gemm")
+    mode = 0
+    if bias is not None:
+        bias = _ready(bias, "gemm bias", 1, a.dtype)
+        want = m if bias_axis == 0 else n
+        if bias.shape != (want,):
+            raise ValueError(f"gemm: bias has shape {bias.shape}, expected ({want},)")
+        mode = 1 if bias_axis == 0 else 2
+    shape = (batch, m, n) if batch else (m, n)
+    c = cupy.empty(shape, dtype=a.dtype)
+    _gemm_launch(a, b, c, bias, m, n, k, trans_a, trans_b, sa, sb, batch, 1, max(batch, 1),
+                 mode)
+    return c
+
+
+def gemm_batch_sum(a, b, trans_a=False, trans_b=False):
+    """Σ_n op(A[n]) @ op(B[n]) as split-K over the batch: ``splits`` blocks each sum a chunk
+    of the batch into a partial M x N result; ``sum_partials`` adds them in a fixed order."""
+    import cupy
+    a, b, m, n, k, batch, sa, sb = _gemm_operands(a, b, trans_a, trans_b, "gemm_batch_sum")
+    if not batch:
+        return gemm(a, b, trans_a, trans_b)
+    tiles = -(-m // TILE) * -(-n // TILE)
+    splits = max(1, min(batch, _max_blocks() // (4 * tiles)))
+    per_block = -(-batch // splits)
+    splits = -(-batch // per_block)
+    partial = cupy.empty((splits, m, n), dtype=a.dtype)
+    _gemm_launch(a, b, partial, None, m, n, k, trans_a, trans_b, sa, sb, batch, per_block,
+                 splits, 0)
+    out = cupy.empty((m, n), dtype=a.dtype)
+    _launch("gemm.cu", "sum_partials", a, _grid(m * n), (THREADS,),
+            (partial, out, np.int32(splits), np.int64(m * n)), [a.shape, b.shape])
+    return out
+
+
+def bias_grad(g):
+    import cupy
+    g = _ready(g, "bias_grad", 3)
+    outer, c, inner = g.shape
+    db = cupy.empty((c,), dtype=g.dtype)
+    _launch("gemm.cu", "bias_grad", g, (c,), (THREADS,), (g, db) + _i32(outer, c, inner),
+            [g.shape])
+    return db
+
+
+# ---- max-pool ----------------------------------------------------------------------------
+def maxpool2d_fwd(x, kh, kw, stride, pad):
+    import cupy
+    x = _ready(x, "maxpool2d_fwd", 4)
+    n, c, h, w = x.shape
+    oh, ow = out_size(h, kh, stride, pad), out_size(w, kw, stride, pad)
+    out = cupy.empty((n, c, oh, ow), dtype=x.dtype)
+    arg = cupy.empty((n, c, oh, ow), dtype=np.int32)
+    _launch("maxpool.cu", "maxpool2d_fwd", x, _grid(out.size), (THREADS,),
+            (x, out, arg) + _i32(n, c, h, w, kh, kw, stride, pad, oh, ow), [x.shape])
+    return out, arg
+
+
+def maxpool2d_bwd(g, arg, x_shape, kh, kw, stride, pad):
+    import cupy
+    g = _ready(g, "maxpool2d_bwd", 4)
+    arg = _ready(arg, "maxpool2d_bwd arg", 4, np.int32)
+    n, c, h, w = x_shape
+    oh, ow = out_size(h, kh, stride, pad), out_size(w, kw, stride, pad)
+    if g.shape != (n, c, oh, ow) or arg.shape != g.shape:
+        raise ValueError(f"maxpool2d_bwd: gradient {g.shape} and arg {arg.shape} must both "
+                         f"be {(n, c, oh, ow)} for input {tuple(x_shape)}")
+    dx = cupy.empty(x_shape, dtype=g.dtype)
+    _launch("maxpool.cu", "maxpool2d_bwd", g, _grid(dx.size), (THREADS,),
+            (g, arg, dx) + _i32(n, c, h, w, kh, kw, stride, pad, oh, ow), [g.shape, x_shape])
+    return dx
+
+
+# ---- activations ---------------------------------------------------------------------------
+def sigmoid_fwd(x):
+    import cupy
+    x = _ready(x, "sigmoid_fwd")
+    y = cupy.empty_like(x)
+    _launch("sigmoid.cu", "sigmoid_fwd", x, _grid(x.size), (THREADS,),
+            (x, y, np.int64(x.size)), [x.shape])
+    return y
+
+
+def sigmoid_bwd(g, y):
+    import cupy
+    g, y = _ready(g, "sigmoid_bwd"), _ready(y, "sigmoid_bwd", dtype=g.dtype)
+    if g.shape != y.shape:
+        raise ValueError(f"sigmoid_bwd: gradient {g.shape} and output {y.shape} differ")
+    dx = cupy.empty_like(g)
+    _launch("sigmoid.cu", "sigmoid_bwd", g, _grid(g.size), (THREADS,),
+            (g, y, dx, np.int64(g.size)), [g.shape])
+    return dx
+
+
+def relu_fwd(x):
+    import cupy
+    return cupy.maximum(x, 0)
+
+
+def relu_bwd(g, x):
+    return g * (x > 0)
+
+
+# ---- cross-entropy -------------------------------------------------------------------------
+def softmax_xent_fwd(logits, target):
+    import cupy
+    z = _ready(logits, "softmax_xent_fwd", 2)
+    t = _ready(target, "softmax_xent_fwd target", 1, np.int64)
+    if t.shape[0] != z.shape[0]:
+        raise ValueError(f"softmax_xent_fwd: logits {z.shape} and target {t.shape} differ")
+    b, k = z.shape
+    loss, lse = cupy.empty((b,), z.dtype), cupy.empty((b,), z.dtype)
+    _launch("softmax_xent.cu", "softmax_xent_fwd", z, _grid(b), (THREADS,),
+            (z, t, loss, lse) + _i32(b, k), [z.shape])
+    return loss, lse
+
+
+def softmax_xent_bwd(g, logits, lse, target):
+    import cupy
+    z = _ready(logits, "softmax_xent_bwd", 2)
+    g = _ready(g, "softmax_xent_bwd", 1, z.dtype)
+    lse = _ready(lse, "softmax_xent_bwd lse", 1, z.dtype)
+    t = _ready(target, "softmax_xent_bwd target", 1, np.int64)
+    b, k = z.shape
+    if not g.shape == lse.shape == t.shape == (b,):
+        raise ValueError(f"softmax_xent_bwd: g {g.shape}, lse {lse.shape} and target "
+                         f"{t.shape} must all be ({b},)")
+    dz = cupy.empty_like(z)
+    _launch("softmax_xent.cu", "softmax_xent_bwd", z, _grid(z.size), (THREADS,),
+            (g, z, lse, t, dz) + _i32(b, k), [z.shape])
+    return dz
+
+
+# ---- Adam ----------------------------------------------------------------------------------
+def adam_step(param, grad, m, v, step, lr, beta1, beta2, eps, weight_decay):
+    """In place, like cpu.adam_step; param, m and v must already be contiguous (they are
+    updated where they are, so a copy would lose the update)."""
+    for name, arr in (("param", param), ("m", m), ("v", v)):
+        if not arr.flags.c_contiguous:
+            raise ValueError(f"adam_step: {name} must be contiguous to be updated in place")
+    grad = _ready(grad, "adam_step grad", dtype=param.dtype)
+    if not param.shape == grad.shape == m.shape == v.shape:
+        raise ValueError(f"adam_step: param {param.shape}, grad {grad.shape}, m {m.shape} and "
+                         f"v {v.shape} must have one shape")
+    f = param.dtype.type
+    step_size = lr / (1 - beta1 ** step)
+    bc2_sqrt = (1 - beta2 ** step) ** 0.5
+    _launch("adam.cu", "adam_step", param, _grid(param.size), (THREADS,),
+            (param, grad, m, v, np.int64(param.size), f(step_size), f(beta1), f(beta2), f(eps),
+             f(weight_decay), f(bc2_sqrt)), [param.shape])
