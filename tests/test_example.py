@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_data import make_split, trust
 
 from minigrad.data import fashion_mnist as fm
+from test_data import make_split, trust
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "lenet_fashion.py"
 

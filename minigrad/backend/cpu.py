@@ -113,9 +113,9 @@ def maxpool2d_fwd(x, kh, kw, stride, pad):
             if i == j == 0:
                 continue
             slab = _window(xpad, i, j, oh, ow, stride)
-            better = slab > out
-            np.copyto(out, slab, where=better)
-            np.copyto(arg, i * kw + j, where=better)
+            better = slab > out                    # strictly: the first max keeps its place
+            arg += better * (i * kw + j - arg)     # arg = i·KW + j where better
+            np.maximum(out, slab, out=out)
     return out, arg
 
 
@@ -146,10 +146,17 @@ def maxpool2d_bwd(g, arg, x_shape, kh, kw, stride, pad):
 
 
 def sigmoid_fwd(x):
-    """σ(x) = 1 / (1 + e⁻ˣ), computed as e^{−|x|} based fractions so that no exp overflows:
-    σ(x) = 1/(1 + e) for x ≥ 0 and e/(1 + e) for x < 0, with e = e^{−|x|} ≤ 1."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1, e) / (1 + e)
+    """σ(x) = 1 / (1 + e⁻ˣ), computed so that no exponent is ever positive:
+
+        σ(x) = e^{min(x, 0)} / (1 + e^{−|x|})
+
+    which is 1/(1 + e⁻ˣ) for x ≥ 0 and eˣ/(1 + eˣ) for x < 0. Nothing overflows for any x,
+    and for very negative x the tiny result keeps its relative precision."""
+    num = np.exp(np.minimum(x, 0))
+    den = np.exp(-np.abs(x))
+    den += 1
+    num /= den
+    return num
 
 
 def sigmoid_bwd(g, y):
