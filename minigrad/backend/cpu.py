@@ -7,7 +7,31 @@ a hand-written kernel; read this one first. Shapes use N (batch), C (channels), 
 No Python loop runs over the batch, the channels or the pixels. The only loops are over
 the KH·KW offsets inside a window: each iteration moves a whole strided slab of the batch.
 """
+import ctypes
+import os
+import sys
+
 import numpy as np
+
+
+def _keep_freed_memory():
+    """NumPy allocates big temporaries in every step (im2col's columns are 15 MB at LeNet's
+    first layer). glibc returns blocks that large to the OS when they are freed, and the next
+    step faults them in again page by page: about a third of a LeNet step on the CPU. Raising
+    malloc's mmap and trim thresholds keeps them in the heap for reuse. This is process-wide,
+    glibc only, and off with MINIGRAD_NO_MALLOPT=1."""
+    if not sys.platform.startswith("linux") or os.environ.get("MINIGRAD_NO_MALLOPT") == "1":
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3          # from glibc's <malloc.h>
+    libc.mallopt(m_mmap_threshold, 64 << 20)
+    libc.mallopt(m_trim_threshold, 256 << 20)
+
+
+_keep_freed_memory()
 
 
 def out_size(size, kernel, stride, pad):
@@ -29,15 +53,17 @@ def im2col(x, kh, kw, stride, pad):
 
     and xpad is x with ``pad`` zeros on each side of H and W. Then for each image n,
     conv(x)[n] = W_mat @ cols[n] with W_mat the (OC, C·KH·KW) weight.
+
+    ``sliding_window_view`` gives every window as a view (N, C, OH, OW, KH, KW) without
+    copying; one copy in the order (N, C, KH, KW, OH, OW) is the column matrix.
     """
     n, c, h, w = x.shape
     oh, ow = out_size(h, kh, stride, pad), out_size(w, kw, stride, pad)
     xpad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad))) if pad else x
-    cols = np.empty((n, c, kh, kw, oh, ow), dtype=x.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            cols[:, :, i, j] = _window(xpad, i, j, oh, ow, stride)
-    return cols.reshape(n, c * kh * kw, oh * ow)
+    windows = np.lib.stride_tricks.sliding_window_view(xpad, (kh, kw), axis=(2, 3))
+    windows = windows[:, :, ::stride, ::stride][:, :, :oh, :ow]
+    return np.ascontiguousarray(windows.transpose(0, 1, 4, 5, 2, 3)).reshape(n, c * kh * kw,
+                                                                          oh * ow)
 
 
 def col2im(cols, x_shape, kh, kw, stride, pad):
@@ -48,16 +74,22 @@ def col2im(cols, x_shape, kh, kw, stride, pad):
         dx[n, c, y, x] = Σ over (i, j, oh, ow) with oh·stride + i − pad = y and
                            ow·stride + j − pad = x  of  cols[n, (c, i, j), (oh, ow)]
 
-    A pixel covered by several windows receives the sum of all of them.
+    A pixel covered by several windows receives the sum of all of them: for each kernel
+    offset (i, j), the (OH, OW) grid of entries lands on a strided slab of the image. The
+    sums run with the N·C images last in memory, so that each slab addition moves long
+    contiguous rows rather than rows of OW numbers.
     """
     n, c, h, w = x_shape
     oh, ow = out_size(h, kh, stride, pad), out_size(w, kw, stride, pad)
-    cols = cols.reshape(n, c, kh, kw, oh, ow)
-    dxpad = np.zeros((n, c, h + 2 * pad, w + 2 * pad), dtype=cols.dtype)
+    hp, wp = h + 2 * pad, w + 2 * pad
+    cols = np.ascontiguousarray(cols.reshape(n * c, kh, kw, oh, ow).transpose(1, 2, 3, 4, 0))
+    dxpad = np.zeros((hp, wp, n * c), dtype=cols.dtype)
     for i in range(kh):
         for j in range(kw):
-            _window(dxpad, i, j, oh, ow, stride)[...] += cols[:, :, i, j]
-    return dxpad[:, :, pad:pad + h, pad:pad + w] if pad else dxpad
+            dxpad[i:i + stride * (oh - 1) + 1:stride, j:j + stride * (ow - 1) + 1:stride] += \
+                cols[i, j]
+    dx = np.ascontiguousarray(dxpad[pad:pad + h, pad:pad + w].transpose(2, 0, 1))
+    return dx.reshape(n, c, h, w)
 
 
 def gemm(a, b, trans_a=False, trans_b=False, bias=None, bias_axis=1):
