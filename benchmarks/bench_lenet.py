@@ -58,7 +58,8 @@ def torch_lenet(torch):
 
 
 def minigrad_config(device, images, labels):
-    """(step(batch_index), Timer) for minigrad on ``device``; data moved there once."""
+    """(step(batch_index), to_index, Timer) for minigrad on ``device``: the data is moved
+    there once, and ``to_index`` puts a NumPy array of batch indices there too."""
     xp = module_for(device)
     X, Y = xp.asarray(images), xp.asarray(labels)
     minigrad.manual_seed(0)
@@ -71,7 +72,7 @@ def minigrad_config(device, images, labels):
         opt.zero_grad()
         loss_fn(net(x), y).backward()
         opt.step()
-    return step, xp, Timer("cpu" if device == "cpu" else "cupy")
+    return step, xp.asarray, Timer("cpu" if device == "cpu" else "cupy")
 
 
 def torch_config(torch, device, images, labels, graph=False):
@@ -87,8 +88,9 @@ def torch_config(torch, device, images, labels, graph=False):
         opt.zero_grad()
         loss_fn(net(x), y).backward()
         opt.step()
+    to_index = lambda idx: torch.as_tensor(idx, device=device)
     if not graph:
-        return eager, torch, Timer("cpu" if device == "cpu" else "torch")
+        return eager, to_index, Timer("cpu" if device == "cpu" else "torch")
 
     # Capture one whole step (forward, backward, Adam) and replay it for every batch.
     static_x, static_y = X[:BATCH].clone(), Y[:BATCH].clone()
@@ -110,7 +112,7 @@ def torch_config(torch, device, images, labels, graph=False):
         static_x.copy_(X[idx])
         static_y.copy_(Y[idx])
         graph_.replay()
-    return replay, torch, Timer("torch")
+    return replay, to_index, Timer("torch")
 
 
 def configurations(which, images, labels):
@@ -133,11 +135,6 @@ def configurations(which, images, labels):
     if not configs:
         sys.exit("nothing to benchmark on this machine for --device " + which)
     return configs
-
-
-def batch_index(lib, n, start=0):
-    idx = np.arange(start, start + BATCH) % n
-    return lib.asarray(idx) if lib.__name__ != "torch" else lib.as_tensor(idx)
 
 
 def bind(fn, *args):
@@ -169,8 +166,9 @@ def main(argv=None):
     steps_per_epoch = n // BATCH               # the last partial batch is dropped for all
     calls = 5 if args.quick else 20
     repeats = args.repeats or (5 if args.quick else 15)
-    steps = {name: (bind(step, batch_index(lib, n)), timer)
-             for name, (step, lib, timer) in configs.items()}
+    first_batch = np.arange(BATCH)
+    steps = {name: (bind(step, to_index(first_batch)), timer)
+             for name, (step, to_index, timer) in configs.items()}
     step_times = interleaved(steps, repeats, calls)
 
     epoch_times = {}
@@ -178,9 +176,8 @@ def main(argv=None):
         orders = [np.random.default_rng(e).permutation(n) for e in range(args.epochs)]
         samples = {name: [] for name in configs}
         for e in range(args.epochs):
-            for name, (step, lib, timer) in configs.items():
-                order = lib.asarray(orders[e]) if lib.__name__ != "torch" else \
-                    lib.as_tensor(orders[e], device="cuda" if "cuda" in name else "cpu")
+            for name, (step, to_index, timer) in configs.items():
+                order = to_index(orders[e])
                 batches = [order[i * BATCH:(i + 1) * BATCH] for i in range(steps_per_epoch)]
                 timer.sync()
                 samples[name].append(timer.seconds(bind(run_all, step, batches)))
