@@ -24,7 +24,8 @@ def check_same_device(op, tensors):
 
 
 def to_array(data, dtype=None, device=None):
-    """Make an array of a supported dtype on a device from Python data, an array or a Tensor."""
+    """A new array of a supported dtype on a device from Python data, an array or a Tensor.
+    Like ``torch.tensor`` it copies: the result never shares memory with ``data``."""
     if isinstance(data, Tensor):
         data = data.data
     if device is not None:
@@ -42,8 +43,7 @@ def to_array(data, dtype=None, device=None):
     if device is not None and of_array(array) != device:
         from .device import move
         array = move(np.asarray(array) if isinstance(array, np.generic) else array, device)
-    xp = array_module(array)
-    return xp.asarray(array, dtype=dt)
+    return array_module(array).array(array, dtype=dt, copy=array is data)
 
 
 class Tensor:

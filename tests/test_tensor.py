@@ -230,3 +230,10 @@ def test_to_cuda_and_back_is_differentiable():
     assert y.device == "cuda" and "device='cuda'" in repr(y)
     (y * y).sum().backward()
     assert x.grad.device == "cpu" and x.grad.tolist() == [2.0, 4.0]
+
+
+def test_tensor_copies_its_data_like_torch_tensor():
+    a = np.array([1.0, 2.0])
+    t = minigrad.tensor(a)
+    a[0] = 100.0
+    assert t.tolist() == [1.0, 2.0]
