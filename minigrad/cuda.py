@@ -18,7 +18,8 @@ def unavailable_reason():
     if count < 1:
         return "no CUDA device found"
     try:
-        cupy.cuda.nvrtc.getVersion()
+        from cupy.cuda import nvrtc
+        nvrtc.getVersion()
     except Exception as e:
         return f"NVRTC, which compiles minigrad's kernels, is missing ({type(e).__name__}: {e})"
     return None
