@@ -200,6 +200,9 @@ def main(argv=None):
         rows.append([name, f"{ms:.2f}", spread, f"{epoch:.2f}" + ("" if epoch_times else " est."),
                      f"{BATCH / step_times[name]['median']:,.0f}",
                      f"{ratio:.2f}×" if ratio else "—"])
+    if "minigrad cuda" in step_times and "pytorch cuda graph" in step_times:
+        results["minigrad_cuda_ratio_to_pytorch_cuda_graph"] = (
+            step_times["minigrad cuda"]["median"] / step_times["pytorch cuda graph"]["median"])
     if "minigrad numpy" in step_times and "minigrad cuda" in step_times:
         speedup = step_times["minigrad numpy"]["median"] / step_times["minigrad cuda"]["median"]
         results["minigrad_gpu_speedup_over_cpu"] = speedup
@@ -208,6 +211,10 @@ def main(argv=None):
     print(table)
     print(f"\n{steps_per_epoch} steps per epoch; {repeats} samples of {calls} steps each"
           + ("" if args.quick else f"; {args.epochs} timed epochs"))
+    if "minigrad_cuda_ratio_to_pytorch_cuda_graph" in results:
+        print("minigrad cuda takes "
+              f"{results['minigrad_cuda_ratio_to_pytorch_cuda_graph']:.2f}× the time of PyTorch's "
+              "captured CUDA graph")
     if "minigrad_gpu_speedup_over_cpu" in results:
         print(f"minigrad GPU is {results['minigrad_gpu_speedup_over_cpu']:.1f}× its CPU speed")
 

@@ -237,3 +237,13 @@ def test_tensor_copies_its_data_like_torch_tensor():
     t = minigrad.tensor(a)
     a[0] = 100.0
     assert t.tolist() == [1.0, 2.0]
+
+
+def test_device_check_names_both_devices():
+    from types import SimpleNamespace
+
+    from minigrad.tensor import check_same_device
+    on = lambda d: SimpleNamespace(device=minigrad.device(d))
+    check_same_device("add", [on("cpu"), on("cpu")])
+    with pytest.raises(RuntimeError, match="add: .*cpu and cuda"):
+        check_same_device("add", [on("cpu"), on("cuda")])
