@@ -7,7 +7,7 @@ import numpy as np
 
 from . import _dtype
 from .autograd import Function, is_grad_enabled
-from .device import array_module, of_array
+from .device import array_module, move, of_array
 from .device import device as Device
 from .ops import elementwise as E
 from .ops import reduce as R
@@ -41,7 +41,6 @@ def to_array(data, dtype=None, device=None):
                             "(ragged lists or non-numeric values)")
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.default_for(array)
     if device is not None and of_array(array) != device:
-        from .device import move
         array = move(np.asarray(array) if isinstance(array, np.generic) else array, device)
     return array_module(array).array(array, dtype=dt, copy=array is data)
 
@@ -433,13 +432,13 @@ def _resolve_shape(shape, from_shape):
 
 
 def _index_arrays(index, like):
-    """Turn Tensors, lists and boolean masks inside an index into arrays on ``like``'s device."""
+    """Turn Tensors and lists inside an index into arrays on ``like``'s device (a CPU index
+    tensor may index a GPU tensor, as in PyTorch)."""
     parts = index if isinstance(index, tuple) else (index,)
     out = []
     for p in parts:
         if isinstance(p, Tensor):
-            check_same_device("index", [p, like])
-            p = p.data
+            p = move(p.data, like.device)
         elif isinstance(p, list):
             p = like.xp.asarray(p)
         out.append(p)
