@@ -48,8 +48,10 @@ def test_100000_deep_chain_backpropagates():
 
 def test_backward_frees_graph_and_second_backward_is_a_clear_error():
     x = minigrad.tensor([1.0, 2.0], requires_grad=True)
-    y = (x.exp() * x).sum()
+    e = x.exp()
+    y = (e * x).sum()
     y.backward()
+    assert e.grad_fn.freed and e.grad_fn._saved == ()      # what backward needed is gone
     with pytest.raises(RuntimeError, match="second time.*retain_graph=True"):
         y.backward()
 
