@@ -1,7 +1,8 @@
 # make demo: set up .venv, find or fetch Fashion-MNIST, train LeNet (GPU if there is one).
 # make test: set up .venv, lint, run the test suite.
-# make bench: the benchmarks (see benchmarks/README.md); make gpu-check: every GPU test and
-# the GPU benchmarks, for a machine with an NVIDIA GPU (installs nothing).
+# make bench: the benchmarks; make gpu-check: every GPU test and the GPU benchmarks, for a
+# machine with an NVIDIA GPU (installs nothing); make test-emulated: the GPU tests on the
+# CPU through a host emulator of the kernels (no GPU needed, slow).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -10,7 +11,7 @@ PY     := $(VENV)/bin/python
 CUDA_EXTRA := $(shell nvidia-smi 2>/dev/null | sed -n 's/.*CUDA Version: \([0-9]*\).*/\1/p' \
                 | awk '{ if ($$1 >= 13) print ",cuda13"; else if ($$1 >= 12) print ",cuda12" }')
 
-.PHONY: demo test lint bench gpu-check data clean
+.PHONY: demo test test-emulated lint bench gpu-check data clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +29,10 @@ lint: $(VENV)/.test-ready
 
 test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Every GPU test without a GPU: CuPy replaced by the host emulator in tests/cuda_emu (slow).
+test-emulated: $(VENV)/.test-ready
+	MINIGRAD_EMULATE_CUDA=1 MINIGRAD_REQUIRE_CUDA=1 $(PY) -m pytest -m cuda $(PYTEST_ARGS)
 
 # Debian's package dataset-fashion-mnist, when we may install it; else the official files.
 data: $(VENV)/.demo-ready

@@ -40,13 +40,13 @@ CUDA = device("cuda")
 
 
 def of_array(array):
-    """The device an array lives on."""
-    return CPU if isinstance(array, (np.ndarray, np.generic)) else CUDA
+    """The device an array lives on: GPU arrays expose ``__cuda_array_interface__``."""
+    return CUDA if hasattr(array, "__cuda_array_interface__") else CPU
 
 
 def array_module(array):
     """numpy for a CPU array, cupy for a GPU one: the `xp` the generic ops compute with."""
-    if isinstance(array, (np.ndarray, np.generic)):
+    if not hasattr(array, "__cuda_array_interface__"):
         return np
     import cupy
     return cupy

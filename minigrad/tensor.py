@@ -42,7 +42,8 @@ def to_array(data, dtype=None, device=None):
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.default_for(array)
     if device is not None and of_array(array) != device:
         array = move(np.asarray(array) if isinstance(array, np.generic) else array, device)
-    return array_module(array).array(array, dtype=dt, copy=array is data)
+    xp = array_module(array)
+    return xp.array(array, dtype=dt, copy=True) if array is data else xp.asarray(array, dtype=dt)
 
 
 class Tensor:

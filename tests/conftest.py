@@ -1,12 +1,20 @@
 """Test set-up shared by every file: the ``device`` fixture and the cuda marker's rules.
 
 A test marked ``cuda`` (or the cuda case of ``device``) skips with the reason when no GPU is
-usable; with MINIGRAD_REQUIRE_CUDA=1 it fails instead, so a GPU run cannot pass by skipping."""
+usable; with MINIGRAD_REQUIRE_CUDA=1 it fails instead, so a GPU run cannot pass by skipping.
+
+MINIGRAD_EMULATE_CUDA=1 runs the cuda tests without a GPU: CuPy is replaced by the host
+emulator in tests/cuda_emu (NumPy arrays labelled as device memory, the kernels compiled by
+g++). That checks minigrad's GPU code paths, not the GPU; it is slow (minutes)."""
 import os
 
 import pytest
 
-import minigrad
+if os.environ.get("MINIGRAD_EMULATE_CUDA") == "1":
+    from cuda_emu import fake_cupy
+    fake_cupy.install()
+
+import minigrad  # noqa: E402
 
 REQUIRE_CUDA = os.environ.get("MINIGRAD_REQUIRE_CUDA") == "1"
 

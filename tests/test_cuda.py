@@ -8,8 +8,8 @@ The backend-level tests run twice: on the GPU ("cuda", skipped without one) and
 NumPy arrays and the kernels compiled by g++ through tests/cuda_emu/shim.h. The emulated
 run checks the kernels' indexing and the launch code on any machine; only the GPU run
 shows the kernels on real hardware."""
+import os
 import shutil
-import sys
 
 import numpy as np
 import pytest
@@ -20,6 +20,7 @@ from lenet import lenet
 from minigrad.backend import cpu
 
 TOL = {"float64": 1e-12, "float32": 1e-5}
+EMULATED = os.environ.get("MINIGRAD_EMULATE_CUDA") == "1"     # the whole session emulates
 
 
 def _clear_caches(cuda):
@@ -28,16 +29,19 @@ def _clear_caches(cuda):
 
 
 @pytest.fixture(params=[pytest.param("cuda", marks=pytest.mark.cuda), "emulated"])
-def gpu(request, monkeypatch):
+def gpu(request):
     from minigrad.backend import cuda
-    if request.param == "emulated":
+    saved = None
+    if request.param == "emulated" and not EMULATED:
         from cuda_emu import fake_cupy
         if shutil.which("g++") is None:
             pytest.skip("the emulated backend needs g++")
-        monkeypatch.setitem(sys.modules, "cupy", fake_cupy)
+        saved = fake_cupy.install()
     _clear_caches(cuda)
     yield cuda
     _clear_caches(cuda)
+    if saved is not None:
+        fake_cupy.uninstall(saved)
 
 
 def emulated_too_slow(gpu):
@@ -52,8 +56,8 @@ def both(gpu, name, *args, **kw):
     import cupy
     ref = getattr(cpu, name)(*[a.copy() if isinstance(a, np.ndarray) else a for a in args],
                              **kw)
-    ours = getattr(gpu, name)(*[cupy.asarray(a) if isinstance(a, np.ndarray) else a
-                                for a in args], **kw)
+    dev = lambda a: cupy.asarray(a) if isinstance(a, np.ndarray) else a
+    ours = getattr(gpu, name)(*map(dev, args), **{k: dev(v) for k, v in kw.items()})
     return ref, ours
 
 

@@ -249,3 +249,9 @@ def test_device_check_names_both_devices():
     check_same_device("add", [on("cpu"), on("cpu")])
     with pytest.raises(RuntimeError, match="add: .*cpu and cuda"):
         check_same_device("add", [on("cpu"), on("cuda")])
+
+
+def test_tensor_from_python_data_with_another_dtype():
+    assert minigrad.tensor([1, 2], dtype="float32").tolist() == [1.0, 2.0]
+    assert minigrad.tensor([1.5, 2.5], dtype="int64").tolist() == [1, 2]
+    assert minigrad.tensor(np.array([1, 2]), dtype="float64").dtype == minigrad.float64

@@ -1,5 +1,10 @@
-"""A stand-in for the parts of CuPy that minigrad/backend/cuda.py uses, with NumPy arrays as
-"device" arrays and the kernels compiled from their own source by g++ through shim.h.
+"""A stand-in for CuPy: "device" arrays are a NumPy subclass that says it lives on a GPU,
+and kernels are compiled from their own source by g++ through shim.h.
+
+``install()`` registers it as the modules ``cupy``, ``cupy.cuda`` and ``cupyx``, so that
+minigrad's whole GPU path — Tensors on device "cuda", backend/cuda.py, the kernels — runs
+on a CPU (conftest.py does so when MINIGRAD_EMULATE_CUDA=1). Array functions are NumPy's,
+their results re-labelled as device arrays.
 
 ``RawModule(code, name_expressions=[...])`` writes the source next to a generated wrapper
 that gives each template instance an ``extern "C"`` entry point taking the launch shape
@@ -10,14 +15,75 @@ import hashlib
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
+import types
 from pathlib import Path
 
 import numpy as np
 
-ndarray = np.ndarray
-empty, empty_like, zeros = np.empty, np.empty_like, np.zeros
-array, asarray, ascontiguousarray, maximum = np.array, np.asarray, np.ascontiguousarray, np.maximum
+
+class ndarray(np.ndarray):  # noqa: N801  (CuPy's name)
+    """A NumPy array labelled as GPU memory: minigrad sees ``__cuda_array_interface__``."""
+
+    @property
+    def __cuda_array_interface__(self):
+        return {"shape": self.shape, "typestr": self.dtype.str, "version": 3,
+                "data": (self.ctypes.data, False)}
+
+    def __array_wrap__(self, arr, context=None, return_scalar=False):
+        return np.asarray(arr).view(ndarray)      # 0-d results stay device arrays, as in CuPy
+
+    def __getitem__(self, index):
+        return _device(np.ndarray.__getitem__(self, index))   # a picked element too
+
+    def get(self):
+        return np.array(self)
+
+    def item(self):
+        return np.ndarray.item(self)
+
+
+def _device(value):
+    if isinstance(value, np.ndarray) and not isinstance(value, ndarray):
+        return value.view(ndarray)
+    if isinstance(value, np.generic):
+        return np.asarray(value).view(ndarray)
+    if isinstance(value, tuple):
+        return tuple(_device(v) for v in value)
+    return value
+
+
+def _host(value):
+    if isinstance(value, ndarray):
+        return value.view(np.ndarray)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_host(v) for v in value)
+    return value
+
+
+def _wrap(fn):
+    def on_device(*args, **kwargs):
+        kwargs = {k: _host(v) for k, v in kwargs.items()}
+        return _device(fn(*[_host(a) for a in args], **kwargs))
+    return on_device
+
+
+def __getattr__(name):
+    """Any other function: NumPy's, on device arrays."""
+    return _wrap(getattr(np, name))
+
+
+def asarray(a, dtype=None):
+    """Like cupy.asarray: a device array stays as it is; host data is copied over."""
+    if isinstance(a, ndarray):
+        return a if dtype is None or a.dtype == dtype else a.astype(dtype)
+    return _device(np.array(a, dtype=dtype, copy=True))
+
+
+def array(a, dtype=None, copy=True):
+    return _device(np.array(_host(a), dtype=dtype, copy=copy))
+
 
 SHIM = Path(__file__).with_name("shim.h")
 GXX = shutil.which("g++")
@@ -114,9 +180,31 @@ class _Stream:
         pass
 
 
-class cuda:  # noqa: N801  (mirrors the cupy.cuda namespace)
-    Device = _Device
+def _scatter_add(a, slices, value):
+    np.add.at(_host(a), _host(slices), _host(value))
 
-    @staticmethod
-    def get_current_stream():
-        return _Stream()
+
+def install():
+    """Make ``import cupy`` (and cupy.cuda, cupyx) give this stand-in; returns the old ones."""
+    cuda = types.ModuleType("cupy.cuda")
+    cuda.Device = _Device
+    cuda.get_current_stream = lambda: _Stream()
+    cuda.runtime = types.SimpleNamespace(
+        getDeviceCount=lambda: 1, driverGetVersion=lambda: 0,
+        getDeviceProperties=lambda i: {"name": b"minigrad CUDA emulator"})
+    cuda.nvrtc = types.SimpleNamespace(getVersion=lambda: (0, 0))
+    cupyx = types.ModuleType("cupyx")
+    cupyx.scatter_add = _scatter_add
+    this = sys.modules[__name__]
+    this.cuda = cuda
+    saved = {k: sys.modules.get(k) for k in ("cupy", "cupy.cuda", "cupyx")}
+    sys.modules.update({"cupy": this, "cupy.cuda": cuda, "cupyx": cupyx})
+    return saved
+
+
+def uninstall(saved):
+    for k, v in saved.items():
+        if v is None:
+            sys.modules.pop(k, None)
+        else:
+            sys.modules[k] = v

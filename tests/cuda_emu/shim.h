@@ -4,8 +4,8 @@
 // and not what only hardware shows (races between warps, memory faults).
 //
 // Blocks run one after another. Inside a block, a kernel without __syncthreads() runs its
-// threads one after another; one with it runs each thread as a real std::thread, and
-// __syncthreads() is a barrier they all meet at. __shared__ becomes static: one copy,
+// threads one after another; one with it runs each thread as a real std::thread (reused
+// from block to block), and __syncthreads() is a barrier they all meet at. __shared__ becomes static: one copy,
 // shared by the threads of the (single, current) block.
 #pragma once
 #include <algorithm>
@@ -30,26 +30,31 @@ inline void launch(dim3 grid, dim3 block, bool threaded, const std::function<voi
     grid_dim = grid;
     block_dim = block;
     const unsigned per_block = block.x * block.y * block.z;
-    for (unsigned bz = 0; bz < grid.z; ++bz)
-    for (unsigned by = 0; by < grid.y; ++by)
-    for (unsigned bx = 0; bx < grid.x; ++bx) {
-        const dim3 b{bx, by, bz};
-        auto run = [&](unsigned t) {
-            block_idx = b;
-            thread_idx = dim3{t % block.x, (t / block.x) % block.y, t / (block.x * block.y)};
-            body();
-        };
-        if (!threaded) {
-            for (unsigned t = 0; t < per_block; ++t) run(t);
-            continue;
-        }
-        std::barrier<> barrier(per_block);
-        block_barrier = &barrier;
-        std::vector<std::thread> threads;
-        for (unsigned t = 0; t < per_block; ++t) threads.emplace_back(run, t);
-        for (auto& th : threads) th.join();
-        block_barrier = nullptr;
+    const unsigned blocks = grid.x * grid.y * grid.z;
+    auto enter = [&](unsigned b, unsigned t) {
+        block_idx = dim3{b % grid.x, (b / grid.x) % grid.y, b / (grid.x * grid.y)};
+        thread_idx = dim3{t % block.x, (t / block.x) % block.y, t / (block.x * block.y)};
+    };
+    if (!threaded) {
+        for (unsigned b = 0; b < blocks; ++b)
+            for (unsigned t = 0; t < per_block; ++t) { enter(b, t); body(); }
+        return;
     }
+    // One OS thread per CUDA thread of a block, reused for every block in turn; the barrier
+    // after each block keeps its shared memory intact until all its threads are done.
+    std::barrier<> barrier(per_block);
+    block_barrier = &barrier;
+    std::vector<std::thread> threads;
+    for (unsigned t = 0; t < per_block; ++t)
+        threads.emplace_back([&, t] {
+            for (unsigned b = 0; b < blocks; ++b) {
+                enter(b, t);
+                body();
+                barrier.arrive_and_wait();
+            }
+        });
+    for (auto& th : threads) th.join();
+    block_barrier = nullptr;
 }
 }  // namespace emu
 
