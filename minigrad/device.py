@@ -46,7 +46,7 @@ def of_array(array):
 
 def array_module(array):
     """numpy for a CPU array, cupy for a GPU one: the `xp` the generic ops compute with."""
-    if not hasattr(array, "__cuda_array_interface__"):
+    if of_array(array) is CPU:
         return np
     import cupy
     return cupy

@@ -6,7 +6,7 @@ import numbers
 import numpy as np
 
 from . import _dtype
-from .autograd import Function, is_grad_enabled
+from .autograd import is_grad_enabled
 from .device import array_module, move, of_array
 from .device import device as Device
 from .ops import elementwise as E
@@ -502,7 +502,3 @@ def _accumulate_leaf(t, g):
         t.grad = Tensor._wrap(t.xp.array(g, dtype=t.dtype, copy=True))
     else:
         t.grad.data = t.grad.data + g
-
-
-# Function is re-exported so "from minigrad.tensor import Function" reads naturally too.
-__all__ = ["Tensor", "Function", "run_backward", "check_same_device", "to_array"]
