@@ -17,7 +17,7 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.test-ready: setup.py pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e '.[test,demo]' ruff
+	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
 $(VENV)/.demo-ready: setup.py pyproject.toml | $(PY)
@@ -49,8 +49,8 @@ demo: data
 	$(PY) examples/lenet_fashion.py $(DEMO_ARGS)
 
 bench: $(VENV)/.test-ready
-	$(PY) benchmarks/bench_ops.py --device all
-	$(PY) benchmarks/bench_lenet.py --device all
+	$(PY) -m benchmarks.bench_ops --device all
+	$(PY) -m benchmarks.bench_lenet --device all
 
 gpu-check:
 	bash scripts/gpu_check.sh

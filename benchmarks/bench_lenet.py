@@ -7,8 +7,10 @@ Fashion-MNIST, side by side in one run, for every configuration this machine has
 Same model, batch and data (already on the device); warm-up outside the timings; GPU
 times from CUDA events; repeats taken in turns; medians with their spread.
 
-    python benchmarks/bench_lenet.py --device cpu --quick     # < 1 minute
-    python benchmarks/bench_lenet.py --device all --out bench-out
+    python -m benchmarks.bench_lenet --device cpu --quick     # < 1 minute
+    python -m benchmarks.bench_lenet --device all --out bench-out
+
+(run from the repository root: the model is examples/lenet_fashion.py's ``lenet``).
 """
 import argparse
 import sys
@@ -17,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 import minigrad
-from common import (
+from benchmarks.common import (
     Timer,
     bar_chart,
     interleaved,
@@ -28,11 +30,9 @@ from common import (
     torch_or_none,
     write_json,
 )
+from examples.lenet_fashion import lenet
 from minigrad import nn
-from minigrad.device import module_for
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
-from lenet_fashion import LeNet  # noqa: E402
+from minigrad.backend.cpu import tune_malloc
 
 BATCH = 256
 
@@ -49,26 +49,18 @@ def load_images():
             "random images (Fashion-MNIST not found)")
 
 
-def torch_lenet(torch):
-    m = torch.nn
-    return m.Sequential(
-        m.Conv2d(1, 6, 5), m.Sigmoid(), m.MaxPool2d(2, 2), m.Conv2d(6, 16, 5), m.Sigmoid(),
-        m.MaxPool2d(2, 2), m.Flatten(), m.Linear(256, 120), m.Sigmoid(), m.Linear(120, 84),
-        m.Sigmoid(), m.Linear(84, 10))
-
-
 def minigrad_config(device, images, labels):
     """(step(batch_index), to_index, Timer) for minigrad on ``device``: the data is moved
     there once, and ``to_index`` puts a NumPy array of batch indices there too."""
-    xp = module_for(device)
+    xp = minigrad.device(device).array_module
     X, Y = xp.asarray(images), xp.asarray(labels)
     minigrad.manual_seed(0)
-    net = LeNet().to(device)
+    net = lenet().to(device)
     opt = minigrad.optim.Adam(net.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
 
     def step(idx):
-        x, y = minigrad.Tensor._wrap(X[idx]), minigrad.Tensor._wrap(Y[idx])
+        x, y = minigrad.as_tensor(X[idx]), minigrad.as_tensor(Y[idx])
         opt.zero_grad()
         loss_fn(net(x), y).backward()
         opt.step()
@@ -79,7 +71,7 @@ def torch_config(torch, device, images, labels, graph=False):
     X = torch.tensor(images, device=device)
     Y = torch.tensor(labels, device=device)
     torch.manual_seed(0)
-    net = torch_lenet(torch).to(device)
+    net = lenet(torch.nn).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3, capturable=graph)
     loss_fn = torch.nn.CrossEntropyLoss()
 
@@ -157,6 +149,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.quick:
         args.device = "cpu"
+    tune_malloc()             # for both frameworks alike: they share this process
     images, labels, source = load_images()
     info = machine()
     print(f"# LeNet training, batch {BATCH}, Adam — {source}\n{machine_line(info)}\n")

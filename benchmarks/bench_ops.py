@@ -2,8 +2,10 @@
 minigrad NumPy, minigrad CUDA, PyTorch CPU and PyTorch CUDA; and, on a GPU, our GEMM kernel
 against cuBLAS (cupy.matmul) on the products linear and conv use.
 
-    python benchmarks/bench_ops.py --device cpu --quick     # < 1 minute
-    python benchmarks/bench_ops.py --device all --out bench-out
+    python -m benchmarks.bench_ops --device cpu --quick     # < 1 minute
+    python -m benchmarks.bench_ops --device all --out bench-out
+
+(run from the repository root).
 """
 import argparse
 import sys
@@ -13,7 +15,7 @@ import numpy as np
 
 import minigrad
 import minigrad.nn.functional as F
-from common import (
+from benchmarks.common import (
     Timer,
     bar_chart,
     interleaved,
@@ -23,6 +25,8 @@ from common import (
     torch_or_none,
     write_json,
 )
+from examples.lenet_fashion import lenet
+from minigrad.backend.cpu import tune_malloc
 
 N = 256
 # name: (input shapes, minigrad fn, torch fn name-or-callable, needs grad of input 0,
@@ -91,27 +95,24 @@ def layer_entries(name, spec, configs, torch):
 
 
 def adam_entries(configs, torch):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
-    from bench_lenet import torch_lenet
-    from lenet_fashion import LeNet
     entries = {}
     for cfg in configs:
         lib, device = cfg.split(" ")[0], cfg.split(" ")[1]
         dev = "cpu" if device in ("numpy", "cpu") else "cuda"
         if lib == "minigrad":
-            net = LeNet().to(dev)
+            net = lenet().to(dev)
             for p in net.parameters():
                 p.grad = minigrad.zeros_like(p) + 0.01
             opt = minigrad.optim.Adam(net.parameters())
             timer = Timer("cpu" if dev == "cpu" else "cupy")
         else:
-            net = torch_lenet(torch).to(dev)
+            net = lenet(torch.nn).to(dev)
             for p in net.parameters():
                 p.grad = torch.full_like(p, 0.01)
             opt = torch.optim.Adam(net.parameters())
             timer = Timer("cpu" if dev == "cpu" else "torch")
         entries[cfg] = (opt.step, timer)
-    n_params = sum(p.numel() for p in LeNet().parameters())
+    n_params = sum(p.numel() for p in lenet().parameters())
     return entries, n_params
 
 
@@ -146,6 +147,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.quick:
         args.device = "cpu"
+    tune_malloc()             # for both frameworks alike: they share this process
     torch = torch_or_none()
     configs = []
     if args.device in ("cpu", "all"):

@@ -1,4 +1,5 @@
 """Train LeNet-5 (sigmoid, max-pool) on Fashion-MNIST with Adam: minigrad's main job.
+The network is ``lenet()`` below; the tests and benchmarks import it from here.
 
     python examples/lenet_fashion.py                 # GPU if usable, else CPU; 5 epochs
     python examples/lenet_fashion.py --device cpu --epochs 1
@@ -20,21 +21,19 @@ from minigrad import nn
 from minigrad.data import DataLoader, FashionMNIST
 
 
-class LeNet(nn.Module):
-    """LeNet-5 as in Dive into Deep Learning: two conv/sigmoid/pool stages, three linears."""
-
-    def __init__(self):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(1, 6, kernel_size=5), nn.Sigmoid(), nn.MaxPool2d(kernel_size=2, stride=2),
-            nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(), nn.MaxPool2d(kernel_size=2, stride=2),
-            nn.Flatten(),
-            nn.Linear(16 * 4 * 4, 120), nn.Sigmoid(),
-            nn.Linear(120, 84), nn.Sigmoid(),
-            nn.Linear(84, 10))
-
-    def forward(self, x):
-        return self.net(x)
+def lenet(nn=nn):
+    """LeNet-5 with sigmoids and max-pooling on 28×28 images, without padding (so the second
+    stage ends in 16 maps of 4×4). ``nn`` is the layer library: minigrad's by default;
+    ``lenet(torch.nn)`` builds the same network, with the same parameter names, in PyTorch."""
+    return nn.Sequential(                                         # shapes for a batch of N:
+        nn.Conv2d(1, 6, kernel_size=5), nn.Sigmoid(),             # (N, 1, 28, 28) -> (N, 6, 24, 24)
+        nn.MaxPool2d(kernel_size=2, stride=2),                    # -> (N, 6, 12, 12)
+        nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(),            # -> (N, 16, 8, 8)
+        nn.MaxPool2d(kernel_size=2, stride=2),                    # -> (N, 16, 4, 4)
+        nn.Flatten(),                                             # -> (N, 256)
+        nn.Linear(16 * 4 * 4, 120), nn.Sigmoid(),                 # -> (N, 120)
+        nn.Linear(120, 84), nn.Sigmoid(),                         # -> (N, 84)
+        nn.Linear(84, 10))                                        # -> (N, 10) class scores
 
 
 def parse_args(argv=None):
@@ -160,7 +159,7 @@ def main(argv=None):
                             device=device)
     test_iter = DataLoader(test_set, args.batch_size, device=device)
 
-    net = LeNet().to(device)
+    net = lenet().to(device)
     optimizer = minigrad.optim.Adam(net.parameters(), lr=args.lr)
     loss_fn = nn.CrossEntropyLoss()
     history, start = [], 0
@@ -190,4 +189,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    # Process-wide, so only a script that owns its process asks for it: keep NumPy's big
+    # temporaries in the heap between steps (see minigrad.backend.cpu.tune_malloc).
+    from minigrad.backend.cpu import tune_malloc
+    tune_malloc()
     main()

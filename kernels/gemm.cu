@@ -16,7 +16,11 @@
 // sums their products: perBlock = 1 is a plain batched GEMM; perBlock > 1 with all items
 // summed is split-K over the batch (a conv's weight gradient Σ_n g[n] @ cols[n]ᵀ), whose
 // partial results sum_partials then adds up in a fixed order: no atomics, same bits every run.
-#define TILE 16
+// TILE, the tile edge, comes from the launcher (backend/cuda.py passes -DTILE=16), so the
+// Python grid arithmetic and the kernel cannot disagree.
+#ifndef TILE
+#error "compile with -DTILE=<tile edge> (backend/cuda.py does)"
+#endif
 
 template <typename T>
 __global__ void gemm(const T* __restrict__ A, const T* __restrict__ B, T* __restrict__ C,

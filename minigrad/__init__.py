@@ -8,7 +8,7 @@ from .autograd import enable_grad, is_grad_enabled, no_grad
 from .creation import arange, full, ones, ones_like, rand, randn, tensor, where, zeros, zeros_like
 from .device import device
 from .random import manual_seed
-from .tensor import Tensor
+from .tensor import Tensor, as_tensor
 
 float = float32
 double = float64

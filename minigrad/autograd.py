@@ -1,4 +1,4 @@
-"""The building block of the graph (``Function``), ``no_grad``, and ``gradcheck``.
+"""The whole autograd engine: recording the graph, walking it backwards, and checking it.
 
 An op is a subclass of ``Function`` with two static methods that work on raw arrays
 (NumPy on the CPU, CuPy on the GPU)::
@@ -6,24 +6,36 @@ An op is a subclass of ``Function`` with two static methods that work on raw arr
     class Exp(Function):
         @staticmethod
         def forward(ctx, x):              # y = e^x
-            y = xp(x).exp(x)
+            y = get_array_module(x).exp(x)
             ctx.save_for_backward(y)
             return y
 
         @staticmethod
-        def backward(ctx, grad):          # dL/dx = dL/dy * e^x
+        def backward(ctx, grad):          # dL/dx = dL/dy · e^x
             (y,) = ctx.saved_tensors
             return grad * y
 
-``Exp.apply(t)`` runs ``forward`` on ``t``'s array and, when gradients are wanted, returns a
-Tensor whose ``grad_fn`` is the context: the node of the graph that ``backward`` later walks.
-Gradients are arrays, not Tensors, so the graph of a backward pass is never recorded
-(minigrad does not do higher-order derivatives).
+1. **Record.** ``Exp.apply(t)`` runs ``forward`` on ``t``'s array and, when some input
+   requires grad (and grad mode is on), returns a Tensor whose ``grad_fn`` is the context:
+   the node of the graph, holding its input tensors (the edges) and what it saved.
+2. **Walk.** ``backward(root, grad)`` orders the nodes so that each comes after every node
+   that uses its output, then visits them in that order, calling each node's backward.
+3. **Accumulate.** Each input's gradient is added to what it has received so far; a leaf
+   that requires grad keeps its sum in ``.grad`` (so it accumulates across calls).
+4. **Free.** After a node's backward ran, what it saved is dropped (unless
+   ``retain_graph``), so memory is given back as the walk goes.
+
+Gradients are arrays, not Tensors, so the backward pass itself is never recorded: minigrad
+does not do higher-order derivatives. ``gradcheck`` at the end checks an op's backward
+against finite differences.
 """
 import contextlib
 
 import numpy as np
 
+from .device import get_array_module
+
+# ---- grad mode ----------------------------------------------------------------------------
 _grad_enabled = [True]
 
 
@@ -52,9 +64,10 @@ class enable_grad(_GradMode):
     enabled = True
 
 
+# ---- 1. recording the graph ---------------------------------------------------------------
 class Context:
-    """What one op remembers between its forward and its backward: the saved arrays, which
-    inputs need a gradient, and the input tensors (the edges of the graph)."""
+    """One node of the graph: what an op remembers between its forward and its backward —
+    the saved arrays, which inputs need a gradient, and the input tensors (the edges)."""
 
     __slots__ = ("fn", "inputs", "needs_input_grad", "_saved", "freed", "__dict__")
 
@@ -107,13 +120,13 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **params):
-        from .tensor import Tensor, check_same_device
+        from .tensor import Tensor, as_tensor
         tensors = [x for x in inputs if isinstance(x, Tensor)]
         check_same_device(cls.__name__, tensors)
         needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
         ctx = Context(cls, needs)
         arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
-        out = Tensor._wrap(cls.forward(ctx, *arrays, **params))
+        out = as_tensor(cls.forward(ctx, *arrays, **params))
         if any(needs) and is_grad_enabled():
             ctx.inputs = tuple(x if isinstance(x, Tensor) else None for x in inputs)
             out.grad_fn = ctx
@@ -121,6 +134,75 @@ class Function:
         return out
 
 
+def check_same_device(op, tensors):
+    devices = {t.device.type for t in tensors}
+    if len(devices) > 1:
+        raise RuntimeError(f"{op}: expected all tensors on the same device, got "
+                           f"{' and '.join(sorted(devices))}; move them with .to(device)")
+
+
+# ---- 2-4. walking it backwards --------------------------------------------------------------
+def backward(root, grad, retain_graph=False):
+    """Backpropagate the array ``grad`` (d loss / d root) from the Tensor ``root``.
+
+    1. Order the graph's nodes so that every node comes after all the nodes that use its
+       output (an iterative depth-first search: no recursion, so any depth works).
+    2. Visit them in that order, each node's gradient complete by then: call its backward,
+       and add each input's gradient to what that input has received so far (a leaf's into
+       ``.grad``).
+    3. Free each node's saved arrays after its backward, unless ``retain_graph``.
+    """
+    if root.grad_fn is None:                       # a leaf: its gradient is the seed itself
+        accumulate_into_leaf(root, grad)
+        return
+    order, seen, stack = [], set(), [(root.grad_fn, False)]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for t in node.inputs:
+            if t is not None and t.grad_fn is not None and id(t.grad_fn) not in seen:
+                stack.append((t.grad_fn, False))
+
+    pending = {id(root.grad_fn): grad}
+    for node in reversed(order):
+        g = pending.pop(id(node))
+        node.check_not_freed()
+        grads = node.fn.backward(node, g)
+        if not isinstance(grads, tuple):
+            grads = (grads,)
+        for t, gi, needed in zip(node.inputs, grads, node.needs_input_grad):
+            if not needed or gi is None:
+                continue
+            if gi.shape != t.data.shape:
+                raise RuntimeError(f"internal error: {node.name} returned a gradient of shape "
+                                   f"{tuple(gi.shape)} for an input of shape {t.shape}")
+            if gi.dtype != t.dtype:
+                gi = gi.astype(t.dtype)
+            if t.grad_fn is None:
+                accumulate_into_leaf(t, gi)
+            else:
+                key = id(t.grad_fn)
+                pending[key] = pending[key] + gi if key in pending else gi
+        if not retain_graph:
+            node.release()
+
+
+def accumulate_into_leaf(t, g):
+    """leaf.grad += g (the first gradient is copied: it may be an array the graph still uses)."""
+    from .tensor import as_tensor
+    if t.grad is None:
+        t.grad = as_tensor(g.astype(t.dtype, copy=True))
+    else:
+        t.grad.data = t.grad.data + g
+
+
+# ---- checking it ----------------------------------------------------------------------------
 class GradcheckError(AssertionError):
     pass
 
@@ -140,7 +222,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     tests every column of the Jacobian at once: a wrong gradient almost surely changes it.
     Returns True, or raises ``GradcheckError`` naming the input and the worst element.
     """
-    from .tensor import Tensor
+    from .tensor import Tensor, as_tensor
     inputs = list(inputs)
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     if not checked:
@@ -151,15 +233,15 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
                             "need float64 inputs")
 
     out = fn(*inputs)
-    xp = out.xp
+    xp = get_array_module(out.data)
     v = xp.asarray(np.random.default_rng(seed).standard_normal(out.shape))
     for i in checked:
         inputs[i].grad = None
-    out.backward(Tensor._wrap(v.astype(out.dtype)))
+    out.backward(as_tensor(v.astype(out.dtype)))
 
     def projected(arrays):
         with no_grad():
-            args = [Tensor._wrap(a) if a is not None else x for a, x in zip(arrays, inputs)]
+            args = [as_tensor(a) if a is not None else x for a, x in zip(arrays, inputs)]
             return float((fn(*args).data * v).sum())
 
     for i in checked:

@@ -2,8 +2,9 @@
 import numpy as np
 
 from . import _dtype, random
-from .device import module_for
-from .tensor import Tensor, _shape_arg
+from .device import device as Device
+from .shapes import shape_arg
+from .tensor import Tensor, as_tensor
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False):
@@ -14,8 +15,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
 
 def _make(array_fn, shape, dtype, device, requires_grad, default=_dtype.float32):
     dt = _dtype.as_dtype(dtype) if dtype is not None else default
-    xp = module_for(device if device is not None else "cpu")
-    t = Tensor._wrap(array_fn(xp, _shape_arg(shape), dt))
+    xp = Device(device if device is not None else "cpu").array_module
+    t = as_tensor(array_fn(xp, shape_arg(shape), dt))
     t.requires_grad = requires_grad
     return t
 
@@ -50,7 +51,7 @@ def _random(draw, shape, dtype, device, requires_grad):
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.float32
     if not _dtype.is_float(dt):
         raise TypeError(f"random floats need a float dtype, not {dt}")
-    values = draw(random.generator(), _shape_arg(shape), dt)
+    values = draw(random.generator(), shape_arg(shape), dt)
     return Tensor(values, device=device or "cpu", requires_grad=requires_grad)
 
 

@@ -1,4 +1,15 @@
-"""Devices: "cpu" holds NumPy arrays, "cuda" holds CuPy arrays."""
+"""Devices, and the one vocabulary for asking where an array lives.
+
+"cpu" holds NumPy arrays, "cuda" holds CuPy arrays. Three questions, one function each:
+
+- ``device_of(array)``: which device holds it (a ``device``; compare with ``== "cpu"``);
+- ``get_array_module(*arrays)``: the module to compute with, ``numpy`` or ``cupy``, as
+  CuPy's own ``cupy.get_array_module`` answers it — generic array code reads
+  ``xp = get_array_module(a)`` and then ``xp.exp(a)``, the same line on both devices;
+- ``device(...).array_module``: the same module for a device, to make a new array there.
+
+The third lookup, "which backend computes this layer", is ``minigrad.backend.backend_of``.
+"""
 import numpy as np
 
 
@@ -18,6 +29,16 @@ class device:
             self.type = name.split(":")[0]
         else:
             raise ValueError(f"unknown device {spec!r}: expected 'cpu' or 'cuda'")
+
+    @property
+    def array_module(self):
+        """numpy for "cpu", cupy for "cuda" (asking for cuda checks that it is usable)."""
+        if self.type == "cpu":
+            return np
+        from . import cuda
+        cuda.require()
+        import cupy
+        return cupy
 
     def __eq__(self, other):
         try:
@@ -39,25 +60,15 @@ CPU = device("cpu")
 CUDA = device("cuda")
 
 
-def of_array(array):
+def device_of(array):
     """The device an array lives on: GPU arrays expose ``__cuda_array_interface__``."""
     return CUDA if hasattr(array, "__cuda_array_interface__") else CPU
 
 
-def array_module(array):
-    """numpy for a CPU array, cupy for a GPU one: the `xp` the generic ops compute with."""
-    if of_array(array) is CPU:
+def get_array_module(*arrays):
+    """numpy when every array is on the CPU, else cupy: the ``xp`` of generic array code."""
+    if all(device_of(a) is CPU for a in arrays):
         return np
-    import cupy
-    return cupy
-
-
-def module_for(dev):
-    """numpy or cupy for a device; asking for cuda checks that it is usable."""
-    if device(dev).type == "cpu":
-        return np
-    from . import cuda
-    cuda.require()
     import cupy
     return cupy
 
@@ -65,8 +76,8 @@ def module_for(dev):
 def move(array, dev):
     """Copy an array to a device (or return it as it is when it is already there)."""
     dev = device(dev)
-    if of_array(array) == dev:
+    if device_of(array) == dev:
         return array
     if dev.type == "cpu":
         return array.get()
-    return module_for(dev).asarray(array)
+    return dev.array_module.asarray(array)

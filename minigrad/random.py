@@ -18,11 +18,3 @@ def manual_seed(seed):
 def generator():
     return _generator
 
-
-def get_rng_state():
-    """The generator's state, a dict of plain values (to checkpoint a run)."""
-    return _generator.bit_generator.state
-
-
-def set_rng_state(state):
-    _generator.bit_generator.state = state

@@ -8,7 +8,7 @@ import zipfile
 
 import numpy as np
 
-from .tensor import Tensor
+from .tensor import Tensor, as_tensor
 
 FORMAT = "minigrad-checkpoint-1"
 _META = "__structure__"
@@ -78,7 +78,7 @@ def load(path):
             if "__array__" in v:
                 if v["__array__"] not in files:
                     raise CheckpointError(f"{path}: array {v['__array__']} is missing")
-                return Tensor._wrap(files[v["__array__"]])
+                return as_tensor(files[v["__array__"]])
             if "__tuple__" in v:
                 return tuple(decode(x) for x in v["__tuple__"])
             if "__dict__" in v:

@@ -1,26 +1,22 @@
-"""The Tensor: an array (NumPy or CuPy) plus what autograd needs, and ``backward``, which
-walks the graph in reverse topological order without recursion."""
+"""The Tensor: an array (NumPy or CuPy) plus what autograd needs — its data, dtype and
+device, and the operators and methods that turn into ops (``minigrad.ops``). The engine that
+records and walks the graph is ``minigrad.autograd``."""
 import collections
 import numbers
 
 import numpy as np
 
-from . import _dtype
-from .autograd import is_grad_enabled
-from .device import array_module, move, of_array
+from . import _dtype, autograd
+from .autograd import check_same_device, is_grad_enabled
 from .device import device as Device
+from .device import device_of, get_array_module, move
 from .ops import elementwise as E
+from .ops import nn as N
 from .ops import reduce as R
 from .ops import shape as S
+from .shapes import normalize_dims, resolve_shape, shape_arg
 
 MaxResult = collections.namedtuple("max", ["values", "indices"])
-
-
-def check_same_device(op, tensors):
-    devices = {t.device.type for t in tensors}
-    if len(devices) > 1:
-        raise RuntimeError(f"{op}: expected all tensors on the same device, got "
-                           f"{' and '.join(sorted(devices))}; move them with .to(device)")
 
 
 def to_array(data, dtype=None, device=None):
@@ -40,9 +36,9 @@ def to_array(data, dtype=None, device=None):
             raise TypeError(f"cannot make a tensor from {type(data).__name__} data "
                             "(ragged lists or non-numeric values)")
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.default_for(array)
-    if device is not None and of_array(array) != device:
+    if device is not None and device_of(array) != device:
         array = move(np.asarray(array) if isinstance(array, np.generic) else array, device)
-    xp = array_module(array)
+    xp = get_array_module(array)
     return xp.array(array, dtype=dt, copy=True) if array is data else xp.asarray(array, dtype=dt)
 
 
@@ -65,7 +61,8 @@ class Tensor:
 
     @classmethod
     def _wrap(cls, array):
-        """A Tensor around an array as it is: no copy, no conversion (internal fast path)."""
+        """A Tensor around an array as it is: no copy, no conversion (``as_tensor``'s fast
+        path; the array's dtype must be a supported one)."""
         t = cls.__new__(cls)
         t.data = array if not isinstance(array, np.generic) else np.asarray(array)
         t.grad = None
@@ -99,8 +96,8 @@ class Tensor:
     shape = property(lambda self: tuple(self.data.shape))
     ndim = property(lambda self: self.data.ndim)
     dtype = property(lambda self: self.data.dtype)
-    device = property(lambda self: of_array(self.data))
-    xp = property(lambda self: array_module(self.data))
+    device = property(lambda self: device_of(self.data))
+    xp = property(lambda self: get_array_module(self.data))
     T = property(lambda self: self.transpose(0, 1) if self.ndim == 2 else self.permute(
         *reversed(range(self.ndim))))
 
@@ -197,7 +194,7 @@ class Tensor:
                 raise RuntimeError(f"backward: gradient has shape {tuple(grad.shape)} but the "
                                    f"tensor has shape {self.shape}")
             check_same_device("backward", [self, Tensor._wrap(grad)])
-        run_backward(self, grad, retain_graph)
+        autograd.backward(self, grad, retain_graph)
 
     # ---- operators --------------------------------------------------------------------
     def _operand(self, other, op):
@@ -304,13 +301,8 @@ class Tensor:
     def abs(self): return E.Abs.apply(self)
     def __abs__(self): return self.abs()
 
-    def sigmoid(self):
-        from .nn import functional
-        return functional.sigmoid(self)
-
-    def relu(self):
-        from .nn import functional
-        return functional.relu(self)
+    def sigmoid(self): return N.Sigmoid.apply(self._floating())
+    def relu(self): return N.ReLU.apply(self)
 
     def clamp(self, min=None, max=None):
         if min is None and max is None:
@@ -339,13 +331,13 @@ class Tensor:
     def argmax(self, dim=None, keepdim=False):
         if dim is None:
             return Tensor._wrap(self.data.argmax().astype(np.int64))
-        (d,) = R._normalize_dims(dim, self.ndim)
+        (d,) = normalize_dims(dim, self.ndim)
         idx = self.data.argmax(axis=d).astype(np.int64)
         return Tensor._wrap(self.xp.expand_dims(idx, d) if keepdim else idx)
 
     # ---- shape ------------------------------------------------------------------------
     def reshape(self, *shape):
-        return S.Reshape.apply(self, _resolve_shape(_shape_arg(shape), self.shape))
+        return S.Reshape.apply(self, resolve_shape(shape_arg(shape), self.shape))
 
     view = reshape
 
@@ -358,7 +350,7 @@ class Tensor:
         return self.reshape(self.shape[:s] + (-1,) + self.shape[e + 1:])
 
     def permute(self, *dims):
-        dims = _shape_arg(dims)
+        dims = shape_arg(dims)
         if sorted(d % max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
             raise ValueError(f"permute: {tuple(dims)} is not a permutation of the "
                              f"{self.ndim} dims of a tensor of shape {self.shape}")
@@ -398,6 +390,22 @@ class Tensor:
         return "tensor(" + ", ".join([body] + extras) + ")"
 
 
+def as_tensor(data, dtype=None, device=None):
+    """A Tensor for ``data`` without copying when possible, as ``torch.as_tensor``: an array
+    of a supported dtype already on ``device`` is shared, not copied (so writing to one shows
+    in the other); a Tensor comes back as it is (or converted with ``.to``); anything else is
+    converted as ``tensor()`` would."""
+    if isinstance(data, Tensor):
+        return data if dtype is None and device is None else data.to(device=device, dtype=dtype)
+    is_array = isinstance(data, (np.ndarray, np.generic)) or \
+        hasattr(data, "__cuda_array_interface__")
+    if (is_array and data.dtype in _dtype.SUPPORTED
+            and (dtype is None or _dtype.as_dtype(dtype) == data.dtype)
+            and (device is None or Device(device) == device_of(data))):
+        return Tensor._wrap(data)
+    return Tensor(data, dtype=dtype, device=device)
+
+
 def parse_to_args(args, dtype=None, device=None):
     """Sort the positional arguments of ``.to(...)`` into a dtype and a device."""
     for a in args:
@@ -408,28 +416,6 @@ def parse_to_args(args, dtype=None, device=None):
         else:
             dtype = a
     return dtype, device
-
-
-def _shape_arg(shape):
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = shape[0]
-    return tuple(int(n) for n in shape)
-
-
-def _resolve_shape(shape, from_shape):
-    """``shape`` with its one allowed -1 filled in, checked to hold as many elements."""
-    numel = int(np.prod(from_shape))
-    unknown = [i for i, n in enumerate(shape) if n == -1]
-    known = int(np.prod([n for n in shape if n != -1]))
-    bad = len(unknown) > 1 or any(n < -1 for n in shape)
-    if not bad and unknown:
-        bad = known == 0 or numel % known != 0
-        if not bad:
-            shape = shape[:unknown[0]] + (numel // known,) + shape[unknown[0] + 1:]
-    if bad or int(np.prod(shape)) != numel:
-        raise ValueError(f"cannot reshape a tensor of shape {tuple(from_shape)} "
-                         f"({numel} elements) into {shape}")
-    return shape
 
 
 def _index_arrays(index, like):
@@ -444,61 +430,3 @@ def _index_arrays(index, like):
             p = like.xp.asarray(p)
         out.append(p)
     return tuple(out) if isinstance(index, tuple) else out[0]
-
-
-def run_backward(root, grad, retain_graph=False):
-    """Backpropagate ``grad`` from ``root`` through the graph.
-
-    1. Order the graph's nodes so that every node comes after all the nodes that use its
-       output (an iterative depth-first search: no recursion, so any depth works).
-    2. Visit them in that order, each node's gradient complete by then: call its backward,
-       and add each input's gradient to what that input has received so far (a leaf's into
-       ``.grad``).
-    3. Free each node's saved arrays after its backward, unless ``retain_graph``.
-    """
-    if root.grad_fn is None:                       # a leaf: its gradient is the seed itself
-        _accumulate_leaf(root, grad)
-        return
-    order, seen, stack = [], set(), [(root.grad_fn, False)]
-    while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        for t in node.inputs:
-            if t is not None and t.grad_fn is not None and id(t.grad_fn) not in seen:
-                stack.append((t.grad_fn, False))
-
-    pending = {id(root.grad_fn): grad}
-    for node in reversed(order):
-        g = pending.pop(id(node))
-        node.check_not_freed()
-        grads = node.fn.backward(node, g)
-        if not isinstance(grads, tuple):
-            grads = (grads,)
-        for t, gi, needed in zip(node.inputs, grads, node.needs_input_grad):
-            if not needed or gi is None:
-                continue
-            if gi.shape != t.data.shape:
-                raise RuntimeError(f"internal error: {node.name} returned a gradient of shape "
-                                   f"{tuple(gi.shape)} for an input of shape {t.shape}")
-            if gi.dtype != t.dtype:
-                gi = gi.astype(t.dtype)
-            if t.grad_fn is None:
-                _accumulate_leaf(t, gi)
-            else:
-                key = id(t.grad_fn)
-                pending[key] = pending[key] + gi if key in pending else gi
-        if not retain_graph:
-            node.release()
-
-
-def _accumulate_leaf(t, g):
-    if t.grad is None:
-        t.grad = Tensor._wrap(t.xp.array(g, dtype=t.dtype, copy=True))
-    else:
-        t.grad.data = t.grad.data + g

@@ -38,10 +38,10 @@ timeout 120 "$PY" examples/lenet_fashion.py --device cuda --epochs 1 --out "$LOG
 epoch_line=$(grep -E "^epoch 1," "$LOG/example.log" | tail -1)
 
 echo "== 3. benchmarks on the GPU"
-timeout 240 "$PY" benchmarks/bench_lenet.py --device all --repeats 7 --epochs 2 \
+timeout 240 "$PY" -m benchmarks.bench_lenet --device all --repeats 7 --epochs 2 \
   --out "$LOG" 2>&1 | tee "$LOG/bench_lenet.log"
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
-timeout 180 "$PY" benchmarks/bench_ops.py --device cuda --repeats 5 --out "$LOG" \
+timeout 180 "$PY" -m benchmarks.bench_ops --device cuda --repeats 5 --out "$LOG" \
   2>&1 | tee "$LOG/bench_ops.log"
 [ "${PIPESTATUS[0]}" = 0 ] || status=1
 

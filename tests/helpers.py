@@ -3,7 +3,7 @@
 PyTorch runs in float64 on the CPU as the reference; minigrad runs in the dtype and on the
 device under test. The error measure is normwise relative: max|ours − ref| / max|ref|
 (so tiny reference elements do not blow it up). Tolerances: float64 1e-10, float32 1e-5,
-as in shared/DESIGN.md; a test that needs more says why where it asks."""
+as docs/testing.md states; a test that needs more says why where it asks."""
 import numpy as np
 import torch
 
@@ -20,8 +20,7 @@ def rel_err(ours, ref):
 
 
 def to_numpy(t):
-    if isinstance(t, torch.Tensor):
-        return t.detach().cpu().numpy()
+    """A PyTorch or a minigrad tensor as a NumPy array (the two spell it the same)."""
     return t.detach().cpu().numpy()
 
 

@@ -12,9 +12,9 @@ ROOT = Path(__file__).parent.parent
 
 @pytest.mark.parametrize("script", ["bench_lenet", "bench_ops"])
 def test_quick_run_writes_table_json_and_chart(script, tmp_path):
-    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / f"{script}.py"),
+    out = subprocess.run([sys.executable, "-m", f"benchmarks.{script}",
                           "--device", "cpu", "--quick", "--out", str(tmp_path)],
-                         capture_output=True, text=True, timeout=300)
+                         capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert "| minigrad numpy" in out.stdout and "| pytorch cpu" in out.stdout or \
         "minigrad numpy |" in out.stdout

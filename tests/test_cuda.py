@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 import minigrad
+from examples.lenet_fashion import lenet
 from helpers import rel_err
-from lenet import lenet
 from minigrad.backend import cpu
 
 TOL = {"float64": 1e-12, "float32": 1e-5}

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from minigrad.backend.cuda import KERNELS, kernel_dir
+from minigrad.backend.cuda import KERNELS, compile_options, kernel_dir
 
 NVCC = shutil.which("nvcc")
 
@@ -25,7 +25,8 @@ def test_kernel_compiles_with_all_instances(filename, tmp_path):
     wrapper = tmp_path / f"check_{filename}"
     wrapper.write_text(f'#include "{kernel_dir() / filename}"\n'
                        f"const void* minigrad_instances[] = {{{refs}}};\n")
-    result = subprocess.run([NVCC, "--ptx", "-arch=compute_90", "-std=c++14",
+    options = [o.replace("--std=", "-std=") for o in compile_options()]
+    result = subprocess.run([NVCC, "--ptx", "-arch=compute_90", *options,
                              "-o", str(tmp_path / "out.ptx"), str(wrapper)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr

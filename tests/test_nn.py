@@ -6,8 +6,8 @@ import pytest
 import torch
 
 import minigrad
+from examples.lenet_fashion import lenet
 from helpers import rel_err
-from lenet import lenet
 from minigrad import nn
 
 
@@ -63,16 +63,17 @@ def test_lenet_loss_and_every_gradient_match_torch(dtype, device):
 
 
 def test_parameters_children_modules_train_eval():
-    m = lenet(nn)
+    seq = lenet(nn)
+    m = nn.Sequential(seq, nn.Sigmoid())        # a container inside a container
     assert len(list(m.parameters())) == 10
-    assert [type(c).__name__ for c in m.children()] == ["Sequential"]
-    assert len(list(m.modules())) == 14
+    assert [type(c).__name__ for c in m.children()] == ["Sequential", "Sigmoid"]
+    assert len(list(m.modules())) == 15
+    assert next(m.named_parameters())[0] == "0.0.weight"
     assert m.training and all(x.training for x in m.modules())
     m.eval()
     assert not any(x.training for x in m.modules())
     m.train()
     assert all(x.training for x in m.modules())
-    seq = m.net
     assert len(seq) == 12 and isinstance(seq[0], nn.Conv2d) and isinstance(seq[-1], nn.Linear)
     assert len(seq[:3]) == 3
 
@@ -105,15 +106,15 @@ def test_init_follows_torch_bounds():
 def test_load_state_dict_errors_name_the_key():
     m = lenet(nn)
     sd = m.state_dict()
-    missing = {k: v for k, v in sd.items() if k != "net.0.bias"}
-    with pytest.raises(RuntimeError, match='Missing key.*"net.0.bias"'):
+    missing = {k: v for k, v in sd.items() if k != "0.bias"}
+    with pytest.raises(RuntimeError, match='Missing key.*"0.bias"'):
         m.load_state_dict(missing)
-    assert m.load_state_dict(missing, strict=False).missing_keys == ["net.0.bias"]
+    assert m.load_state_dict(missing, strict=False).missing_keys == ["0.bias"]
     with pytest.raises(RuntimeError, match='Unexpected key.*"extra"'):
         m.load_state_dict({**sd, "extra": np.zeros(1)})
     bad = dict(sd)
-    bad["net.7.weight"] = np.zeros((120, 255))
-    with pytest.raises(RuntimeError, match=r"size mismatch for net.7.weight.*\(120, 255\)"):
+    bad["7.weight"] = np.zeros((120, 255))
+    with pytest.raises(RuntimeError, match=r"size mismatch for 7.weight.*\(120, 255\)"):
         m.load_state_dict(bad)
 
 

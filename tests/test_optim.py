@@ -4,8 +4,8 @@ import pytest
 import torch
 
 import minigrad
+from examples.lenet_fashion import lenet
 from helpers import rel_err
-from lenet import lenet
 from minigrad import nn
 
 

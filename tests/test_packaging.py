@@ -14,8 +14,11 @@ from minigrad.backend.cuda import KERNELS, kernel_dir
 ROOT = Path(__file__).parent.parent
 
 
-def test_version():
-    assert minigrad.__version__ == "0.1.0"
+def test_version_is_single_sourced():
+    """pyproject.toml reads the version from minigrad.__version__; the installed metadata
+    must say the same."""
+    from importlib.metadata import version
+    assert version("minigrad") == minigrad.__version__
 
 
 def test_kernels_found_in_this_install():
@@ -41,6 +44,22 @@ def test_plain_source_checkout_finds_kernels(tmp_path):
                     ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "kernels", tmp_path / "kernels")
     assert where_kernels_are(tmp_path) == tmp_path / "kernels"
+
+
+def test_a_checkout_uses_its_own_kernels_beside_an_editable_install(tmp_path):
+    """The editable install that make test makes maps minigrad.kernels to this checkout's
+    kernels/. Another checkout, imported first, must still find its own kernels/, not
+    ours through that mapping."""
+    shutil.copytree(ROOT / "minigrad", tmp_path / "minigrad",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "kernels", tmp_path / "kernels")
+    code = (f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import minigrad; "
+            "from minigrad.backend.cuda import kernel_dir; print(minigrad.__file__); "
+            "print(kernel_dir())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=tmp_path).stdout.split()
+    assert Path(out[0]).is_relative_to(tmp_path)
+    assert Path(out[1]) == tmp_path / "kernels"
 
 
 def where_kernels_are(path):

@@ -1,13 +1,13 @@
-"""Device backends: the same functions, once in NumPy (``cpu``) and once as CUDA kernels
-(``cuda``). The ops in ``minigrad.ops.nn`` call ``for_array(x).im2col(...)`` and never need
-to know which device they are on."""
-from ..device import of_array
+"""Device backends: the same functions, once in NumPy (``cpu``) and once as CUDA kernel
+launches (``cuda``). The layer ops in ``minigrad.ops.nn`` call
+``backend_of(x).im2col(...)`` and never need to know which device they are on."""
+from ..device import device_of
 from . import cpu
 
 
-def for_array(array):
-    """The backend module for the device an array lives on."""
-    if of_array(array).type == "cpu":
+def backend_of(*arrays):
+    """The backend module of the device the arrays live on: ``backend.cpu`` or ``backend.cuda``."""
+    if all(device_of(a).type == "cpu" for a in arrays):
         return cpu
     from . import cuda
     return cuda

@@ -1,42 +1,38 @@
 """The CPU backend: each CNN building block in NumPy, written to read like its math.
 
 Every function here has a twin of the same name and signature in ``cuda.py`` that launches
-a hand-written kernel; read this one first. Shapes use N (batch), C (channels), H, W
-(image), KH, KW (kernel), OH, OW (output), P = OH·OW (output pixels).
+a hand-written kernel (``kernels/*.cu``); read this one first. Shapes use N (batch),
+C (channels), H, W (image), KH, KW (kernel), OH, OW (output), P = OH·OW (output pixels).
 
 No Python loop runs over the batch, the channels or the pixels. The only loops are over
 the KH·KW offsets inside a window: each iteration moves a whole strided slab of the batch.
 """
 import ctypes
-import os
 import sys
 
 import numpy as np
 
+from ..shapes import out_size
 
-def _keep_freed_memory():
-    """NumPy allocates big temporaries in every step (im2col's columns are 15 MB at LeNet's
+
+def tune_malloc():
+    """Keep NumPy's big temporaries in the heap between training steps (glibc only).
+
+    NumPy allocates large temporaries every step (im2col's columns are 15 MB at LeNet's
     first layer). glibc returns blocks that large to the OS when they are freed, and the next
-    step faults them in again page by page: about a third of a LeNet step on the CPU. Raising
-    malloc's mmap and trim thresholds keeps them in the heap for reuse. This is process-wide,
-    glibc only, and off with MINIGRAD_NO_MALLOPT=1."""
-    if not sys.platform.startswith("linux") or os.environ.get("MINIGRAD_NO_MALLOPT") == "1":
-        return
+    step faults them in again page by page. Raising malloc's mmap and trim thresholds keeps
+    them for reuse. It changes the whole process (every library's allocations), so minigrad
+    never does it on import: entry scripts that want it call this (the LeNet example and the
+    benchmarks do, for minigrad and PyTorch alike). Returns True when it was applied."""
+    if not sys.platform.startswith("linux"):
+        return False
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:
-        return
+        return False
     m_trim_threshold, m_mmap_threshold = -1, -3          # from glibc's <malloc.h>
-    libc.mallopt(m_mmap_threshold, 64 << 20)
-    libc.mallopt(m_trim_threshold, 256 << 20)
-
-
-_keep_freed_memory()
-
-
-def out_size(size, kernel, stride, pad):
-    """Output length of a sliding window: floor((size + 2·pad − kernel) / stride) + 1."""
-    return (size + 2 * pad - kernel) // stride + 1
+    return bool(libc.mallopt(m_mmap_threshold, 64 << 20)) and \
+        bool(libc.mallopt(m_trim_threshold, 256 << 20))
 
 
 def _window(xpad, i, j, oh, ow, stride):
@@ -194,15 +190,6 @@ def sigmoid_fwd(x):
 def sigmoid_bwd(g, y):
     """dσ/dx = σ(x)(1 − σ(x)), from the saved output y = σ(x)."""
     return g * y * (1 - y)
-
-
-def relu_fwd(x):
-    return np.maximum(x, 0)
-
-
-def relu_bwd(g, x):
-    """d relu/dx = 1 where x > 0, else 0 (PyTorch's choice at 0)."""
-    return g * (x > 0)
 
 
 def softmax_xent_fwd(logits, target):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .cpu import out_size  # noqa: F401  (same helper on both backends)
+from ..shapes import out_size
 
 # Each kernel file and the templates it defines; each gets <float> and <double>.
 KERNELS = {
@@ -26,17 +26,23 @@ KERNELS = {
 }
 _CTYPE = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
 THREADS = 256
-TILE = 16          # must match TILE in gemm.cu
+TILE = 16          # the GEMM's tile edge: passed to the kernels as -DTILE, defined only here
+DEFINES = {"TILE": TILE}
 
 
 def kernel_dir():
-    """The folder of the .cu files: the installed package ``minigrad.kernels``, or the
-    checkout's ``kernels/`` when running from source (PYTHONPATH=. without an install)."""
-    try:
-        from .. import kernels
-        return Path(kernels.__file__).parent
-    except ImportError:
-        return Path(__file__).resolve().parents[2] / "kernels"
+    """The folder of the .cu files, found from this file's own place, never through the
+    import system (an editable install of another checkout must not lend us its kernels):
+    ``minigrad/kernels/`` beside this package in an installed wheel, else ``kernels/`` at the
+    root of the source checkout this file belongs to."""
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "kernels"
+    return installed if installed.is_dir() else package.parent / "kernels"
+
+
+def compile_options():
+    """The NVRTC options every kernel file is compiled with (the tests use them too)."""
+    return ("--std=c++14",) + tuple(f"-D{k}={v}" for k, v in DEFINES.items())
 
 
 @functools.lru_cache(maxsize=None)
@@ -44,7 +50,7 @@ def _module(filename):
     import cupy
     source = (kernel_dir() / filename).read_text()
     names = [f"{k}<{t}>" for k in KERNELS[filename] for t in ("float", "double")]
-    return cupy.RawModule(code=source, options=("--std=c++14",), name_expressions=names)
+    return cupy.RawModule(code=source, options=compile_options(), name_expressions=names)
 
 
 @functools.lru_cache(maxsize=None)
@@ -245,15 +251,6 @@ def sigmoid_bwd(g, y):
     _launch("sigmoid.cu", "sigmoid_bwd", g, _grid(g.size), (THREADS,),
             (g, y, dx, np.int64(g.size)), [g.shape])
     return dx
-
-
-def relu_fwd(x):
-    import cupy
-    return cupy.maximum(x, 0)
-
-
-def relu_bwd(g, x):
-    return g * (x > 0)
 
 
 # ---- cross-entropy -------------------------------------------------------------------------

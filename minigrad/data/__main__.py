@@ -14,7 +14,7 @@ def main(argv=None):
     try:
         folder = fm.locate(args.root, download_missing=not args.no_download)
         for name in fm.FILES:
-            fm.load_verified(fm._file_in(folder, name), name)
+            fm.load_verified(fm.file_in(folder, name), name)
     except (fm.DataNotFoundError, fm.ChecksumError, ValueError) as e:
         print(e, file=sys.stderr)
         return 1

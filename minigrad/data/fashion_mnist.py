@@ -50,7 +50,8 @@ def search_path(root=None):
     return dirs
 
 
-def _file_in(folder, name):
+def file_in(folder, name):
+    """The file ``name`` in ``folder``, gzipped or raw, or None."""
     for candidate in (folder / f"{name}.gz", folder / name):
         if candidate.is_file():
             return candidate
@@ -60,7 +61,7 @@ def _file_in(folder, name):
 def find(root=None):
     """The first folder that holds all four files (gzip or raw), or None."""
     for folder in search_path(root):
-        if all(_file_in(folder, name) for name in FILES):
+        if all(file_in(folder, name) for name in FILES):
             return folder
     return None
 
@@ -146,9 +147,9 @@ class FashionMNIST(ArrayDataset):
     def __init__(self, root=None, train=True, download=True):
         self.root = locate(root, download)
         prefix = "train" if train else "t10k"
-        self.images = load_verified(_file_in(self.root, f"{prefix}-images-idx3-ubyte"),
+        self.images = load_verified(file_in(self.root, f"{prefix}-images-idx3-ubyte"),
                                     f"{prefix}-images-idx3-ubyte")
-        labels = load_verified(_file_in(self.root, f"{prefix}-labels-idx1-ubyte"),
+        labels = load_verified(file_in(self.root, f"{prefix}-labels-idx1-ubyte"),
                                f"{prefix}-labels-idx1-ubyte")
         if len(labels) != len(self.images):
             raise IDXError(f"{self.root}: {len(self.images)} images but {len(labels)} labels")

@@ -3,8 +3,7 @@ import numpy as np
 
 from .. import random
 from ..device import device as Device
-from ..device import module_for
-from ..tensor import Tensor
+from ..tensor import as_tensor
 
 
 class ArrayDataset:
@@ -65,7 +64,7 @@ class DataLoader:
             x = (images.astype(np.float32) / np.float32(scale))
             if x.ndim == 3:
                 x = x[:, None]
-            xp = module_for(self.device)
+            xp = self.device.array_module
             self._arrays = xp.asarray(x), xp.asarray(self.dataset.labels.astype(np.int64))
         return self._arrays
 
@@ -78,7 +77,7 @@ class DataLoader:
         n = len(y)
         if self.shuffle:
             order = np.random.default_rng([self.seed, self.epoch]).permutation(n)
-            order = module_for(self.device).asarray(order)
+            order = self.device.array_module.asarray(order)
         else:
             order = None
         self.epoch += 1
@@ -88,7 +87,7 @@ class DataLoader:
                 idx = slice(start, min(start + self.batch_size, n))
             else:
                 idx = order[start:start + self.batch_size]
-            yield Tensor._wrap(x[idx]), Tensor._wrap(y[idx])
+            yield as_tensor(x[idx]), as_tensor(y[idx])
 
 
 def load_data_fashion_mnist(batch_size, root=None, device="cpu", seed=None, download=True):

@@ -1,20 +1,14 @@
 """The layers as functions (PyTorch's ``torch.nn.functional``). Each checks its inputs and
 says what is wrong in terms of the layer, then calls the op in ``minigrad.ops.nn``."""
 from .. import _dtype
+from ..autograd import check_same_device
 from ..ops import nn as ops
-from ..tensor import Tensor, check_same_device
-
-
-def _pair(v, name):
-    if isinstance(v, int):
-        return v, v
-    if isinstance(v, (tuple, list)) and len(v) == 2 and all(isinstance(i, int) for i in v):
-        return tuple(v)
-    raise TypeError(f"{name} must be an int or a pair of ints, got {v!r}")
+from ..shapes import pair
+from ..tensor import Tensor
 
 
 def _square(v, name):
-    a, b = _pair(v, name)
+    a, b = pair(v, name)
     if a != b:
         raise NotImplementedError(f"{name} {v!r}: minigrad supports the same {name} for "
                                   "height and width only")
@@ -58,7 +52,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     """Max over kernel_size windows of x (N, C, H, W), stepping by stride (default: the
     kernel size); output size by floor, as PyTorch."""
     _check_float("max_pool2d", x)
-    kernel = _pair(kernel_size, "kernel_size")
+    kernel = pair(kernel_size, "kernel_size")
     stride = _square(stride if stride is not None else kernel_size, "stride")
     padding = _square(padding, "padding")
     if x.ndim != 4:

@@ -9,7 +9,8 @@ import numpy as np
 from .. import _dtype
 from ..device import device as Device
 from ..device import move
-from ..tensor import Tensor, parse_to_args
+from ..shapes import pair
+from ..tensor import Tensor, as_tensor, parse_to_args
 from . import functional as F
 from . import init
 from .parameter import Parameter
@@ -143,7 +144,7 @@ class Module:
     def state_dict(self):
         """An ordered dict of dotted name -> Tensor (sharing memory with the parameter)."""
         return collections.OrderedDict(
-            (name, Tensor._wrap(p.data)) for name, p in self.named_parameters())
+            (name, as_tensor(p.data)) for name, p in self.named_parameters())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values (minigrad Tensors or arrays) into the parameters, keeping each one's
@@ -260,9 +261,9 @@ class Conv2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True):
         super().__init__()
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = F._pair(kernel_size, "kernel_size")
-        self.stride = F._pair(stride, "stride")
-        self.padding = F._pair(padding, "padding")
+        self.kernel_size = pair(kernel_size, "kernel_size")
+        self.stride = pair(stride, "stride")
+        self.padding = pair(padding, "padding")
         shape = (out_channels, in_channels) + self.kernel_size
         self.weight = init.kaiming_uniform_(Parameter(np.zeros(shape, np.float32)),
                                             a=math.sqrt(5))

@@ -5,7 +5,7 @@ import contextlib
 import numpy as np
 
 from ..autograd import Function
-from ..device import array_module as xp
+from ..device import get_array_module
 
 
 def unbroadcast(grad, shape):
@@ -99,7 +99,7 @@ class Exp(Function):
     """y = eᵃ;  dy/da = y."""
     @staticmethod
     def forward(ctx, a):
-        y = xp(a).exp(a)
+        y = get_array_module(a).exp(a)
         ctx.save_for_backward(y)
         return y
 
@@ -115,7 +115,7 @@ class Log(Function):
     def forward(ctx, a):
         ctx.save_for_backward(a)
         with _quiet(a):
-            return xp(a).log(a)
+            return get_array_module(a).log(a)
 
     @staticmethod
     def backward(ctx, g):
@@ -128,7 +128,7 @@ class Sqrt(Function):
     @staticmethod
     def forward(ctx, a):
         with _quiet(a):
-            y = xp(a).sqrt(a)
+            y = get_array_module(a).sqrt(a)
         ctx.save_for_backward(y)
         return y
 
@@ -142,7 +142,7 @@ class Tanh(Function):
     """y = tanh a;  dy/da = 1 − y²."""
     @staticmethod
     def forward(ctx, a):
-        y = xp(a).tanh(a)
+        y = get_array_module(a).tanh(a)
         ctx.save_for_backward(y)
         return y
 
@@ -162,7 +162,7 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        return g * xp(a).sign(a)
+        return g * get_array_module(a).sign(a)
 
 
 class Clamp(Function):
@@ -171,13 +171,13 @@ class Clamp(Function):
     def forward(ctx, a, lo, hi):
         ctx.save_for_backward(a)
         ctx.bounds = lo, hi
-        return xp(a).clip(a, lo, hi)
+        return get_array_module(a).clip(a, lo, hi)
 
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         lo, hi = ctx.bounds
-        inside = xp(a).ones(a.shape, dtype=bool)
+        inside = get_array_module(a).ones(a.shape, dtype=bool)
         if lo is not None:
             inside &= a >= lo
         if hi is not None:
@@ -191,21 +191,21 @@ class Where(Function):
     def forward(ctx, cond, a, b):
         ctx.save_for_backward(cond)
         ctx.shapes = a.shape, b.shape
-        return xp(a).where(cond, a, b)
+        return get_array_module(a).where(cond, a, b)
 
     @staticmethod
     def backward(ctx, g):
         (cond,) = ctx.saved_tensors
         sa, sb = ctx.shapes
-        zero = g.dtype.type(0)
-        ga = unbroadcast(xp(g).where(cond, g, zero), sa) if ctx.needs_input_grad[1] else None
-        gb = unbroadcast(xp(g).where(cond, zero, g), sb) if ctx.needs_input_grad[2] else None
+        xp, zero = get_array_module(g), g.dtype.type(0)
+        ga = unbroadcast(xp.where(cond, g, zero), sa) if ctx.needs_input_grad[1] else None
+        gb = unbroadcast(xp.where(cond, zero, g), sb) if ctx.needs_input_grad[2] else None
         return None, ga, gb
 
 
 def _quiet(a):
     """Silence NumPy's divide/invalid warnings: log(0) = -inf and sqrt(-1) = nan are the
     answers, as in PyTorch, not events."""
-    if xp(a) is np:
+    if get_array_module(a) is np:
         return np.errstate(divide="ignore", invalid="ignore")
     return contextlib.nullcontext()

@@ -1,9 +1,20 @@
 """The CNN layers as differentiable ops. The math of each (shapes, what is saved, how the
-gradients combine) lives here once; the arithmetic is done by the backend of the inputs'
-device (``minigrad.backend.cpu`` or ``.cuda``), whose functions have the same names."""
+gradients combine) lives here once, for both devices.
+
+Which arithmetic goes where — the one rule of minigrad's dispatch:
+
+- **Backend functions** do the work of conv2d, max-pool, sigmoid, linear, the fused
+  softmax-cross-entropy and Adam: ``backend_of(x).im2col(...)`` runs the NumPy twin in
+  ``backend/cpu.py`` or launches a hand-written kernel through ``backend/cuda.py``.
+- **Generic array code** does everything else, the same lines on both devices:
+  ``xp = get_array_module(x)`` then ``xp.maximum(x, 0)``. Here that is ReLU, LogSoftmax and
+  the cross-entropy's mean/sum; elsewhere every op in ``elementwise``, ``reduce`` and
+  ``shape``. On the GPU those run CuPy's own kernels, not ours.
+"""
 from ..autograd import Function
-from ..backend import for_array
-from ..device import array_module
+from ..backend import backend_of
+from ..device import get_array_module
+from ..shapes import out_size
 
 
 class Conv2d(Function):
@@ -15,7 +26,7 @@ class Conv2d(Function):
     """
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding):
-        be = for_array(x)
+        be = backend_of(x)
         oc, c, kh, kw = weight.shape
         n, _, h, w = x.shape
         cols = be.im2col(x, kh, kw, stride, padding)
@@ -23,14 +34,14 @@ class Conv2d(Function):
         y = be.gemm(w_mat, cols, bias=bias, bias_axis=0)
         ctx.save_for_backward(cols, w_mat)
         ctx.meta = x.shape, weight.shape, stride, padding
-        oh, ow = be.out_size(h, kh, stride, padding), be.out_size(w, kw, stride, padding)
+        oh, ow = out_size(h, kh, stride, padding), out_size(w, kw, stride, padding)
         return y.reshape(n, oc, oh, ow)
 
     @staticmethod
     def backward(ctx, g):
         cols, w_mat = ctx.saved_tensors
         x_shape, w_shape, stride, padding = ctx.meta
-        be = for_array(g)
+        be = backend_of(g)
         g = g.reshape(g.shape[0], g.shape[1], -1)
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         dx = dw = db = None
@@ -49,7 +60,7 @@ class MaxPool2d(Function):
     element that was the max."""
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding):
-        be = for_array(x)
+        be = backend_of(x)
         kh, kw = kernel_size
         y, arg = be.maxpool2d_fwd(x, kh, kw, stride, padding)
         ctx.save_for_backward(arg)
@@ -60,34 +71,34 @@ class MaxPool2d(Function):
     def backward(ctx, g):
         (arg,) = ctx.saved_tensors
         x_shape, (kh, kw), stride, padding = ctx.meta
-        return for_array(g).maxpool2d_bwd(g, arg, x_shape, kh, kw, stride, padding)
+        return backend_of(g).maxpool2d_bwd(g, arg, x_shape, kh, kw, stride, padding)
 
 
 class Sigmoid(Function):
     """y = 1 / (1 + e⁻ˣ);  dy/dx = y(1 − y)."""
     @staticmethod
     def forward(ctx, x):
-        y = for_array(x).sigmoid_fwd(x)
+        y = backend_of(x).sigmoid_fwd(x)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return for_array(g).sigmoid_bwd(g, y)
+        return backend_of(g).sigmoid_bwd(g, y)
 
 
 class ReLU(Function):
-    """y = max(x, 0);  dy/dx = [x > 0]."""
+    """y = max(x, 0);  dy/dx = [x > 0] (0 at 0, as PyTorch). Generic array code."""
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return for_array(x).relu_fwd(x)
+        return get_array_module(x).maximum(x, 0)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return for_array(g).relu_bwd(g, x)
+        return g * (x > 0)
 
 
 class Linear(Function):
@@ -95,12 +106,12 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
-        return for_array(x).gemm(x, weight, trans_b=True, bias=bias, bias_axis=1)
+        return backend_of(x).gemm(x, weight, trans_b=True, bias=bias, bias_axis=1)
 
     @staticmethod
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
-        be = for_array(g)
+        be = backend_of(g)
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         dx = be.gemm(g, weight) if need_x else None
         dw = be.gemm(g, x, trans_a=True) if need_w else None
@@ -113,7 +124,7 @@ class CrossEntropy(Function):
     d loss[b] / dz[b] = softmax(z[b]) − onehot(t[b])."""
     @staticmethod
     def forward(ctx, logits, target, reduction):
-        be = for_array(logits)
+        be = backend_of(logits)
         losses, lse = be.softmax_xent_fwd(logits, target)
         ctx.save_for_backward(logits, lse, target)
         ctx.reduction = reduction
@@ -130,8 +141,8 @@ class CrossEntropy(Function):
             per_sample = g
         else:   # every sample gets the same share of the scalar's gradient
             share = g / len(target) if ctx.reduction == "mean" else g
-            per_sample = array_module(g).broadcast_to(share, target.shape)
-        return for_array(g).softmax_xent_bwd(per_sample, logits, lse, target), None
+            per_sample = get_array_module(g).broadcast_to(share, target.shape)
+        return backend_of(g).softmax_xent_bwd(per_sample, logits, lse, target), None
 
 
 class LogSoftmax(Function):
@@ -140,7 +151,7 @@ class LogSoftmax(Function):
     def forward(ctx, z, dim):
         m = z.max(axis=dim, keepdims=True)
         shifted = z - m
-        xp = array_module(z)
+        xp = get_array_module(z)
         y = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
         ctx.save_for_backward(y)
         ctx.dim = dim
@@ -149,4 +160,4 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        return g - array_module(y).exp(y) * g.sum(axis=ctx.dim, keepdims=True)
+        return g - get_array_module(y).exp(y) * g.sum(axis=ctx.dim, keepdims=True)

@@ -1,31 +1,21 @@
 """Reductions: sum, mean, max over all elements or over some dims."""
 from ..autograd import Function
-from ..device import array_module as xp
-
-
-def _normalize_dims(dim, ndim):
-    if dim is None:
-        return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    out = []
-    for d in dims:
-        if not -max(ndim, 1) <= d < max(ndim, 1):
-            raise IndexError(f"dim {d} is out of range for a tensor of {ndim} dims")
-        out.append(d % max(ndim, 1))
-    return tuple(sorted(set(out))) if ndim else ()
+from ..device import get_array_module
+from ..shapes import normalize_dims
 
 
 def _expand_back(g, in_shape, dims, keepdim):
     """Broadcast a reduced gradient back over the reduced dims."""
+    xp = get_array_module(g)
     if not keepdim:
-        g = xp(g).expand_dims(g, dims)
-    return xp(g).broadcast_to(g, in_shape)
+        g = xp.expand_dims(g, dims)
+    return xp.broadcast_to(g, in_shape)
 
 
 class Sum(Function):
     @staticmethod
     def forward(ctx, a, dim=None, keepdim=False):
-        dims = _normalize_dims(dim, a.ndim)
+        dims = normalize_dims(dim, a.ndim)
         ctx.meta = a.shape, dims, keepdim
         return a.sum(axis=dims, keepdims=keepdim)
 
@@ -38,7 +28,7 @@ class Sum(Function):
 class Mean(Function):
     @staticmethod
     def forward(ctx, a, dim=None, keepdim=False):
-        dims = _normalize_dims(dim, a.ndim)
+        dims = normalize_dims(dim, a.ndim)
         count = 1
         for d in dims:
             count *= a.shape[d]
@@ -59,28 +49,28 @@ class Max(Function):
     def forward(ctx, a, dim=None, keepdim=False):
         if a.size == 0:
             raise ValueError("max() of an empty tensor")
-        m = xp(a)
+        xp = get_array_module(a)
         if dim is None:
             out = a.max()
             ctx.save_for_backward(a == out)
             ctx.meta = None
             return out
-        (d,) = _normalize_dims(dim, a.ndim)
-        idx = m.expand_dims(a.argmax(axis=d), d)
+        (d,) = normalize_dims(dim, a.ndim)
+        idx = xp.expand_dims(a.argmax(axis=d), d)
         ctx.save_for_backward(idx)
         ctx.meta = a.shape, d, keepdim
-        out = m.take_along_axis(a, idx, axis=d)
+        out = xp.take_along_axis(a, idx, axis=d)
         return out if keepdim else out.squeeze(d)
 
     @staticmethod
     def backward(ctx, g):
         (saved,) = ctx.saved_tensors
-        m = xp(g)
+        xp = get_array_module(g)
         if ctx.meta is None:
             mask = saved
             return mask * (g / mask.sum())
         shape, d, keepdim = ctx.meta
         if not keepdim:
-            g = m.expand_dims(g, d)
-        positions = m.arange(shape[d]).reshape((-1,) + (1,) * (len(shape) - d - 1))
+            g = xp.expand_dims(g, d)
+        positions = xp.arange(shape[d]).reshape((-1,) + (1,) * (len(shape) - d - 1))
         return (positions == saved) * g

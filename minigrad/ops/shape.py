@@ -1,8 +1,7 @@
 """Ops that move values around without arithmetic (reshape, permute, indexing), the matrix
 product, and dtype and device changes."""
 from ..autograd import Function
-from ..device import array_module as xp
-from ..device import move
+from ..device import device_of, get_array_module, move
 from .elementwise import unbroadcast
 
 
@@ -47,11 +46,11 @@ class Index(Function):
     @staticmethod
     def backward(ctx, g):
         shape, index = ctx.meta
-        m = xp(g)
-        out = m.zeros(shape, dtype=g.dtype)
+        xp = get_array_module(g)
+        out = xp.zeros(shape, dtype=g.dtype)
         if _is_advanced(index):
-            if m.__name__ == "numpy":
-                m.add.at(out, index, g)
+            if xp.__name__ == "numpy":
+                xp.add.at(out, index, g)
             else:
                 import cupyx
                 cupyx.scatter_add(out, index, g)
@@ -90,7 +89,7 @@ class Cast(Function):
 class ToDevice(Function):
     @staticmethod
     def forward(ctx, a, device):
-        ctx.in_device = "cpu" if xp(a).__name__ == "numpy" else "cuda"
+        ctx.in_device = device_of(a)
         return move(a, device)
 
     @staticmethod

@@ -1,4 +1,4 @@
-from ..backend import for_array
+from ..backend import backend_of
 from .optimizer import Optimizer
 
 
@@ -23,6 +23,6 @@ class Adam(Optimizer):
                                              "exp_avg_sq": p.xp.zeros_like(p.data)}
             state["step"] += 1
             beta1, beta2 = group["betas"]
-            for_array(p.data).adam_step(p.data, p.grad.data, state["exp_avg"],
+            backend_of(p.data).adam_step(p.data, p.grad.data, state["exp_avg"],
                                         state["exp_avg_sq"], state["step"], group["lr"],
                                         beta1, beta2, group["eps"], group["weight_decay"])

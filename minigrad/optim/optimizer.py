@@ -1,7 +1,7 @@
 """What every optimizer shares: parameter groups, zero_grad, and state saving."""
 import copy
 
-from ..tensor import Tensor
+from ..tensor import Tensor, as_tensor
 
 
 class Optimizer:
@@ -47,7 +47,7 @@ class Optimizer:
             ids = []
             for p in group["params"]:
                 if id(p) in self.state:
-                    state[index] = {k: Tensor._wrap(v) if hasattr(v, "shape") and v.ndim else v
+                    state[index] = {k: as_tensor(v) if hasattr(v, "shape") and v.ndim else v
                                     for k, v in self.state[id(p)].items()}
                 ids.append(index)
                 index += 1

@@ -62,7 +62,7 @@ def _host(value):
     return value
 
 
-def _wrap(fn):
+def _on_device(fn):
     def on_device(*args, **kwargs):
         kwargs = {k: _host(v) for k, v in kwargs.items()}
         return _device(fn(*[_host(a) for a in args], **kwargs))
@@ -71,7 +71,7 @@ def _wrap(fn):
 
 def __getattr__(name):
     """Any other function: NumPy's, on device arrays."""
-    return _wrap(getattr(np, name))
+    return _on_device(getattr(np, name))
 
 
 def asarray(a, dtype=None):
@@ -110,7 +110,8 @@ def kernels_in(code):
 class RawModule:
     def __init__(self, code, options=(), name_expressions=()):
         self.kernels = kernels_in(code)
-        key = hashlib.sha256(code.encode()).hexdigest()[:16]
+        defines = [o for o in options if o.startswith("-D")]      # as NVRTC takes them
+        key = hashlib.sha256((code + " ".join(defines)).encode()).hexdigest()[:16]
         lib_path = _BUILD / f"k{key}.so"
         if not lib_path.exists():
             src = _BUILD / f"k{key}.cu"
@@ -129,9 +130,9 @@ class RawModule:
                     f"{str(threaded).lower()}, [&] {{ {name}<{t}>({call}); }});\n}}")
             cpp = _BUILD / f"k{key}.cpp"
             cpp.write_text("\n".join(wrapper) + "\n")
-            subprocess.run([GXX, "-std=c++20", "-O1", "-shared", "-fPIC", "-pthread", "-x", "c++",
-                            str(cpp), "-o", str(lib_path)], check=True, capture_output=True,
-                           text=True)
+            subprocess.run([GXX, "-std=c++20", "-O1", "-shared", "-fPIC", "-pthread", *defines,
+                            "-x", "c++", str(cpp), "-o", str(lib_path)], check=True,
+                           capture_output=True, text=True)
         self.lib = ctypes.CDLL(str(lib_path))
 
     def get_function(self, expr):

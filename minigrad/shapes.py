@@ -1,0 +1,54 @@
+"""Shape arithmetic shared by the Tensor, the layers and both backends: how big a sliding
+window's output is, what a dim or shape argument means. No arrays here, no device."""
+import numpy as np
+
+
+def out_size(size, kernel, stride, pad):
+    """Output length of a sliding window: floor((size + 2·pad − kernel) / stride) + 1."""
+    return (size + 2 * pad - kernel) // stride + 1
+
+
+def pair(v, name):
+    """An int or a pair of ints as a pair: kernel_size=5 means (5, 5)."""
+    if isinstance(v, int):
+        return v, v
+    if isinstance(v, (tuple, list)) and len(v) == 2 and all(isinstance(i, int) for i in v):
+        return tuple(v)
+    raise TypeError(f"{name} must be an int or a pair of ints, got {v!r}")
+
+
+def normalize_dims(dim, ndim):
+    """``dim`` (None for all, an int or a sequence, negatives counting from the end) as a
+    sorted tuple of distinct non-negative dims of a tensor with ``ndim`` dims."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    out = []
+    for d in dims:
+        if not -max(ndim, 1) <= d < max(ndim, 1):
+            raise IndexError(f"dim {d} is out of range for a tensor of {ndim} dims")
+        out.append(d % max(ndim, 1))
+    return tuple(sorted(set(out))) if ndim else ()
+
+
+def shape_arg(shape):
+    """``f(2, 3)`` and ``f((2, 3))`` both as the tuple (2, 3)."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(n) for n in shape)
+
+
+def resolve_shape(shape, from_shape):
+    """``shape`` with its one allowed -1 filled in, checked to hold as many elements."""
+    numel = int(np.prod(from_shape))
+    unknown = [i for i, n in enumerate(shape) if n == -1]
+    known = int(np.prod([n for n in shape if n != -1]))
+    bad = len(unknown) > 1 or any(n < -1 for n in shape)
+    if not bad and unknown:
+        bad = known == 0 or numel % known != 0
+        if not bad:
+            shape = shape[:unknown[0]] + (numel // known,) + shape[unknown[0] + 1:]
+    if bad or int(np.prod(shape)) != numel:
+        raise ValueError(f"cannot reshape a tensor of shape {tuple(from_shape)} "
+                         f"({numel} elements) into {shape}")
+    return shape
