@@ -1,0 +1,225 @@
+"""The layers as plain loops: the textbook form, a third oracle.
+
+Each function here computes what ``backend/cpu.py`` computes with vectorised NumPy and
+``kernels/*.cu`` with one GPU thread per output, but one number at a time, in the order a
+textbook writes the sums. They are slow (pure Python) and meant for small shapes: the tests
+check the NumPy backend against them, so a reader can see the same layer three ways —
+loops, vectorised NumPy, CUDA — each tested against the others.
+
+Shapes: N batch, C channels in, OC channels out, H×W image, KH×KW kernel, OH×OW output.
+Arrays come in as NumPy arrays; results have the input's dtype.
+"""
+import math
+
+import numpy as np
+
+from ..shapes import out_size  # floor((size + 2·pad − kernel) / stride) + 1
+
+
+def padded(x, pad, fill=0.0):
+    """x (N, C, H, W) with ``pad`` rows/columns of ``fill`` around each image."""
+    n, c, h, w = x.shape
+    out = np.full((n, c, h + 2 * pad, w + 2 * pad), fill, dtype=x.dtype)
+    for b in range(n):
+        for ch in range(c):
+            for y in range(h):
+                for xx in range(w):
+                    out[b, ch, y + pad, xx + pad] = x[b, ch, y, xx]
+    return out
+
+
+# ---- conv2d -------------------------------------------------------------------------------
+def corr2d(image, kernel, stride=1):
+    """2-D cross-correlation of one (H, W) image with one (KH, KW) kernel:
+
+        out[oh, ow] = Σ_i Σ_j image[oh·stride + i, ow·stride + j] · kernel[i, j]
+    """
+    kh, kw = kernel.shape
+    oh, ow = out_size(image.shape[0], kh, stride, 0), out_size(image.shape[1], kw, stride, 0)
+    out = np.zeros((oh, ow), dtype=image.dtype)
+    for r in range(oh):
+        for c in range(ow):
+            total = 0.0
+            for i in range(kh):
+                for j in range(kw):
+                    total += image[r * stride + i, c * stride + j] * kernel[i, j]
+            out[r, c] = total
+    return out
+
+
+def conv2d_forward(x, weight, bias, stride=1, pad=0):
+    """y[n, o] = b[o] + Σ_c corr2d(xpad[n, c], weight[o, c]):  (N, C, H, W) -> (N, OC, OH, OW)."""
+    n, c = x.shape[:2]
+    oc, _, kh, kw = weight.shape
+    xpad = padded(x, pad)
+    oh, ow = out_size(x.shape[2], kh, stride, pad), out_size(x.shape[3], kw, stride, pad)
+    y = np.zeros((n, oc, oh, ow), dtype=x.dtype)
+    for b in range(n):
+        for o in range(oc):
+            y[b, o] = bias[o] if bias is not None else 0.0
+            for ch in range(c):
+                y[b, o] += corr2d(xpad[b, ch], weight[o, ch], stride)
+    return y
+
+
+def conv2d_backward(g, x, weight, stride=1, pad=0):
+    """The three gradients of conv2d from g = dL/dy (N, OC, OH, OW). Every output y[n, o, r, s]
+    was a sum of x-pixel × weight products, so each product hands its share back:
+
+        dxpad[n, c, r·stride + i, s·stride + j] += g[n, o, r, s] · weight[o, c, i, j]
+        dw[o, c, i, j]      += g[n, o, r, s] · xpad[n, c, r·stride + i, s·stride + j]
+        db[o]               += g[n, o, r, s]
+
+    and dx is dxpad without its border.
+    """
+    n, c, h, w = x.shape
+    oc, _, kh, kw = weight.shape
+    xpad = padded(x, pad)
+    dxpad = np.zeros_like(xpad)
+    dw = np.zeros_like(weight)
+    db = np.zeros(oc, dtype=g.dtype)
+    for b in range(n):
+        for o in range(oc):
+            for r in range(g.shape[2]):
+                for s in range(g.shape[3]):
+                    gv = g[b, o, r, s]
+                    db[o] += gv
+                    for ch in range(c):
+                        for i in range(kh):
+                            for j in range(kw):
+                                y, xx = r * stride + i, s * stride + j
+                                dxpad[b, ch, y, xx] += gv * weight[o, ch, i, j]
+                                dw[o, ch, i, j] += gv * xpad[b, ch, y, xx]
+    return dxpad[:, :, pad:pad + h, pad:pad + w], dw, db
+
+
+# ---- max-pool -----------------------------------------------------------------------------
+def maxpool2d_forward(x, kernel, stride, pad=0):
+    """y[n, c, r, s] = max over the window at (r, s), and where that max was (the first
+    position in row-major order wins a tie; padding is −∞ and never wins):
+    returns y and ``where``, an (N, C, OH, OW, 2) array of (row, column) in x."""
+    n, c, h, w = x.shape
+    oh, ow = out_size(h, kernel, stride, pad), out_size(w, kernel, stride, pad)
+    y = np.zeros((n, c, oh, ow), dtype=x.dtype)
+    where = np.zeros((n, c, oh, ow, 2), dtype=np.int64)
+    for b in range(n):
+        for ch in range(c):
+            for r in range(oh):
+                for s in range(ow):
+                    best, at = -math.inf, None
+                    for i in range(kernel):
+                        for j in range(kernel):
+                            row, col = r * stride + i - pad, s * stride + j - pad
+                            if 0 <= row < h and 0 <= col < w and (
+                                    at is None or x[b, ch, row, col] > best):
+                                best, at = x[b, ch, row, col], (row, col)
+                    y[b, ch, r, s] = best
+                    where[b, ch, r, s] = at
+    return y, where
+
+
+def maxpool2d_backward(g, where, x_shape):
+    """dx[the max of window (r, s)] += g[n, c, r, s]; every other pixel gets nothing."""
+    dx = np.zeros(x_shape, dtype=g.dtype)
+    n, c, oh, ow = g.shape
+    for b in range(n):
+        for ch in range(c):
+            for r in range(oh):
+                for s in range(ow):
+                    row, col = where[b, ch, r, s]
+                    dx[b, ch, row, col] += g[b, ch, r, s]
+    return dx
+
+
+# ---- sigmoid --------------------------------------------------------------------------------
+def sigmoid_forward(x):
+    """y = 1 / (1 + e^(−x)), element by element."""
+    y = np.zeros_like(x)
+    for i, v in np.ndenumerate(x):
+        y[i] = 1.0 / (1.0 + math.exp(-v)) if v >= 0 else math.exp(v) / (1.0 + math.exp(v))
+    return y
+
+
+def sigmoid_backward(g, y):
+    """dx = g · y · (1 − y)."""
+    dx = np.zeros_like(g)
+    for i, v in np.ndenumerate(y):
+        dx[i] = g[i] * v * (1.0 - v)
+    return dx
+
+
+# ---- linear ---------------------------------------------------------------------------------
+def linear_forward(x, weight, bias):
+    """y[b, o] = bias[o] + Σ_i x[b, i] · weight[o, i]   (x (B, in), weight (out, in))."""
+    batch, n_in = x.shape
+    n_out = weight.shape[0]
+    y = np.zeros((batch, n_out), dtype=x.dtype)
+    for b in range(batch):
+        for o in range(n_out):
+            total = bias[o] if bias is not None else 0.0
+            for i in range(n_in):
+                total += x[b, i] * weight[o, i]
+            y[b, o] = total
+    return y
+
+
+def linear_backward(g, x, weight):
+    """dx[b, i] = Σ_o g[b, o]·weight[o, i],  dw[o, i] = Σ_b g[b, o]·x[b, i],
+    db[o] = Σ_b g[b, o]."""
+    batch, n_in = x.shape
+    n_out = weight.shape[0]
+    dx, dw, db = np.zeros_like(x), np.zeros_like(weight), np.zeros(n_out, dtype=g.dtype)
+    for b in range(batch):
+        for o in range(n_out):
+            db[o] += g[b, o]
+            for i in range(n_in):
+                dx[b, i] += g[b, o] * weight[o, i]
+                dw[o, i] += g[b, o] * x[b, i]
+    return dx, dw, db
+
+
+# ---- softmax + cross-entropy -----------------------------------------------------------------
+def cross_entropy_forward(logits, target):
+    """The mean over the batch of −log softmax(z[b])[t[b]]:
+
+        loss[b] = log Σ_k e^(z[b, k]) − z[b, t[b]]  (with the row max subtracted first,
+                                                     so that no e^z overflows)
+    """
+    batch, classes = logits.shape
+    total = 0.0
+    for b in range(batch):
+        m = max(logits[b, k] for k in range(classes))
+        lse = m + math.log(sum(math.exp(logits[b, k] - m) for k in range(classes)))
+        total += lse - logits[b, target[b]]
+    return total / batch
+
+
+def cross_entropy_backward(logits, target):
+    """d mean-loss / d z[b, k] = (softmax(z[b])_k − [k = t[b]]) / B."""
+    batch, classes = logits.shape
+    dz = np.zeros_like(logits)
+    for b in range(batch):
+        m = max(logits[b, k] for k in range(classes))
+        denom = sum(math.exp(logits[b, k] - m) for k in range(classes))
+        for k in range(classes):
+            p = math.exp(logits[b, k] - m) / denom
+            dz[b, k] = (p - (1.0 if k == target[b] else 0.0)) / batch
+    return dz
+
+
+# ---- Adam ------------------------------------------------------------------------------------
+def adam_step(param, grad, m, v, step, lr, beta1, beta2, eps, weight_decay=0.0):
+    """Algorithm 1 of Kingma & Ba (2015), PyTorch's form, element by element and in place:
+
+        g = grad + weight_decay·param
+        m = β1·m + (1 − β1)·g                    v = β2·v + (1 − β2)·g²
+        m̂ = m / (1 − β1ᵗ)                        v̂ = v / (1 − β2ᵗ)
+        param = param − lr · m̂ / (√v̂ + eps)
+    """
+    for i in np.ndindex(param.shape):
+        g = grad[i] + weight_decay * param[i]
+        m[i] = beta1 * m[i] + (1 - beta1) * g
+        v[i] = beta2 * v[i] + (1 - beta2) * g * g
+        m_hat = m[i] / (1 - beta1 ** step)
+        v_hat = v[i] / (1 - beta2 ** step)
+        param[i] = param[i] - lr * m_hat / (math.sqrt(v_hat) + eps)
