@@ -402,7 +402,7 @@ def launch(kernel, grid, block, args):
             for (_, name), a, p in zip(kernel.params, args, pointers):
                 if isinstance(a, np.ndarray):
                     lib.emu_name_buffer(name.encode(), p.value, a.nbytes)
-        error = kernel.fn(*grid, *block, *pointers)
+        error = kernel.fn(*(ctypes.c_uint(d) for d in grid + block), *pointers)
     where = f"{kernel.expr} (grid {grid}, block {block})"
     if reports and reports[0].strip():
         raise EmulatorError(f"{where}: the sanitizers report:\n{reports[0].strip()}")
