@@ -11,7 +11,8 @@
 #               this script unpacks into a temporary folder (docs/cuda.md says how to bring
 #               it along); without it these parts say "absent", not "pass";
 #   3. example  one epoch of examples/lenet_fashion.py on the GPU;
-#   4. bench    the GPU benchmarks (LeNet step/epoch vs PyTorch eager and CUDA graph; layers);
+#   4. bench    the GPU benchmarks (LeNet step/epoch vs PyTorch eager and CUDA graph; layers;
+#               the CPU side is `make bench`'s);
 # then a table, one line per part. It installs nothing: it uses the python3 on PATH, which
 # must have CuPy, NumPy, PyTorch and pytest, and runs minigrad from this checkout
 # (PYTHONPATH=.). Fashion-MNIST comes from $MINIGRAD_DATA, or ./data/fashion-mnist when that
@@ -40,6 +41,7 @@ run() {
   tail -15 "$LOG/$part.log"
   if [ $rc = 0 ]; then RESULT[$part]=pass; else RESULT[$part]=FAIL; fi
   [ $rc = 124 ] && DETAIL[$part]="timed out after ${limit}s"
+  [ $rc != 0 ] && [ $rc != 124 ] && DETAIL[$part]="exit $rc: see $LOG/$part.log"
   return 0
 }
 summary_of() {    # the last pytest summary line of a log
@@ -51,11 +53,11 @@ run setup 60 "$PY" -c "import minigrad, numpy, cupy, torch; r = minigrad.cuda.un
 print('minigrad', minigrad.__version__, '| numpy', numpy.__version__, '| cupy', cupy.__version__,
       '| torch', torch.__version__, '| cuda usable:', r is None, r or '')
 assert r is None, r"
-DETAIL[setup]=$(tail -1 "$LOG/setup.log")
+DETAIL[setup]=$(grep -E "^minigrad|Error" "$LOG/setup.log" | tail -1)
 
 # 1. every GPU test
 run tests 150 env MINIGRAD_REQUIRE_CUDA=1 "${PYTEST[@]}" -m cuda tests
-DETAIL[tests]="${DETAIL[tests]:-$(summary_of tests)}"
+DETAIL[tests]="$(summary_of tests) ${DETAIL[tests]:-}"
 
 # 2. compute-sanitizer: find the binary, or unpack it from the wheel in .whl/
 SANITIZER=$(command -v compute-sanitizer || true)
@@ -95,7 +97,9 @@ if [ -n "$SANITIZER" ]; then
     if [ "$rc" = 0 ]; then RESULT[$tool]=pass; else RESULT[$tool]=FAIL; fi
     case $rc in 99) DETAIL[$tool]="sanitizer errors: see $LOG/$tool.log" ;;
                 124) DETAIL[$tool]="timed out after 120s" ;;
-                *) DETAIL[$tool]="$(summary_of $tool)" ;; esac
+                *) DETAIL[$tool]="$(summary_of $tool) (exit $rc: see $LOG/$tool.log)" ;;
+    esac
+    [ "$rc" = 0 ] && DETAIL[$tool]="$(summary_of $tool), no sanitizer error"
   done
 else
   for tool in memcheck racecheck synccheck initcheck; do
@@ -106,10 +110,10 @@ fi
 
 # 3. one epoch of the example
 run example 60 "$PY" examples/lenet_fashion.py --device cuda --epochs 1 --out "$LOG/run"
-DETAIL[example]=$(grep -E "^epoch 1," "$LOG/example.log" | tail -1)
+[ "${RESULT[example]}" = pass ] && DETAIL[example]=$(grep -E "^epoch 1," "$LOG/example.log" | tail -1)
 
 # 4. benchmarks
-run bench 100 bash -c "'$PY' -m benchmarks.bench_lenet --device all --repeats 5 --epochs 2 \
+run bench 100 bash -c "'$PY' -m benchmarks.bench_lenet --device cuda --repeats 5 --epochs 2 \
   --out '$LOG' && '$PY' -m benchmarks.bench_ops --device cuda --repeats 5 --out '$LOG'"
 sed -n '/^| configuration/,/^$/p' "$LOG/bench.log"
 sed -n '/^| GEMM/,/^$/p' "$LOG/bench.log"
