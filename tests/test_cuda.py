@@ -27,7 +27,6 @@ from minigrad.backend import cpu
 TOL = {"float64": 1e-12, "float32": 1e-5}
 EMULATED = os.environ.get("MINIGRAD_EMULATE_CUDA") == "1"     # the whole session emulates
 CAPS = {"cuda": None, "cuda-cap1": 1, "cuda-cap3": 3, "cuda-cap7": 7}
-H200_SMS = 132
 
 
 def _clear_caches(cuda):
@@ -46,7 +45,7 @@ def gpu(request):
             pytest.skip("the emulated backend needs g++")
         saved = fake_cupy.install()
         sms = fake_cupy._Device.attributes["MultiProcessorCount"]
-        fake_cupy.set_sm_count(H200_SMS if request.param == "emulated-h200" else 1)
+        fake_cupy.set_sm_count(fake_cupy.H200_SMS if request.param == "emulated-h200" else 1)
     _clear_caches(cuda)
     real_max_blocks = cuda._max_blocks
     if CAPS.get(request.param):
