@@ -28,11 +28,20 @@ lint: $(VENV)/.test-ready
 	$(PY) -m ruff check minigrad tests examples benchmarks
 
 test: lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --timeout=600 $(PYTEST_ARGS)
 
-# Every GPU test without a GPU: CuPy replaced by the host emulator in tests/cuda_emu (slow).
+# Every GPU test without a GPU: CuPy replaced by the host emulator in tests/cuda_emu, the
+# kernels built with AddressSanitizer and UBSan (python -m cuda_emu preloads their runtime),
+# the device reporting an H200's 132 multiprocessors; then the backend tests again with every
+# memory access recorded for races (but the two sized past 65,535 blocks, which the first pass
+# ran: they check grid arithmetic, and take minutes with every access recorded). A per-test
+# timeout turns a hang into a failure.
+EMU_TIMEOUT ?= 900
 test-emulated: $(VENV)/.test-ready
-	MINIGRAD_EMULATE_CUDA=1 MINIGRAD_REQUIRE_CUDA=1 $(PY) -m pytest -m cuda $(PYTEST_ARGS)
+	PYTHONPATH=tests $(PY) -m cuda_emu --sanitize --sms 132 -m cuda -p no:cacheprovider \
+	  --timeout=$(EMU_TIMEOUT) $(PYTEST_ARGS)
+	PYTHONPATH=tests $(PY) -m cuda_emu --racecheck -m cuda -p no:cacheprovider \
+	  --timeout=$(EMU_TIMEOUT) -k "not more_than" tests/test_cuda.py $(PYTEST_ARGS)
 
 # Debian's package dataset-fashion-mnist, when we may install it; else the official files.
 data: $(VENV)/.demo-ready

@@ -1,8 +1,13 @@
 // Max-pool forward and backward. x: (N, C, H, W), out and arg: (N, C, OH, OW).
 // arg holds the position of the max inside its window, i*KW + j, as in backend/cpu.py.
 
-// One thread per output element: scan the window (skipping padding, which never wins) and
-// keep the first strictly larger value, so ties go to the earliest position, as PyTorch.
+// One thread per output element: scan the window row by row (skipping padding, which never
+// wins) and take a value when it is strictly larger, so ties go to the earliest position,
+// or when it is NaN, so a NaN always wins and, of several, the last one does. Both are
+// PyTorch's rules (its CPU and CUDA kernels alike), so the gradient goes where PyTorch's does.
+__device__ __forceinline__ bool is_nan(float v) { return v != v; }
+__device__ __forceinline__ bool is_nan(double v) { return v != v; }
+
 template <typename T>
 __global__ void maxpool2d_fwd(const T* __restrict__ x, T* __restrict__ out,
                               int* __restrict__ arg, int N, int C, int H, int W,
@@ -23,7 +28,7 @@ __global__ void maxpool2d_fwd(const T* __restrict__ x, T* __restrict__ out,
                 const int xx = ow * S + j - PAD;
                 if (xx < 0 || xx >= W) continue;
                 const T v = xp[y * W + xx];
-                if (where < 0 || v > best) { best = v; where = i * KW + j; }
+                if (where < 0 || v > best || is_nan(v)) { best = v; where = i * KW + j; }
             }
         }
         out[idx] = best;

@@ -8,6 +8,7 @@ __device__ __forceinline__ double log_t(double v) { return log(v); }
 // One thread per row b: m = max_k z[b,k], lse = m + log Σ_k e^{z[b,k]-m},
 // loss[b] = lse - z[b, t[b]]. A target outside [0, K) gives a NaN loss (the Python side
 // checks targets on the CPU; on the GPU a check would stall the stream every step).
+// K >= 1: the launcher refuses logits with no class before it would read row[0].
 template <typename T>
 __global__ void softmax_xent_fwd(const T* __restrict__ z, const long long* __restrict__ t,
                                  T* __restrict__ loss, T* __restrict__ lse, int B, int K) {

@@ -1,15 +1,20 @@
 """The CUDA backend against the NumPy one, function by function, plus what only a GPU can
-show: bitwise-identical reruns, a healthy GPU after bad shapes. (The ops against PyTorch on
-the GPU are the cuda cases of the ``device`` fixture in test_functional, test_nn and
-test_optim.)
+show: bitwise-identical reruns, a healthy GPU after bad shapes, a LeNet step at training
+size. (The ops against PyTorch on the GPU are the cuda cases of the ``device`` fixture in
+test_functional, test_nn and test_optim.)
 
-The backend-level tests run twice: on the GPU ("cuda", skipped without one) and
-"emulated": the same backend/cuda.py and the same kernel sources, with CuPy replaced by
-NumPy arrays and the kernels compiled by g++ through tests/cuda_emu/shim.h. The emulated
-run checks the kernels' indexing and the launch code on any machine; only the GPU run
-shows the kernels on real hardware."""
+The backend-level tests (the ``gpu`` fixture) run on the GPU ("cuda", skipped without one),
+again with the block cap forced to 1, 3 and 7 ("cuda-capN": every grid-stride loop and the
+GEMM's tile and chunk loops take several trips, with uneven last ones), and "emulated": the
+same backend/cuda.py and kernel sources with CuPy replaced by the host emulator in
+tests/cuda_emu, reporting 1 multiprocessor or, for "emulated-h200", the H200's 132. The
+emulated runs check the kernels' indexing and the launch code on any machine; only the GPU
+run shows the kernels on real hardware. Under MINIGRAD_EMULATE_CUDA=1 the "cuda" cases run
+on the emulator too (make test-emulated)."""
 import os
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -21,6 +26,7 @@ from minigrad.backend import cpu
 
 TOL = {"float64": 1e-12, "float32": 1e-5}
 EMULATED = os.environ.get("MINIGRAD_EMULATE_CUDA") == "1"     # the whole session emulates
+CAPS = {"cuda": None, "cuda-cap1": 1, "cuda-cap3": 3, "cuda-cap7": 7}
 
 
 def _clear_caches(cuda):
@@ -28,27 +34,33 @@ def _clear_caches(cuda):
         f.cache_clear()
 
 
-@pytest.fixture(params=[pytest.param("cuda", marks=pytest.mark.cuda), "emulated"])
+@pytest.fixture(params=[pytest.param(name, marks=pytest.mark.cuda) for name in CAPS]
+                + ["emulated", "emulated-h200"])
 def gpu(request):
     from minigrad.backend import cuda
-    saved = None
-    if request.param == "emulated" and not EMULATED:
+    saved, sms = None, None
+    if request.param.startswith("emulated") and not EMULATED:
         from cuda_emu import fake_cupy
         if shutil.which("g++") is None:
             pytest.skip("the emulated backend needs g++")
         saved = fake_cupy.install()
+        sms = fake_cupy._Device.attributes["MultiProcessorCount"]
+        fake_cupy.set_sm_count(fake_cupy.H200_SMS if request.param == "emulated-h200" else 1)
     _clear_caches(cuda)
+    real_max_blocks = cuda._max_blocks
+    if CAPS.get(request.param):
+        cuda._max_blocks = lambda: CAPS[request.param]
     yield cuda
+    cuda._max_blocks = real_max_blocks
     _clear_caches(cuda)
     if saved is not None:
+        fake_cupy.set_sm_count(sms)
         fake_cupy.uninstall(saved)
 
 
-def emulated_too_slow(gpu):
+def on_emulator():
     import cupy
-    if cupy.__name__.endswith("fake_cupy"):
-        pytest.skip("too large for the emulator (every __syncthreads is an OS-thread barrier); "
-                    "the GPU run covers it")
+    return cupy.__name__.endswith("fake_cupy")
 
 
 def both(gpu, name, *args, **kw):
@@ -83,8 +95,6 @@ def test_im2col_col2im_match_numpy(gpu, shape, k, s, p, dtype):
 @pytest.mark.parametrize("m, n, k", [(1, 1, 1), (17, 33, 15), (256, 120, 256), (6, 25, 70)])
 @pytest.mark.parametrize("ta, tb", [(False, False), (True, False), (False, True)])
 def test_gemm_matches_numpy_at_any_size(gpu, m, n, k, ta, tb, dtype):
-    if m * n * k > 100_000:
-        emulated_too_slow(gpu)
     a = rng.standard_normal((k, m) if ta else (m, k)).astype(dtype)
     b = rng.standard_normal((n, k) if tb else (k, n)).astype(dtype)
     bias = rng.standard_normal(n).astype(dtype)
@@ -102,8 +112,11 @@ def test_batched_gemm_with_shared_weight_and_row_bias(gpu, dtype):
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_split_k_with_an_uneven_last_chunk(gpu, dtype):
-    """A batch of 13 split into chunks (the last one shorter), K = 13 x 40."""
+@pytest.mark.parametrize("chunk", [1, 3, 4, 13, 20])
+def test_split_k_with_an_uneven_last_chunk(gpu, chunk, dtype, monkeypatch):
+    """A batch of 13 split into chunks of ``chunk`` items (the last one shorter but for 1 and
+    13; one chunk for 13 and 20), K = 13 x 40."""
+    monkeypatch.setattr(gpu, "SPLIT_CHUNK", chunk)
     g = rng.standard_normal((13, 5, 40)).astype(dtype)
     cols = rng.standard_normal((13, 18, 40)).astype(dtype)
     ref, ours = both(gpu, "gemm_batch_sum", g, cols, trans_b=True)
@@ -116,12 +129,25 @@ def test_split_k_with_an_uneven_last_chunk(gpu, dtype):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_split_k_weight_gradient_at_lenet_size(gpu, dtype):
     """conv1's weight gradient: 6 x 25 output, K = 256 images x 576 pixels."""
-    emulated_too_slow(gpu)
     g = rng.standard_normal((256, 6, 576)).astype(dtype)
     cols = rng.random((256, 25, 576)).astype(dtype)
     ref, ours = both(gpu, "gemm_batch_sum", g, cols, trans_b=True)
     # float32: a sum of 147,456 products; the two orders of summation differ by ~1e-6
     assert rel_err(get(ours), ref) <= (1e-4 if dtype == "float32" else 1e-12)
+
+
+def test_split_k_gives_the_same_bits_whatever_the_device_size(gpu):
+    """The chunking of the batch is a constant, not a function of the multiprocessor count:
+    the same sum comes out bit for bit with any block cap (on the GPU: on any GPU model)."""
+    import cupy
+    g = cupy.asarray(rng.standard_normal((50, 6, 100)).astype(np.float32))
+    cols = cupy.asarray(rng.random((50, 25, 100)).astype(np.float32))
+    results = []
+    for cap in (1, 5, 132 * 32):
+        gpu._max_blocks = lambda cap=cap: cap
+        results.append(get(gpu.gemm_batch_sum(g, cols, trans_b=True)))
+    for r in results[1:]:
+        np.testing.assert_array_equal(r, results[0])
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -218,3 +244,189 @@ def test_out_of_range_target_on_gpu_gives_nan_not_a_fault():
                                                 reduction="none")
     values = loss.cpu().numpy()
     assert np.isfinite(values[0]) and np.isnan(values[1])
+
+
+# ---- zero sizes: empty results, no launch -------------------------------------------------
+f64 = lambda *shape: rng.standard_normal(shape)
+EMPTY_CASES = {   # each function with a batch of 0 (or no element at all)
+    "im2col": lambda: (f64(0, 1, 28, 28), 5, 5, 1, 0),
+    "col2im": lambda: (f64(0, 25, 576), (0, 1, 28, 28), 5, 5, 1, 0),
+    "gemm conv": lambda: (f64(6, 25), f64(0, 25, 576), False, False, f64(6), 0),
+    "gemm linear": lambda: (f64(0, 256), f64(120, 256), False, True, f64(120), 1),
+    "gemm no columns": lambda: (f64(7, 3), f64(3, 0)),
+    "gemm_batch_sum": lambda: (f64(0, 6, 576), f64(0, 25, 576), False, True),
+    "bias_grad": lambda: (f64(0, 6, 576),),
+    "maxpool2d_fwd": lambda: (f64(0, 6, 24, 24), 2, 2, 2, 0),
+    "maxpool2d_bwd": lambda: (f64(0, 6, 12, 12), np.zeros((0, 6, 12, 12), np.int32),
+                              (0, 6, 24, 24), 2, 2, 2, 0),
+    "sigmoid_fwd": lambda: (f64(0, 120),),
+    "sigmoid_bwd": lambda: (f64(0, 120), f64(0, 120)),
+    "softmax_xent_fwd": lambda: (f64(0, 10), np.zeros(0, np.int64)),
+    "softmax_xent_bwd": lambda: (f64(0), f64(0, 10), f64(0), np.zeros(0, np.int64)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EMPTY_CASES))
+def test_a_batch_of_zero_gives_what_the_cpu_gives_without_a_launch(gpu, case, monkeypatch):
+    """A zero-size grid is a launch error and an empty CuPy array a null pointer, so nothing
+    may be launched: every result is made on the host side, shaped as the CPU's."""
+    def no_launch(*args, **kw):
+        raise AssertionError(f"{case}: launched a kernel for a zero-size input")
+    monkeypatch.setattr(gpu, "_launch", no_launch)
+    ref, ours = both(gpu, case.split()[0], *EMPTY_CASES[case]())
+    for r, o in zip(ref if isinstance(ref, tuple) else (ref,),
+                    ours if isinstance(ours, tuple) else (ours,)):
+        assert o.shape == r.shape and o.dtype == r.dtype
+        np.testing.assert_array_equal(get(o), r)          # the zeros of an empty sum, too
+
+
+def test_adam_on_an_empty_parameter_launches_nothing(gpu, monkeypatch):
+    import cupy
+    monkeypatch.setattr(gpu, "_launch", lambda *a, **k: pytest.fail("launched"))
+    p = cupy.zeros((0, 3))
+    gpu.adam_step(p, cupy.zeros((0, 3)), cupy.zeros((0, 3)), cupy.zeros((0, 3)), 1, 1e-3,
+                  0.9, 0.999, 1e-8, 0.0)
+    assert p.shape == (0, 3)
+
+
+def test_logits_with_no_class_are_an_error_not_a_read_of_row_0(gpu):
+    import cupy
+    with pytest.raises(ValueError, match=r"shape \(3, 0\) have no class"):
+        gpu.softmax_xent_fwd(cupy.zeros((3, 0)), cupy.zeros(3, np.int64))
+
+
+def test_gemm_with_k_zero_is_the_bias(gpu):
+    """K = 0: an empty dot product, so C is the bias alone (the kernel runs, reads nothing)."""
+    ref, ours = both(gpu, "gemm", f64(5, 0), f64(0, 3), bias=f64(3))
+    np.testing.assert_array_equal(get(ours), ref)
+
+
+# ---- grid limits: sizes past 65,535 blocks in y or z --------------------------------------
+def test_the_gemm_grid_stays_within_the_device_limits(gpu):
+    for m, n, chunks in [(16 * 70_000, 1, 1), (1, 1, 70_000), (10**9, 10**6, 10**7)]:
+        grid = gpu.gemm_grid(m, n, chunks)
+        assert 1 <= grid[0] <= 2**31 - 1 and all(1 <= d <= 65_535 for d in grid[1:]), grid
+
+
+def test_a_conv_over_more_than_65535_images(gpu):
+    """The batch of a conv's GEMM on gridDim.z: 70,000 images of one pixel and 3 channels."""
+    w, cols, bias = f64(2, 3), f64(70_000, 3, 1), f64(2)
+    ref, ours = both(gpu, "gemm", w, cols, bias=bias, bias_axis=0)
+    assert ours.shape == (70_000, 2, 1) and rel_err(get(ours), ref) <= 1e-12
+
+
+def test_a_linear_over_more_than_a_million_rows(gpu):
+    """Rows of a linear layer's GEMM on gridDim.y: 1,048,592 rows = 65,537 row tiles."""
+    x, w, bias = f64(1_048_592, 2), f64(1, 2), f64(1)
+    ref, ours = both(gpu, "gemm", x, w, trans_b=True, bias=bias)
+    assert rel_err(get(ours), ref) <= 1e-12
+
+
+# ---- max-pool over NaN: PyTorch's rule ------------------------------------------------------
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("k, s, p", [(2, 2, 0), (3, 1, 1), (3, 2, 1)])
+def test_maxpool_takes_nan_as_pytorch_does(gpu, k, s, p, dtype):
+    """A window holding NaN gives NaN, and of several NaNs the last one (row by row) gets
+    the gradient — PyTorch's CPU and CUDA kernels alike. Checked against PyTorch itself."""
+    import cupy
+    import torch
+    x = (rng.permutation(2 * 3 * 7 * 6).reshape(2, 3, 7, 6) / 5.0).astype(dtype)
+    x[rng.random(x.shape) < 0.3] = np.nan
+    tx = torch.tensor(x, requires_grad=True)
+    ty = torch.nn.functional.max_pool2d(tx, k, s, p)
+    g = rng.standard_normal(tuple(ty.shape)).astype(dtype)
+    ty.backward(torch.tensor(g))
+    out, arg = gpu.maxpool2d_fwd(cupy.asarray(x), k, k, s, p)
+    np.testing.assert_array_equal(get(out), ty.detach().numpy())     # NaN where torch has NaN
+    dx = gpu.maxpool2d_bwd(cupy.asarray(g), arg, x.shape, k, k, s, p)
+    np.testing.assert_array_equal(get(dx), tx.grad.numpy())
+
+
+# ---- fault attribution ------------------------------------------------------------------
+def test_sync_mode_reports_a_fault_at_the_launch_that_caused_it(gpu, monkeypatch):
+    """MINIGRAD_CUDA_SYNC=1 waits after each launch, so a fault the stream reports (stood in
+    for here by a stream whose synchronize fails) names the kernel and its shapes."""
+    import cupy
+
+    class FaultyStream:
+        def synchronize(self):
+            raise RuntimeError("an illegal memory access was encountered")
+    x = cupy.asarray(f64(3, 4))
+    monkeypatch.setattr(cupy.cuda, "get_current_stream", lambda: FaultyStream())
+    gpu.sigmoid_fwd(x)                                   # without the mode: no wait
+    monkeypatch.setenv("MINIGRAD_CUDA_SYNC", "1")
+    with pytest.raises(RuntimeError, match=r"sigmoid_fwd<double> failed for shapes "
+                                           r"\[\(3, 4\)\]: an illegal memory access"):
+        gpu.sigmoid_fwd(x)
+
+
+FAULT = """
+import numpy as np, cupy
+from minigrad.backend import cuda
+x = cupy.zeros(4, np.float32)
+try:   # a size far past the buffer: the kernel faults on the device
+    cuda._launch("sigmoid.cu", "sigmoid_fwd", x, (1024,), (256,), (x, x, np.int64(1 << 34)),
+                 [x.shape])
+    print("NO ERROR")
+except RuntimeError as e:
+    print(e)
+"""
+
+
+@pytest.mark.cuda
+def test_a_real_fault_names_its_kernel_under_sync_mode():
+    """On a GPU, in a child process (a fault ends the CUDA context it happens in)."""
+    if EMULATED:
+        pytest.skip("needs a real GPU: the emulator cannot fault like a device (make "
+                    "test-emulated's sanitizers catch the bad access instead)")
+    done = subprocess.run([sys.executable, "-c", FAULT], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "MINIGRAD_CUDA_SYNC": "1"})
+    assert "CUDA kernel sigmoid_fwd<float> failed for shapes [(4,)]" in done.stdout, \
+        done.stdout + done.stderr
+
+
+# ---- a LeNet training step at training size against the NumPy backend --------------------
+def lenet_step(device, dtype, x, y):
+    """One step of the real job from seed 0 — forward, cross-entropy, backward, Adam — and
+    what it gives: (loss, {name: gradient}, {name: parameter after the step})."""
+    minigrad.manual_seed(0)
+    net = lenet(minigrad.nn).to(dtype=dtype).to(device)
+    opt = minigrad.optim.Adam(net.parameters(), lr=1e-3)
+    loss = minigrad.nn.CrossEntropyLoss()(net(minigrad.tensor(x.astype(dtype), device=device)),
+                                          minigrad.tensor(y, device=device))
+    loss.backward()
+    grads = {n: p.grad.cpu().numpy().astype(np.float64) for n, p in net.named_parameters()}
+    opt.step()
+    params = {n: p.detach().cpu().numpy().astype(np.float64)
+              for n, p in net.named_parameters()}
+    return loss.item(), grads, params
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_lenet_step_at_batch_256_matches_the_numpy_backend(dtype):
+    """Loss, every gradient and every parameter after Adam, from the same weights and the
+    same batch of 256, on the GPU and on the CPU. In float64 the two agree to rounding. In
+    float32 the GPU step is compared with the float64 CPU step, to float32's tolerance:
+    comparing it with the float32 CPU step would measure the NumPy backend instead, whose
+    one-pass float32 sum for conv1's weight gradient (147,456 products that largely cancel)
+    is off by ~5e-4 (the GPU's chunked split-K sum: ~1e-6, emulated)."""
+    data = np.random.default_rng(5)
+    x, y = data.random((256, 1, 28, 28)), data.integers(0, 10, 256)
+    loss_g, grads_g, params_g = lenet_step("cuda", dtype, x, y)
+    loss_c, grads_c, params_c = lenet_step("cpu", "float64", x, y)
+    if dtype == "float64":
+        assert abs(loss_g - loss_c) <= 1e-12 * abs(loss_c)
+        for name in grads_c:
+            assert rel_err(grads_g[name], grads_c[name]) <= 1e-12, name
+            assert rel_err(params_g[name], params_c[name]) <= 1e-12, name
+        return
+    assert abs(loss_g - loss_c) <= 1e-5 * abs(loss_c)
+    for name in grads_c:
+        assert rel_err(grads_g[name], grads_c[name]) <= 1e-5, name
+        # Adam's first step moves each weight by lr·g/(|g| + eps), about lr·sign(g): where
+        # float32 gives a tiny gradient the other sign, that weight moves the other way (by
+        # up to 2·lr); elsewhere the steps differ only where |g| is near eps, by far less.
+        flipped = np.sign(grads_g[name]) != np.sign(grads_c[name])
+        diff = np.abs(params_g[name] - params_c[name])
+        assert (diff[~flipped] <= 1e-5).all() and (diff <= 2.1e-3).all(), name

@@ -7,8 +7,17 @@ contiguous and checked here, in Python, before a launch: RawKernel checks nothin
 wrong shape would otherwise be a silent wrong answer or a fault inside CUDA. Scalars go as
 ``np.int32`` / ``np.int64`` / the array's float type, exactly what the signatures say.
 Nothing here waits for the GPU, so a whole training step can later be captured as a graph.
+
+Zero sizes never reach a kernel: an empty output is returned as it is, and an output that
+sums over an empty input is zeros (a grid of 0 blocks is a launch error, and an empty CuPy
+array is a null pointer). Launch shapes never depend on the GPU model where that would
+change the arithmetic: the split-K chunk is a constant, so a seed trains to the same bits on
+any GPU. With MINIGRAD_CUDA_SYNC=1 every launch waits for its kernel, so that a fault is
+reported by the launch that caused it, with the kernel's name and shapes (debugging only:
+it stalls the stream and cannot be used inside a CUDA graph capture).
 """
 import functools
+import os
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +37,8 @@ _CTYPE = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
 THREADS = 256
 TILE = 16          # the GEMM's tile edge: passed to the kernels as -DTILE, defined only here
 DEFINES = {"TILE": TILE}
+SPLIT_CHUNK = 4    # batch items per split-K partial sum: fixed, so the bits are too
+MAX_GRID_YZ = 65535
 
 
 def kernel_dir():
@@ -60,12 +71,16 @@ def _kernel(filename, name, ctype):
 
 @functools.lru_cache(maxsize=None)
 def _max_blocks():
+    """The most blocks a grid-stride launch uses: 32 per multiprocessor. Only how the work is
+    shared out depends on it, never which operations produce a result, so results do not
+    change with it (tests force it down to 1, 3 and 7 to run every loop's later trips)."""
     import cupy
     sms = cupy.cuda.Device().attributes["MultiProcessorCount"]
     return sms * 32
 
 
 def _grid(total):
+    """A 1-D grid for ``total`` > 0 items, one per thread, capped (the kernels loop)."""
     return (max(1, min(-(-int(total) // THREADS), _max_blocks())),)
 
 
@@ -89,9 +104,14 @@ def _ready(array, who, ndim=None, dtype=None):
 
 
 def _launch(filename, name, like, grid, block, args, shapes):
+    """Launch one kernel; any error says which kernel, for which shapes. (The one place a
+    kernel is launched from.)"""
     kernel = _kernel(filename, name, _ctype(like, name))
     try:
         kernel(grid, block, args)
+        if os.environ.get("MINIGRAD_CUDA_SYNC") == "1":     # a fault surfaces here, not later
+            import cupy
+            cupy.cuda.get_current_stream().synchronize()
     except Exception as e:  # a launch error (bad configuration, a sticky fault) says where
         raise RuntimeError(f"CUDA kernel {name}<{_ctype(like, name)}> failed for shapes "
                            f"{shapes}: {e}") from e
@@ -108,6 +128,8 @@ def im2col(x, kh, kw, stride, pad):
     n, c, h, w = x.shape
     oh, ow = out_size(h, kh, stride, pad), out_size(w, kw, stride, pad)
     cols = cupy.empty((n, c * kh * kw, oh * ow), dtype=x.dtype)
+    if cols.size == 0:
+        return cols
     _launch("im2col.cu", "im2col", x, _grid(cols.size), (THREADS,),
             (x, cols) + _i32(n, c, h, w, kh, kw, stride, pad, oh, ow), [x.shape])
     return cols
@@ -121,6 +143,8 @@ def col2im(cols, x_shape, kh, kw, stride, pad):
     if cols.shape != (n, c * kh * kw, oh * ow):
         raise ValueError(f"col2im: cols has shape {cols.shape}, expected "
                          f"{(n, c * kh * kw, oh * ow)} for images {tuple(x_shape)}")
+    if cols.size == 0:              # nothing to add up: no pixel, or no window covers one
+        return cupy.zeros(x_shape, dtype=cols.dtype)
     dx = cupy.empty(x_shape, dtype=cols.dtype)
     _launch("im2col.cu", "col2im", cols, _grid(dx.size), (THREADS,),
             (cols, dx) + _i32(n, c, h, w, kh, kw, stride, pad, oh, ow), [cols.shape, x_shape])
@@ -140,20 +164,28 @@ def _gemm_operands(a, b, trans_a, trans_b, who):
     batches = {x.shape[0] for x in (a, b) if x.ndim == 3}
     if len(batches) > 1:
         raise ValueError(f"{who}: batch sizes differ: {a.shape} and {b.shape}")
-    batch = batches.pop() if batches else 0
+    batch = batches.pop() if batches else None        # None: not batched; 0: an empty batch
     stride_a = m * k if a.ndim == 3 else 0
     stride_b = k * n if b.ndim == 3 else 0
     return a, b, m, n, k, batch, stride_a, stride_b
 
 
+def gemm_grid(m, n, chunks):
+    """(column tiles, row tiles, batch chunks), each capped by _max_blocks() and the y and z
+    limits of 65,535; the kernel loops over the rest, so any size launches."""
+    cap = _max_blocks()
+    return (min(-(-n // TILE), cap), min(-(-m // TILE), cap, MAX_GRID_YZ),
+            min(chunks, cap, MAX_GRID_YZ))
+
+
 def _gemm_launch(a, b, c, bias, m, n, k, trans_a, trans_b, stride_a, stride_b, batch,
-                 per_block, splits, bias_mode):
-    grid = (-(-n // TILE), -(-m // TILE), splits)
+                 per_block, bias_mode):
+    """C (chunks, M, N) from ``batch`` items, ``per_block`` of them summed per chunk; M, N and
+    batch are > 0 (K may be 0: then only the bias is written)."""
     bias_arg = bias if bias is not None else c          # unread when bias_mode is 0
-    _launch("gemm.cu", "gemm", a, grid, (TILE, TILE),
+    _launch("gemm.cu", "gemm", a, gemm_grid(m, n, -(-batch // per_block)), (TILE, TILE),
             (a, b, c, bias_arg) + _i32(m, n, k, trans_a, trans_b)
-            + (np.int64(stride_a), np.int64(stride_b)) + _i32(max(batch, 1), per_block,
-                                                             bias_mode),
+            + (np.int64(stride_a), np.int64(stride_b)) + _i32(batch, per_block, bias_mode),
             [a.shape, b.shape])
 
 
@@ -167,27 +199,30 @@ def gemm(a, b, trans_a=False, trans_b=False, bias=None, bias_axis=1):
         if bias.shape != (want,):
             raise ValueError(f"gemm: bias has shape {bias.shape}, expected ({want},)")
         mode = 1 if bias_axis == 0 else 2
-    shape = (batch, m, n) if batch else (m, n)
+    shape = (m, n) if batch is None else (batch, m, n)
     c = cupy.empty(shape, dtype=a.dtype)
-    _gemm_launch(a, b, c, bias, m, n, k, trans_a, trans_b, sa, sb, batch, 1, max(batch, 1),
-                 mode)
+    if c.size == 0:
+        return c
+    _gemm_launch(a, b, c, bias, m, n, k, trans_a, trans_b, sa, sb,
+                 1 if batch is None else batch, 1, mode)
     return c
 
 
 def gemm_batch_sum(a, b, trans_a=False, trans_b=False):
-    """Σ_n op(A[n]) @ op(B[n]) as split-K over the batch: ``splits`` blocks each sum a chunk
-    of the batch into a partial M x N result; ``sum_partials`` adds them in a fixed order."""
+    """Σ_n op(A[n]) @ op(B[n]) as split-K over the batch: the batch is cut into chunks of
+    SPLIT_CHUNK items (the last may be shorter), each summed into a partial M x N result by
+    its own blocks; ``sum_partials`` adds the partials in a fixed order. The chunking depends
+    on the batch size only, so every GPU (and the emulator) adds in the same order."""
     import cupy
     a, b, m, n, k, batch, sa, sb = _gemm_operands(a, b, trans_a, trans_b, "gemm_batch_sum")
-    if not batch:
+    if batch is None:
         return gemm(a, b, trans_a, trans_b)
-    tiles = -(-m // TILE) * -(-n // TILE)
-    splits = max(1, min(batch, _max_blocks() // (4 * tiles)))
-    per_block = -(-batch // splits)
-    splits = -(-batch // per_block)
+    if m == 0 or n == 0 or batch == 0 or k == 0:       # an empty sum, or an empty result
+        return cupy.zeros((m, n), dtype=a.dtype)
+    splits = -(-batch // SPLIT_CHUNK)
     partial = cupy.empty((splits, m, n), dtype=a.dtype)
-    _gemm_launch(a, b, partial, None, m, n, k, trans_a, trans_b, sa, sb, batch, per_block,
-                 splits, 0)
+    _gemm_launch(a, b, partial, None, m, n, k, trans_a, trans_b, sa, sb, batch, SPLIT_CHUNK,
+                 0)
     out = cupy.empty((m, n), dtype=a.dtype)
     _launch("gemm.cu", "sum_partials", a, _grid(m * n), (THREADS,),
             (partial, out, np.int32(splits), np.int64(m * n)), [a.shape, b.shape])
@@ -198,6 +233,8 @@ def bias_grad(g):
     import cupy
     g = _ready(g, "bias_grad", 3)
     outer, c, inner = g.shape
+    if g.size == 0:                 # no channel, or an empty sum for each one
+        return cupy.zeros((c,), dtype=g.dtype)
     db = cupy.empty((c,), dtype=g.dtype)
     _launch("gemm.cu", "bias_grad", g, (c,), (THREADS,), (g, db) + _i32(outer, c, inner),
             [g.shape])
@@ -212,6 +249,8 @@ def maxpool2d_fwd(x, kh, kw, stride, pad):
     oh, ow = out_size(h, kh, stride, pad), out_size(w, kw, stride, pad)
     out = cupy.empty((n, c, oh, ow), dtype=x.dtype)
     arg = cupy.empty((n, c, oh, ow), dtype=np.int32)
+    if out.size == 0:
+        return out, arg
     _launch("maxpool.cu", "maxpool2d_fwd", x, _grid(out.size), (THREADS,),
             (x, out, arg) + _i32(n, c, h, w, kh, kw, stride, pad, oh, ow), [x.shape])
     return out, arg
@@ -226,6 +265,8 @@ def maxpool2d_bwd(g, arg, x_shape, kh, kw, stride, pad):
     if g.shape != (n, c, oh, ow) or arg.shape != g.shape:
         raise ValueError(f"maxpool2d_bwd: gradient {g.shape} and arg {arg.shape} must both "
                          f"be {(n, c, oh, ow)} for input {tuple(x_shape)}")
+    if g.size == 0:                 # no window: nothing routed back
+        return cupy.zeros(x_shape, dtype=g.dtype)
     dx = cupy.empty(x_shape, dtype=g.dtype)
     _launch("maxpool.cu", "maxpool2d_bwd", g, _grid(dx.size), (THREADS,),
             (g, arg, dx) + _i32(n, c, h, w, kh, kw, stride, pad, oh, ow), [g.shape, x_shape])
@@ -237,6 +278,8 @@ def sigmoid_fwd(x):
     import cupy
     x = _ready(x, "sigmoid_fwd")
     y = cupy.empty_like(x)
+    if x.size == 0:
+        return y
     _launch("sigmoid.cu", "sigmoid_fwd", x, _grid(x.size), (THREADS,),
             (x, y, np.int64(x.size)), [x.shape])
     return y
@@ -248,6 +291,8 @@ def sigmoid_bwd(g, y):
     if g.shape != y.shape:
         raise ValueError(f"sigmoid_bwd: gradient {g.shape} and output {y.shape} differ")
     dx = cupy.empty_like(g)
+    if g.size == 0:
+        return dx
     _launch("sigmoid.cu", "sigmoid_bwd", g, _grid(g.size), (THREADS,),
             (g, y, dx, np.int64(g.size)), [g.shape])
     return dx
@@ -261,7 +306,11 @@ def softmax_xent_fwd(logits, target):
     if t.shape[0] != z.shape[0]:
         raise ValueError(f"softmax_xent_fwd: logits {z.shape} and target {t.shape} differ")
     b, k = z.shape
+    if k == 0 and b > 0:
+        raise ValueError(f"softmax_xent_fwd: logits of shape {z.shape} have no class")
     loss, lse = cupy.empty((b,), z.dtype), cupy.empty((b,), z.dtype)
+    if b == 0:
+        return loss, lse
     _launch("softmax_xent.cu", "softmax_xent_fwd", z, _grid(b), (THREADS,),
             (z, t, loss, lse) + _i32(b, k), [z.shape])
     return loss, lse
@@ -278,6 +327,8 @@ def softmax_xent_bwd(g, logits, lse, target):
         raise ValueError(f"softmax_xent_bwd: g {g.shape}, lse {lse.shape} and target "
                          f"{t.shape} must all be ({b},)")
     dz = cupy.empty_like(z)
+    if z.size == 0:
+        return dz
     _launch("softmax_xent.cu", "softmax_xent_bwd", z, _grid(z.size), (THREADS,),
             (g, z, lse, t, dz) + _i32(b, k), [z.shape])
     return dz
@@ -294,6 +345,8 @@ def adam_step(param, grad, m, v, step, lr, beta1, beta2, eps, weight_decay):
     if not param.shape == grad.shape == m.shape == v.shape:
         raise ValueError(f"adam_step: param {param.shape}, grad {grad.shape}, m {m.shape} and "
                          f"v {v.shape} must have one shape")
+    if param.size == 0:
+        return
     f = param.dtype.type
     step_size = lr / (1 - beta1 ** step)
     bc2_sqrt = (1 - beta2 ** step) ** 0.5

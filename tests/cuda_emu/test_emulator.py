@@ -1,0 +1,313 @@
+"""Each check of the CUDA emulator, shown catching the bug it is for: a small kernel with the
+bug planted, launched through the emulator, and the report it must give — naming the kernel.
+
+The sanitizer cases run in a child process, because AddressSanitizer's runtime has to be
+loaded before anything else in a process (``fake_cupy.sanitizer_env``)."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cuda_emu import fake_cupy
+
+pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="the emulator needs g++")
+HERE = Path(__file__).parent
+KERNELS = HERE.parent.parent / "kernels"
+
+
+@pytest.fixture
+def checks(monkeypatch):
+    """Set which opt-in checks the kernels built in this test get."""
+    def use(*names):
+        monkeypatch.setattr(fake_cupy, "CHECKS", set(names))
+    use()
+    return use
+
+
+def run(source, expr, grid, block, *args, options=()):
+    """Build ``source`` in the emulator and launch ``expr`` on NumPy arrays (in place)."""
+    module = fake_cupy.RawModule(source, options=options, name_expressions=[expr])
+    module.get_function(expr)(grid, block, args)
+
+
+def fails(source, expr, grid, block, *args, options=()):
+    with pytest.raises(fake_cupy.EmulatorError) as caught:
+        run(source, expr, grid, block, *args, options=options)
+    message = str(caught.value)
+    assert message.startswith(expr), message          # the report names the kernel
+    return message
+
+
+f32 = lambda *shape: np.zeros(shape, np.float32)
+
+
+# ---- launch limits (always on) --------------------------------------------------------------
+COPY = """
+template <typename T>
+__global__ void copy(const T* __restrict__ x, T* __restrict__ y, int n) {
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+        y[i] = x[i];
+}
+"""
+
+
+def test_a_correct_kernel_runs_clean_under_every_check(checks):
+    checks("racecheck")
+    x, y = np.arange(1000, dtype=np.float32), f32(1000)
+    run(COPY, "copy<float>", (3,), (128,), x, y, np.int32(1000))
+    np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("grid, block, says", [
+    ((1, 65536), (32,), "gridDim.y = 65536 is outside [1, 65535]"),
+    ((1, 1, 65536), (32,), "gridDim.z = 65536 is outside [1, 65535]"),
+    ((2**31,), (32,), "gridDim.x = 2147483648 is outside [1, 2147483647]"),
+    ((0,), (32,), "gridDim.x = 0 is outside"),
+    ((1,), (1025,), "blockDim.x = 1025 is outside [1, 1024]"),
+    ((1,), (1, 1, 65), "blockDim.z = 65 is outside [1, 64]"),
+    ((1,), (64, 32), "2048 threads per block is more than 1024"),
+])
+def test_launch_limits_are_errors_as_on_the_device(checks, grid, block, says):
+    message = fails(COPY, "copy<float>", grid, block, f32(4), f32(4), np.int32(4))
+    assert says in message
+
+
+def test_too_much_static_shared_memory_is_an_error(checks):
+    big = """
+    template <typename T>
+    __global__ void hoard(T* __restrict__ y) {
+        __shared__ T store[4 * CHUNK];
+        store[threadIdx.x] = T(1);
+        y[threadIdx.x] = store[threadIdx.x];
+    }
+    """
+    run(big, "hoard<float>", (1,), (32,), f32(32), options=("-DCHUNK=3072",))  # 48 KiB: fits
+    message = fails(big, "hoard<double>", (1,), (32,), np.zeros(32), options=("-DCHUNK=3072",))
+    assert "98304 bytes of static __shared__ memory is more than 49152" in message
+
+
+# ---- barriers (always on: threads are fibers, so a bad barrier is an error, not a hang) -------
+def test_a_barrier_only_some_threads_reach_is_reported(checks):
+    divergent = """
+    template <typename T>
+    __global__ void half_sync(T* __restrict__ y) {
+        if (threadIdx.x < 16) __syncthreads();      // planted: the other 16 never arrive
+        y[threadIdx.x] = T(1);
+    }
+    """
+    message = fails(divergent, "half_sync<float>", (1,), (32,), f32(32))
+    assert "16 of the block's 32 threads wait at the __syncthreads() of line 4" in message
+
+
+def test_threads_waiting_at_different_barriers_are_reported(checks):
+    split = """
+    template <typename T>
+    __global__ void two_syncs(T* __restrict__ y) {
+        if (threadIdx.x % 2) { y[threadIdx.x] = T(1); __syncthreads(); }
+        else { __syncthreads(); y[threadIdx.x] = T(2); }   // planted: another barrier
+    }
+    """
+    message = fails(split, "two_syncs<float>", (1,), (8,), f32(8))
+    assert "thread (1,0,0) of block (0,0,0): waits at the __syncthreads() of line 4 while " \
+           "other threads wait at line 5 (a divergent barrier)" in message
+
+
+# ---- shared memory: bounds and poison (always on) -------------------------------------------
+SHIFT = """
+template <typename T>
+__global__ void shift(const T* __restrict__ x, T* __restrict__ y) {
+    __shared__ T tile[32];
+    tile[threadIdx.x] = x[blockIdx.x * 32 + threadIdx.x];
+    __syncthreads();
+    y[blockIdx.x * 32 + threadIdx.x] = tile[threadIdx.x + OFFSET];
+}
+"""
+
+
+def test_a_shared_index_past_the_array_is_reported(checks):
+    message = fails(SHIFT, "shift<float>", (1,), (32,), f32(32), f32(32), options=("-DOFFSET=1",))
+    assert "thread (31,0,0) of block (0,0,0): __shared__ tile: index 32 is outside [0, 32)" \
+        in message
+
+
+UNWRITTEN = """
+template <typename T>
+__global__ void reverse(const T* __restrict__ x, T* __restrict__ y) {
+    __shared__ T tile[32];
+    if (threadIdx.x < 32 - blockIdx.x) tile[threadIdx.x] = x[threadIdx.x];  // planted: block 1
+    __syncthreads();                                                     // leaves tile[31]
+    y[blockIdx.x * 32 + threadIdx.x] = tile[31 - threadIdx.x];
+}
+"""
+
+
+def test_shared_memory_starts_poisoned_in_every_block(checks):
+    """Block 0 fills the whole tile, block 1 all but its last element: block 1 reads the
+    poison (NaN), not the value block 0 left there, nor a zero."""
+    x, y = np.arange(1, 33, dtype=np.float32), f32(64)
+    run(UNWRITTEN, "reverse<float>", (2,), (32,), x, y)
+    np.testing.assert_array_equal(y[:32], x[::-1])
+    assert np.isnan(y[32]) and not np.isnan(y[33:]).any()
+
+
+def test_reading_unwritten_shared_memory_is_reported(checks):
+    checks("racecheck")
+    message = fails(UNWRITTEN, "reverse<float>", (2,), (32,), np.ones(32, np.float32), f32(64))
+    assert "thread (0,0,0) of block (1,0,0): reads __shared__ tile[31] before any thread of " \
+           "its block wrote it" in message
+
+
+def test_device_memory_from_empty_starts_poisoned():
+    a = fake_cupy.empty((3, 2), np.float32)
+    assert np.isnan(a).all() and (fake_cupy.empty(4, np.int32) == -1).all()
+
+
+# ---- races (racecheck) ----------------------------------------------------------------------
+SUM = """
+template <typename T>
+__global__ void block_sum(const T* __restrict__ x, T* __restrict__ y) {
+    __shared__ T part[64];
+    part[threadIdx.x] = x[threadIdx.x];
+    BARRIER
+    if (threadIdx.x == 0) {
+        T s = 0;
+        for (int k = 0; k < 64; ++k) s += part[k];
+        y[0] = s;
+    }
+}
+"""
+
+
+def test_a_missing_syncthreads_is_reported_as_a_race(checks):
+    checks("racecheck")
+    x = np.arange(64, dtype=np.float32)
+    y = f32(1)
+    run(SUM, "block_sum<float>", (1,), (64,), x, y, options=("-DBARRIER=__syncthreads();",))
+    assert y[0] == x.sum()
+    message = fails(SUM, "block_sum<float>", (1,), (64,), x, y, options=("-DBARRIER=",))
+    assert "thread (1,0,0) of block (0,0,0): writes part[1], which thread (0,0,0) of block " \
+           "(0,0,0) reads with no __syncthreads() between" in message
+
+
+def test_two_threads_writing_one_global_address_is_a_race(checks):
+    checks("racecheck")
+    clash = """
+    template <typename T>
+    __global__ void last_wins(T* __restrict__ y) {
+        y[threadIdx.x / 2] = T(threadIdx.x);      // planted: threads 2i and 2i+1 collide
+    }
+    """
+    message = fails(clash, "last_wins<double>", (1,), (8,), np.zeros(4))
+    assert "thread (1,0,0) of block (0,0,0): writes y[0], which thread (0,0,0) of block " \
+           "(0,0,0) wrote with no __syncthreads() between" in message
+
+
+def test_two_blocks_writing_one_address_is_a_race_even_with_barriers(checks):
+    checks("racecheck")
+    clash = """
+    template <typename T>
+    __global__ void per_block(T* __restrict__ y) {
+        __syncthreads();
+        y[threadIdx.x] = T(blockIdx.x);           // planted: every block writes y[0..31]
+    }
+    """
+    message = fails(clash, "per_block<float>", (2,), (32,), f32(32))
+    assert "thread (0,0,0) of block (1,0,0): writes y[0], which block (0,0,0) wrote " \
+           "(blocks are not ordered)" in message
+
+
+def test_one_block_reading_what_another_writes_is_a_race(checks):
+    checks("racecheck")
+    clash = """
+    template <typename T>
+    __global__ void neighbour(T* __restrict__ y) {
+        y[blockIdx.x] = y[blockIdx.x] + (blockIdx.x ? y[blockIdx.x - 1] : T(0));   // planted
+    }
+    """
+    message = fails(clash, "neighbour<float>", (2,), (1,), np.ones(2, np.float32))
+    assert "block (1,0,0): reads y[0], which block (0,0,0) wrote (blocks are not ordered)" \
+        in message
+
+
+# ---- AddressSanitizer and UBSan (sanitize), in a child process ------------------------------
+CHILD = """
+import json, sys
+import numpy as np
+from cuda_emu import fake_cupy
+fake_cupy.CHECKS = {"sanitize"}
+spec = json.loads(sys.argv[1])
+try:
+    module = fake_cupy.RawModule(spec["source"], options=spec["options"],
+                                 name_expressions=[spec["expr"]])
+    kernel = module.get_function(spec["expr"])
+    args = [np.zeros(a[1], a[0]) if isinstance(a, list)
+            else fake_cupy._NUMPY[fake_cupy._base_type(ty)](a)
+            for a, (ty, _) in zip(spec["args"], kernel.params)]
+    kernel(tuple(spec["grid"]), tuple(spec["block"]), args)
+    print("NO ERROR")
+except fake_cupy.EmulatorError as e:
+    print(e)
+"""
+
+
+def sanitized(source, expr, grid, block, args, options=()):
+    """Launch in a child process with the sanitizers on; args: ["float32", n] for an array of
+    n zeros, or a number (sent as the parameter's type). Returns what the launch reported."""
+    env = {**os.environ, **fake_cupy.sanitizer_env(), "PYTHONPATH": str(HERE.parent)}
+    spec = json.dumps({"source": source, "expr": expr, "grid": grid, "block": block,
+                       "args": args, "options": list(options)})
+    done = subprocess.run([sys.executable, "-c", CHILD, spec], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+FILL = """
+template <typename T>
+__global__ void fill(const T* __restrict__ x, T* __restrict__ y, int n) {
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) y[i] = x[i + READ_SHIFT] + T(1);
+    if (i == n - 1 + WRITE_SHIFT) y[i] = T(0);
+}
+"""
+
+
+@pytest.mark.parametrize("read_shift, write_shift, says", [
+    (0, 0, "NO ERROR"),
+    (1, 0, "READ of size 4"),        # planted: reads x[n]
+    (0, 1, "WRITE of size 4"),       # planted: writes y[n]
+])
+def test_asan_catches_an_off_by_one(read_shift, write_shift, says):
+    report = sanitized(FILL, "fill<float>", [1], [32], [["float32", 10], ["float32", 10], 10],
+                       options=(f"-DREAD_SHIFT={read_shift}", f"-DWRITE_SHIFT={write_shift}"))
+    assert says in report, report
+    if says != "NO ERROR":
+        assert report.startswith("fill<float> (grid (1, 1, 1), block (32, 1, 1)): the "
+                                 "sanitizers report:"), report
+        assert "heap-buffer-overflow" in report and "fill<float>" in report
+
+
+def test_asan_catches_the_empty_batch_gemm():
+    """The defect behind issue 11: a batch of 0 launched as if it held one item. Here the
+    GEMM kernel itself, given an empty A and told M = N = K = 2, reads the empty buffer."""
+    report = sanitized((KERNELS / "gemm.cu").read_text(), "gemm<float>", [1, 1, 1], [16, 16],
+                       [["float32", 0], ["float32", 4], ["float32", 4], ["float32", 4],
+                        2, 2, 2, 0, 0, 0, 0, 1, 1, 0], options=("-DTILE=16",))
+    assert "gemm<float>" in report and "heap-buffer-overflow" in report, report
+
+
+def test_ubsan_catches_an_index_that_overflows_int():
+    wide = """
+    template <typename T>
+    __global__ void corner(T* __restrict__ y, int n) {
+        const int last = n * n - 1;                   // planted: 70000² overflows int
+        if (threadIdx.x == 0) y[last % 4 < 0 ? 0 : last % 4] = T(1);
+    }
+    """
+    report = sanitized(wide, "corner<float>", [1], [1], [["float32", 4], 70000])
+    assert report.startswith("corner<float>") and "signed integer overflow" in report, report
