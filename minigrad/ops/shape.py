@@ -59,6 +59,59 @@ class Index(Function):
         return out
 
 
+class IndexPut(Function):
+    """y = a with y[index] = v (v broadcast to the indexed shape): the out-of-place twin of
+    ``a[index] = v``. dy/da is g with zeros at ``index``; dy/dv is g[index], summed back to
+    v's shape."""
+    @staticmethod
+    def forward(ctx, a, v, index):
+        ctx.meta = index, getattr(v, "shape", ())
+        out = a.copy()
+        out[index] = v
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        index, v_shape = ctx.meta
+        ga = gv = None
+        if ctx.needs_input_grad[0]:
+            ga = g.copy()
+            ga[index] = 0
+        if ctx.needs_input_grad[1]:
+            picked = g[index]
+            if picked.ndim < len(v_shape):
+                picked = picked.reshape((1,) * (len(v_shape) - picked.ndim) + picked.shape)
+            gv = unbroadcast(picked, v_shape)
+        return ga, gv
+
+
+class Overwrite(Function):
+    """y = src broadcast to a's shape and cast to a's dtype: the out-of-place twin of
+    ``a.copy_(src)`` and ``a.fill_(v)``. y does not depend on a (its gradient is 0)."""
+    @staticmethod
+    def forward(ctx, a, src):
+        xp = get_array_module(a)
+        ctx.src_shape = getattr(src, "shape", ())
+        return xp.array(xp.broadcast_to(xp.asarray(src), a.shape), dtype=a.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        ga = get_array_module(g).zeros_like(g) if ctx.needs_input_grad[0] else None
+        gs = unbroadcast(g, ctx.src_shape) if ctx.needs_input_grad[1] else None
+        return ga, gs
+
+
+class Clone(Function):
+    """y = a, in memory of its own (writing to one never shows in the other)."""
+    @staticmethod
+    def forward(ctx, a):
+        return a.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
 class MatMul(Function):
     """C = A @ B over the last two dims, leading dims broadcast (both at least 2-D);
     dA = dC @ Bᵀ and dB = Aᵀ @ dC, summed over any broadcast batch dims."""
