@@ -116,6 +116,10 @@ class Tensor(InPlaceMixin):
     def _version(self):
         return self._version_counter.value
 
+    def _mark_written(self):
+        """Count an in-place write made straight into ``data`` (an optimizer's update)."""
+        self._version_counter.value += 1
+
     def _share_storage_with(self, inputs):
         """Called on an op's output: when its array is a view of an input's memory (reshape,
         permute, basic indexing), it becomes a view of that input, sharing its versions."""

@@ -41,6 +41,9 @@ class Index(Function):
     @staticmethod
     def forward(ctx, a, index):
         ctx.meta = a.shape, index
+        parts = index if isinstance(index, tuple) else (index,)
+        if not _is_advanced(index) and Ellipsis not in parts:
+            return a[parts + (Ellipsis,)]    # a view even for one element: x[0] is 0-d, not a copy
         return a[index]
 
     @staticmethod
