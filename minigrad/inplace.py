@@ -141,8 +141,9 @@ class InPlaceMixin:
     def _write(self, name, others, out_of_place, in_place, probe=None):
         """Apply an in-place op: record it (see the module docstring) or just write."""
         if is_grad_enabled() and self.requires_grad and self.is_leaf:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an "
-                               "in-place operation.")
+            through = "a view of " if name == "index_put_" else ""    # x[i] = v writes a view
+            raise RuntimeError(f"{through}a leaf Variable that requires grad is being used in "
+                               "an in-place operation.")
         recording = is_grad_enabled() and (self.requires_grad or
                                            any(o.requires_grad for o in others))
         if recording:
