@@ -75,4 +75,5 @@ def tensor_repr(t, dtype_names):
         extras.append("requires_grad=True")
     if values.size == 0:
         body = "[]"
+    body = body.replace(", ..., ", ",  ..., ")     # PyTorch writes " ..." in a row
     return "tensor(" + ", ".join([body] + extras) + ")"

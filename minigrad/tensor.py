@@ -327,6 +327,10 @@ class Tensor(InPlaceMixin):
             dt = _dtype.result_type(self, other)
         if op == "div" and not _dtype.is_float(dt):
             dt = _dtype.float32
+        if op == "sub" and _dtype.bool_ in (self.dtype, other.dtype):
+            raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
+                               "supported. If you are trying to invert a mask, use the `~` "
+                               "or `logical_not()` operator instead.")
         try:
             np.broadcast_shapes(self.shape, other.shape)
         except ValueError:
@@ -350,7 +354,22 @@ class Tensor(InPlaceMixin):
         return _integer_safe(E.FloorDivide, *reversed(self._operand(o, "//")))
     def __mod__(self, o): return _integer_safe(E.Remainder, *self._operand(o, "%"))
     def __rmod__(self, o): return _integer_safe(E.Remainder, *reversed(self._operand(o, "%")))
-    def __neg__(self): return E.Neg.apply(self)
+    def __neg__(self):
+        if self.dtype == _dtype.bool_:
+            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
+                               "If you are trying to invert a mask, use the `~` or "
+                               "`logical_not()` operator instead.")
+        return E.Neg.apply(self)
+
+    def __invert__(self):
+        """~mask (logical not) for bool tensors, bitwise not for integers; no gradient."""
+        if _dtype.is_float(self.dtype):
+            raise TypeError(f"~ needs a bool or integer tensor, got {self.dtype}")
+        return Tensor._wrap(~self.data)
+
+    def logical_not(self):
+        return Tensor._wrap(self.data == 0)
+
     def __pos__(self): return self
 
     def __pow__(self, exponent):
