@@ -318,6 +318,8 @@ class Tensor(InPlaceMixin):
     def _operand(self, other, op):
         """Both operands as Tensors of the result dtype (PyTorch's promotion, see
         ``_dtype.result_type``), their shapes checked."""
+        if op == "sub" and isinstance(other, (bool, np.bool_)):
+            other = Tensor._wrap(np.asarray(other))               # refused below, as PyTorch
         if isinstance(other, (numbers.Number, np.bool_)) and not isinstance(other, complex):
             dt = _dtype.result_type(self, other)                  # a Python number
             other = Tensor._wrap(self.xp.asarray(other, dtype=dt))
@@ -487,6 +489,9 @@ class Tensor(InPlaceMixin):
             return self.maximum(dim)
         if dim is None:
             return R.Max.apply(self)
+        if self.ndim == 0:                   # the one element is the max along dim 0 or -1
+            normalize_dim(dim, 0)
+            return MaxResult(R.Max.apply(self), self.argmax(dim))
         values = R.Max.apply(self, dim=dim, keepdim=keepdim)
         return MaxResult(values, self.argmax(dim, keepdim))
 

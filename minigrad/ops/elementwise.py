@@ -60,13 +60,15 @@ class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return a / b
+        with _quiet(a):                       # x / 0 is ±inf or nan, as in PyTorch
+            return a / b
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        ga = unbroadcast(g / b, a.shape) if ctx.needs_input_grad[0] else None
-        gb = unbroadcast(-g * a / (b * b), b.shape) if ctx.needs_input_grad[1] else None
+        with _quiet(a):
+            ga = unbroadcast(g / b, a.shape) if ctx.needs_input_grad[0] else None
+            gb = unbroadcast(-g * a / (b * b), b.shape) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
