@@ -117,8 +117,9 @@ class InPlaceMixin:
                 v = v.to(self.dtype)
         else:
             v = Tensor(value, dtype=self.dtype, device=self.device)
+        steps = S.index_steps(index)
         return self._write("index_put_", [v], lambda t: S.IndexPut.apply(t, v, index),
-                           lambda a: a.__setitem__(index, v.data))
+                           lambda a: S.write(a, steps, v.data))
 
     # ---- the machinery -----------------------------------------------------------------
     def _arith_inplace(self, name, other, out_of_place):

@@ -58,7 +58,9 @@ def assert_same_values(ours, ref):
     assert ours.shape == tuple(ref.shape)
     a, b = ours.detach().numpy(), ref.detach().numpy()
     if a.dtype.kind == "f":
-        np.testing.assert_allclose(a, b, rtol=TOL[str(a.dtype)], atol=1e-12, equal_nan=True)
+        # atol: a float32 sum that cancels to ~0 differs by rounding (values here are ≤ 3)
+        np.testing.assert_allclose(a, b, rtol=TOL[str(a.dtype)], equal_nan=True,
+                                   atol=1e-6 if a.dtype == np.float32 else 1e-12)
     else:
         np.testing.assert_array_equal(a, b)
 
@@ -186,20 +188,20 @@ def index_cases(draw):
     shape = draw(array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=5))
     parts = []
     for side in shape[:draw(st.integers(1, len(shape)))]:
-        kind = draw(st.sampled_from(["int", "slice", "none", "list"]))
+        kind = draw(st.sampled_from(["int", "slice", "list"]))
         if kind == "int":
             parts.append(draw(st.integers(-side, side - 1)))
         elif kind == "slice":
             parts.append(slice(draw(st.one_of(st.none(), st.integers(-side - 1, side + 1))),
                                draw(st.one_of(st.none(), st.integers(-side - 1, side + 1))),
                                draw(st.one_of(st.none(), st.integers(1, 3)))))
-        elif kind == "none":
-            parts.append(None)
         else:
             parts.append(draw(st.lists(st.integers(-side, side - 1), min_size=1, max_size=4)))
     if sum(isinstance(p, list) for p in parts) > 1:       # one index list: no pairing rules
         parts = [p[0] if isinstance(p, list) else p for p in parts]
-    if draw(st.booleans()) and len(parts) < len(shape):
+    for _ in range(draw(st.integers(0, 2))):              # None (a new dim) anywhere
+        parts.insert(draw(st.integers(0, len(parts))), None)
+    if draw(st.booleans()):
         parts.insert(draw(st.integers(0, len(parts))), Ellipsis)
     return shape, tuple(parts)
 

@@ -440,3 +440,22 @@ def test_as_dtype_does_not_read_none_as_float64():
     from minigrad._dtype import as_dtype
     with pytest.raises(TypeError, match="unsupported dtype None"):
         as_dtype(None)
+
+
+# ---- found by the property tests ---------------------------------------------------------
+@pytest.mark.parametrize("index", [(0, slice(None), [1, 2]), (slice(None), 0, [3, 1]),
+                                   (0, None, [1, 1])])
+def test_an_integer_next_to_an_index_list_selects_first_like_torch(index):
+    """NumPy would move the list's dim to the front; PyTorch selects with the int first."""
+    x = np.arange(60.0).reshape(3, 4, 5)
+    t, r = minigrad.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, ref = t[index], r[index]
+    assert out.shape == tuple(ref.shape)
+    np.testing.assert_array_equal(out.detach().numpy(), ref.detach().numpy())
+    out.sum().backward()
+    ref.sum().backward()
+    np.testing.assert_array_equal(t.grad.numpy(), r.grad.numpy())
+    w, tw = minigrad.tensor(x), torch.tensor(x)
+    w[index] = -1.0
+    tw[index] = -1.0
+    np.testing.assert_array_equal(w.numpy(), tw.numpy())
