@@ -1,5 +1,5 @@
-"""In-place ops: ``x += 1``, ``x.add_(y)``, ``x[i] = v``, ``x.zero_()``, ... (a mixin of
-the Tensor).
+"""In-place ops — ``x += 1``, ``x.add_(y)``, ``x[i] = v``, ``x.zero_()``, ... — and the
+versions and views they rely on (a mixin of the Tensor).
 
 They follow PyTorch's rules:
 
@@ -21,13 +21,46 @@ They follow PyTorch's rules:
 import numpy as np
 
 from . import _dtype, random
-from .autograd import is_grad_enabled
+from .autograd import is_grad_enabled, storage_root
 from .device import move
 from .ops import shape as S
 
+DETACHED = "detached"       # the _base of a .detach(): shares memory, not history
+
 
 class InPlaceMixin:
-    """The in-place methods of ``Tensor`` (see the module docstring for the rules)."""
+    """The in-place methods of ``Tensor`` and the bookkeeping of versions and views (see
+    the module docstring for the rules)."""
+
+    # ---- versions and views ------------------------------------------------------------
+    @property
+    def _version(self):
+        return self._version_counter.value
+
+    def _mark_written(self):
+        """Count an in-place write made straight into ``data`` (an optimizer's update)."""
+        self._version_counter.value += 1
+
+    def _share_storage_with(self, inputs):
+        """Called on an op's output: when its array is a view of an input's memory (reshape,
+        permute, basic indexing), it becomes a view of that input, sharing its versions."""
+        root = storage_root(self._data)
+        for t in inputs:
+            if storage_root(t._data) is root:
+                self._version_counter = t._version_counter
+                self._base = t if t._base is None or t._base is DETACHED else t._base
+                self._base_rebased = t._version_counter.rebased
+                return
+
+    def _check_view_current(self):
+        """A view made before its base's history changed (a recorded in-place op on the
+        base) would carry the old history: refuse it instead of a wrong gradient."""
+        if self._base is not None and self._base_rebased is not None and \
+                self._version_counter.rebased != self._base_rebased:
+            raise RuntimeError(
+                "this tensor is a view of a tensor that was since changed by an in-place op "
+                "recorded in the graph; minigrad cannot replay the view on the new history. "
+                "Take the view again after the in-place op.")
 
     # ---- arithmetic --------------------------------------------------------------------
     def add_(self, other, alpha=1):

@@ -9,10 +9,11 @@ import numbers
 import numpy as np
 
 from . import _dtype, autograd
-from .autograd import Version, check_same_device, is_grad_enabled, storage_root
+from .autograd import Version, check_same_device, is_grad_enabled
 from .device import device as Device
 from .device import device_of, get_array_module, looks_like_a_device, move
-from .inplace import InPlaceMixin
+from .inplace import DETACHED, InPlaceMixin
+from .interop import InteropMixin
 from .ops import elementwise as E
 from .ops import nn as N
 from .ops import reduce as R
@@ -60,10 +61,7 @@ def _unwrap_tensors(data, found):
     return data
 
 
-DETACHED = "detached"       # the _base of a .detach(): shares memory, not history
-
-
-class Tensor(InPlaceMixin):
+class Tensor(InPlaceMixin, InteropMixin):
     """An n-dimensional array that can record the ops applied to it and backpropagate.
 
     ``data`` is a ``numpy.ndarray`` (device "cpu") or a ``cupy.ndarray`` (device "cuda").
@@ -112,35 +110,6 @@ class Tensor(InPlaceMixin):
                             f"{type(value).__name__}")
         self._data = value
 
-    @property
-    def _version(self):
-        return self._version_counter.value
-
-    def _mark_written(self):
-        """Count an in-place write made straight into ``data`` (an optimizer's update)."""
-        self._version_counter.value += 1
-
-    def _share_storage_with(self, inputs):
-        """Called on an op's output: when its array is a view of an input's memory (reshape,
-        permute, basic indexing), it becomes a view of that input, sharing its versions."""
-        root = storage_root(self._data)
-        for t in inputs:
-            if storage_root(t._data) is root:
-                self._version_counter = t._version_counter
-                self._base = t if t._base is None or t._base is DETACHED else t._base
-                self._base_rebased = t._version_counter.rebased
-                return
-
-    def _check_view_current(self):
-        """A view made before its base's history changed (a recorded in-place op on the
-        base) would carry the old history: refuse it instead of a wrong gradient."""
-        if self._base is not None and self._base_rebased is not None and \
-                self._version_counter.rebased != self._base_rebased:
-            raise RuntimeError(
-                "this tensor is a view of a tensor that was since changed by an in-place op "
-                "recorded in the graph; minigrad cannot replay the view on the new history. "
-                "Take the view again after the in-place op.")
-
     # ---- properties ------------------------------------------------------------------
     @property
     def requires_grad(self):
@@ -185,63 +154,6 @@ class Tensor(InPlaceMixin):
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
-
-    def __iter__(self):
-        if self.ndim == 0:
-            raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.shape[0]))
-
-    # ---- conversions -----------------------------------------------------------------
-    def item(self):
-        if self.data.size != 1:
-            raise ValueError(f"item() needs a tensor with one element, this one has shape "
-                             f"{self.shape}")
-        return self.data.reshape(()).item()
-
-    def _python_scalar(self):
-        if self.data.size != 1:
-            raise ValueError(f"only one element tensors can be converted to Python scalars "
-                             f"(this one has shape {self.shape})")
-        return self.item()
-
-    def __float__(self):
-        return float(self._python_scalar())
-
-    def __int__(self):
-        return int(self._python_scalar())
-
-    def __index__(self):
-        if self.dtype.kind not in "iu" or self.data.size != 1:
-            raise TypeError("only integer tensors of a single element can be converted to "
-                            "an index")
-        return int(self.item())
-
-    def __format__(self, spec):
-        """``f"{loss:.4f}"`` formats a 0-d tensor's value, as PyTorch."""
-        if self.ndim == 0:
-            return format(self.item(), spec)
-        if spec:
-            raise TypeError("unsupported format string passed to Tensor.__format__ (only a "
-                            "0-d tensor formats as a number; use .item())")
-        return repr(self)
-
-    def __array__(self, dtype=None, copy=None):
-        """``np.asarray(t)``: the values as a NumPy array (CPU tensors without grad only)."""
-        array = self.numpy()
-        if dtype is not None:
-            array = array.astype(dtype, copy=False)
-        return array.copy() if copy else array
-
-    def numpy(self):
-        if self.requires_grad:
-            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
-                               "tensor.detach().numpy() instead.")
-        if self.device.type != "cpu":
-            raise TypeError("can't convert a cuda tensor to numpy; use tensor.cpu() first")
-        return self.data
-
-    def tolist(self):
-        return self.cpu().detach().data.tolist()
 
     def detach(self):
         """The same values, in the same memory, without history. A write to one shows in the
@@ -548,24 +460,6 @@ class Tensor(InPlaceMixin):
         dims = normalize_dims(dim, self.ndim) if dim is not None else range(self.ndim)
         keep = tuple(n for i, n in enumerate(self.shape) if i not in dims or n != 1)
         return self if keep == self.shape else self.reshape(keep)
-
-    # ---- interop ----------------------------------------------------------------------
-    @classmethod
-    def __torch_function__(cls, func, types, args=(), kwargs=None):
-        """PyTorch calls this when one of its functions gets a minigrad tensor (it makes
-        ``torch_model.load_state_dict(minigrad_model.state_dict())`` work): each minigrad
-        tensor is handed over as a PyTorch CPU tensor holding a copy of its values."""
-        import torch
-
-        def convert(v):
-            if isinstance(v, Tensor):
-                return torch.from_numpy(np.array(v.detach().cpu().data))
-            if isinstance(v, (list, tuple)) and not hasattr(v, "_fields"):
-                return type(v)(convert(x) for x in v)
-            if isinstance(v, dict):
-                return {k: convert(x) for k, x in v.items()}
-            return v
-        return func(*convert(tuple(args)), **convert(dict(kwargs or {})))
 
     # ---- printing ---------------------------------------------------------------------
     def __repr__(self):
