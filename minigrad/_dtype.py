@@ -36,6 +36,14 @@ def as_dtype(dtype):
                     f"supports {names}")
 
 
+def tensor_type_name(dtype, device_type="cpu"):
+    """PyTorch's name for a tensor type in messages: minigrad.FloatTensor,
+    minigrad.cuda.LongTensor, ..."""
+    kind = {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool"}
+    where = "minigrad.cuda." if device_type == "cuda" else "minigrad."
+    return f"{where}{kind.get(str(dtype), str(dtype))}Tensor"
+
+
 def is_float(dtype):
     return np.dtype(dtype).kind == "f"
 

@@ -39,6 +39,7 @@ import contextlib
 
 import numpy as np
 
+from ._dtype import tensor_type_name
 from .device import get_array_module
 
 # ---- grad mode ----------------------------------------------------------------------------
@@ -103,11 +104,13 @@ class Context:
     @property
     def saved_tensors(self):
         self.check_not_freed()
-        for version, expected, describe in self._versions:
+        for version, expected, (kind, shape, made_by) in self._versions:
             if version.value != expected:
+                which = f", which is output 0 of {made_by}," if made_by else ""
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified "
-                    f"by an inplace operation: {describe()} is at version {version.value}; "
+                    f"by an inplace operation: [{kind} {shape}]{which} is at version "
+                    f"{version.value}; "
                     f"expected version {expected} instead. Hint: the in-place op came after "
                     f"{self.fn.__name__} used the tensor; do it out of place (y = y + 1), or "
                     "on a .clone(), or after backward().")
@@ -118,8 +121,11 @@ class Context:
         array, or a view of it, was saved: an in-place write to it later is an error when
         the backward unpacks what it saved. Arrays private to the op are not tracked."""
         roots = {id(storage_root(a)) for a in self._saved if hasattr(a, "shape")}
-        self._versions = tuple((t._version_counter, t._version_counter.value, describer(t))
-                               for t in tensors if id(storage_root(t.data)) in roots)
+        self._versions = tuple(
+            (t._version_counter, t._version_counter.value,
+             (tensor_type_name(t.dtype, t.device.type), list(t.shape),   # for the message
+              t.grad_fn.fn.__name__ if t.grad_fn is not None else None))
+            for t in tensors if id(storage_root(t.data)) in roots)
 
     def check_not_freed(self):
         if self.freed:
@@ -148,15 +154,6 @@ def storage_root(array):
     while getattr(array, "base", None) is not None:
         array = array.base
     return array
-
-
-def describer(t):
-    """A function that names ``t`` as PyTorch's error messages do (computed only if needed)."""
-    from .tensor import type_name
-    made_by, shape = t.grad_fn, list(t.shape)
-    kind = type_name(t)
-    return lambda: f"[{kind} {shape}]" + (
-        f", which is output 0 of {made_by.fn.__name__}," if made_by is not None else "")
 
 
 class Function:

@@ -467,11 +467,8 @@ class Tensor(InPlaceMixin, InteropMixin):
 
 
 def type_name(t):
-    """PyTorch's name for a tensor's type in messages: minigrad.FloatTensor,
-    minigrad.cuda.LongTensor, ..."""
-    kind = {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool"}
-    where = "minigrad.cuda." if t.device.type == "cuda" else "minigrad."
-    return f"{where}{kind.get(str(t.dtype), str(t.dtype))}Tensor"
+    """PyTorch's name for the type of ``t`` in messages: minigrad.FloatTensor, ..."""
+    return _dtype.tensor_type_name(t.dtype, t.device.type)
 
 
 def _integer_safe(op, a, b):
