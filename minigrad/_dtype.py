@@ -64,7 +64,10 @@ def default_for(array):
 
 def category(dtype):
     """bool < integer < floating point: PyTorch's order of dtype categories."""
-    return "bif".index(np.dtype(dtype).kind.replace("u", "i"))
+    return _CATEGORY[np.dtype(dtype).kind]
+
+
+_CATEGORY = {"b": 0, "i": 1, "u": 1, "f": 2}
 
 
 def promote(a, b):
@@ -124,12 +127,5 @@ def can_cast(src, dst):
 def scalar_dtype(value, tensor_dtype):
     """The dtype a Python number takes when combined with a tensor: the tensor's, unless the
     number is of a higher category (a float with an integer tensor: float32)."""
-    return result_type(_Dims(tensor_dtype), value)
-
-
-class _Dims:
-    """A stand-in for a tensor with dimensions of a given dtype (for ``scalar_dtype``)."""
-    ndim = 1
-
-    def __init__(self, dtype):
-        self.dtype = np.dtype(dtype)
+    own = scalar_default(value)
+    return own if category(own) > category(tensor_dtype) else np.dtype(tensor_dtype)

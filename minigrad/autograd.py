@@ -40,7 +40,7 @@ import contextlib
 import numpy as np
 
 from ._dtype import tensor_type_name
-from .device import get_array_module
+from .device import device_of, get_array_module
 
 # ---- grad mode ----------------------------------------------------------------------------
 _grad_enabled = [True]
@@ -104,13 +104,14 @@ class Context:
     @property
     def saved_tensors(self):
         self.check_not_freed()
-        for version, expected, (kind, shape, made_by) in self._versions:
+        for version, expected, array, made_by in self._versions:
             if version.value != expected:
+                kind = tensor_type_name(array.dtype, device_of(array).type)
                 which = f", which is output 0 of {made_by}," if made_by else ""
                 raise RuntimeError(
                     "one of the variables needed for gradient computation has been modified "
-                    f"by an inplace operation: [{kind} {shape}]{which} is at version "
-                    f"{version.value}; "
+                    f"by an inplace operation: [{kind} {list(array.shape)}]{which} is at "
+                    f"version {version.value}; "
                     f"expected version {expected} instead. Hint: the in-place op came after "
                     f"{self.fn.__name__} used the tensor; do it out of place (y = y + 1), or "
                     "on a .clone(), or after backward().")
@@ -122,9 +123,8 @@ class Context:
         the backward unpacks what it saved. Arrays private to the op are not tracked."""
         roots = {id(storage_root(a)) for a in self._saved if hasattr(a, "shape")}
         self._versions = tuple(
-            (t._version_counter, t._version_counter.value,
-             (tensor_type_name(t.dtype, t.device.type), list(t.shape),   # for the message
-              t.grad_fn.fn.__name__ if t.grad_fn is not None else None))
+            (t._version_counter, t._version_counter.value, t.data,       # the array: for
+             t.grad_fn.fn.__name__ if t.grad_fn is not None else None)   # the message
             for t in tensors if id(storage_root(t.data)) in roots)
 
     def check_not_freed(self):
@@ -138,7 +138,7 @@ class Context:
         """Drop the saved arrays (called after the backward ran, unless retain_graph). A
         node that saved nothing can run again, as in PyTorch."""
         if self._saved:
-            self._saved = ()
+            self._saved = self._versions = ()
             self.freed = True
 
     @property
@@ -175,7 +175,8 @@ class Function:
         recording = is_grad_enabled()
         if recording:
             for t in tensors:
-                t._check_view_current()
+                if t._base is not None:
+                    t._check_view_current()
         needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
         ctx = Context(cls, needs)
         arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]

@@ -233,12 +233,12 @@ class Tensor(InPlaceMixin, InteropMixin):
         if op == "sub" and isinstance(other, (bool, np.bool_)):
             other = Tensor._wrap(np.asarray(other))               # refused below, as PyTorch
         if isinstance(other, (numbers.Number, np.bool_)) and not isinstance(other, complex):
-            dt = _dtype.result_type(self, other)                  # a Python number
+            dt = _dtype.scalar_dtype(other, self.dtype)           # a Python number
             other = Tensor._wrap(self.xp.asarray(other, dtype=dt))
         else:
             if not isinstance(other, Tensor):
                 other = Tensor(other, device=self.device)
-            dt = _dtype.result_type(self, other)
+            dt = self.dtype if other.dtype == self.dtype else _dtype.result_type(self, other)
         if op == "div" and not _dtype.is_float(dt):
             dt = _dtype.float32
         if op == "sub" and _dtype.bool_ in (self.dtype, other.dtype):
