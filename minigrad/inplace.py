@@ -109,10 +109,12 @@ class InPlaceMixin:
         if src.device != self.device:
             src = src.to(self.device)
         try:
-            np.broadcast_shapes(src.shape, self.shape)
+            fits = np.broadcast_shapes(src.shape, self.shape) == self.shape
         except ValueError:
+            fits = False
+        if not fits:
             raise RuntimeError(f"copy_: the source of shape {list(src.shape)} cannot be "
-                               f"broadcast to {list(self.shape)}") from None
+                               f"broadcast to {list(self.shape)}")
         return self._write("copy_", [src], lambda t: S.Overwrite.apply(t, src),
                            lambda a: a.__setitem__(Ellipsis, src.data))
 
@@ -180,6 +182,7 @@ class InPlaceMixin:
             through = "a view of " if name == "index_put_" else ""    # x[i] = v writes a view
             raise RuntimeError(f"{through}a leaf Variable that requires grad is being used in "
                                "an in-place operation.")
+        _check_writable(self.data, name)
         recording = is_grad_enabled() and (self.requires_grad or
                                            any(o.requires_grad for o in others))
         if recording:
@@ -192,7 +195,6 @@ class InPlaceMixin:
             self.grad_fn, self._requires_grad = out.grad_fn, True
             self._version_counter.rebased += 1
         else:
-            _check_writable(self.data, name)
             in_place(self.data)
         self._version_counter.value += 1
         return self

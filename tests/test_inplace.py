@@ -299,3 +299,19 @@ def test_backward_twice_without_saved_values_accumulates_like_torch():
         y.backward()
         return a.grad
     np.testing.assert_array_equal(run(minigrad).numpy(), run(torch).numpy())
+
+
+def test_copy_from_a_source_that_does_not_fit_is_an_error_like_torch():
+    with pytest.raises(RuntimeError):
+        torch.zeros(3).copy_(torch.zeros(2, 3))
+    with pytest.raises(RuntimeError, match=r"source of shape \[2, 3\] cannot be broadcast to "
+                                           r"\[3\]"):
+        minigrad.zeros(3).copy_(minigrad.zeros(2, 3))
+
+
+def test_writing_into_read_only_memory_is_a_clear_error():
+    frozen = np.zeros(3)
+    frozen.flags.writeable = False
+    t = minigrad.as_tensor(frozen)
+    with pytest.raises(RuntimeError, match="read-only"):
+        t += 1
