@@ -21,7 +21,7 @@ They follow PyTorch's rules:
 import numpy as np
 
 from . import _dtype, random
-from .autograd import is_grad_enabled, storage_root
+from .autograd import is_grad_enabled, no_grad, storage_root
 from .device import move
 from .ops import shape as S
 
@@ -165,7 +165,7 @@ class InPlaceMixin:
         if others and other.device != self.device:
             raise RuntimeError(f"{name}: expected both tensors on the same device, got "
                                f"{self.device} and {other.device}")
-        with _no_recording():                    # what would the result be? (no graph)
+        with no_grad():                          # what would the result be? (no graph)
             probe = out_of_place(self, other)
         if probe.shape != self.shape:
             raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the "
@@ -174,9 +174,9 @@ class InPlaceMixin:
             raise RuntimeError(f"result type {_TYPE_NAMES[probe.dtype]} can't be cast to the "
                                f"desired output type {_TYPE_NAMES[self.dtype]}")
         return self._write(name, others, lambda t: out_of_place(t, other),
-                           lambda a: a.__setitem__(Ellipsis, probe.data), probe=probe)
+                           lambda a: a.__setitem__(Ellipsis, probe.data))
 
-    def _write(self, name, others, out_of_place, in_place, probe=None):
+    def _write(self, name, others, out_of_place, in_place):
         """Apply an in-place op: record it (see the module docstring) or just write."""
         if is_grad_enabled() and self.requires_grad and self.is_leaf:
             through = "a view of " if name == "index_put_" else ""    # x[i] = v writes a view
@@ -218,18 +218,6 @@ class InPlaceMixin:
         old = as_tensor(self.data.copy())
         old.grad_fn, old._requires_grad = self.grad_fn, self.requires_grad
         return old
-
-
-class _no_recording:
-    """Grad mode off for a probe computation."""
-
-    def __enter__(self):
-        from .autograd import no_grad
-        self._ctx = no_grad()
-        self._ctx.__enter__()
-
-    def __exit__(self, *exc):
-        return self._ctx.__exit__(*exc)
 
 
 def _check_writable(array, name):
