@@ -1,7 +1,8 @@
 """The Tensor: an array (NumPy or CuPy) plus what autograd needs — its data, dtype and
 device, and the operators and methods that turn into ops (``minigrad.ops``). The engine that
-records and walks the graph is ``minigrad.autograd``; the in-place methods are in
-``minigrad.inplace``, printing in ``minigrad.printing``."""
+records and walks the graph is ``minigrad.autograd``. Two mixins hold the rest: the
+in-place methods with versions and views (``minigrad.inplace``), conversions to Python, NumPy
+and PyTorch objects (``minigrad.interop``); printing is ``minigrad.printing``."""
 import collections
 import functools
 import numbers
