@@ -315,3 +315,39 @@ def test_writing_into_read_only_memory_is_a_clear_error():
     t = minigrad.as_tensor(frozen)
     with pytest.raises(RuntimeError, match="read-only"):
         t += 1
+
+
+def test_in_place_ops_versions_and_views_on_each_device(device):
+    """The same rules on the GPU: writes through views, setitem, the version check, and a
+    recorded in-place op's gradient."""
+    x = minigrad.tensor(np.arange(6.0).reshape(2, 3), device=device)
+    x[0].mul_(10)
+    x[:, 1] = -1.0
+    x[x > 20] = 0.0
+    x += minigrad.tensor([1.0, 2.0, 3.0], device=device)
+    ref = torch.arange(6.0).reshape(2, 3)
+    ref[0].mul_(10)
+    ref[:, 1] = -1.0
+    ref[ref > 20] = 0.0
+    ref += torch.tensor([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(x.cpu().numpy(), ref.numpy())
+    assert x._version == 4
+
+    a = minigrad.tensor([1.0, 2.0, 3.0], device=device, requires_grad=True)
+    y = a.exp()
+    y.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+    w = minigrad.tensor([2.0, 3.0, 4.0], device=device, requires_grad=True)
+    b = a * 1
+    b *= w
+    b[0] = w[1] * 2
+    (b * b).sum().backward()
+    ta = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    tw = torch.tensor([2.0, 3.0, 4.0], requires_grad=True)
+    tb = ta * 1
+    tb *= tw
+    tb[0] = tw[1] * 2
+    (tb * tb).sum().backward()
+    np.testing.assert_allclose(a.grad.cpu().numpy(), ta.grad.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(w.grad.cpu().numpy(), tw.grad.numpy(), rtol=1e-6)
