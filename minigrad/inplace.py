@@ -44,8 +44,6 @@ class InPlaceMixin:
     def _share_storage_with(self, inputs):
         """Called on an op's output: when its array is a view of an input's memory (reshape,
         permute, basic indexing), it becomes a view of that input, sharing its versions."""
-        if getattr(self._data, "base", None) is None:      # owns its memory: not a view
-            return
         root = storage_root(self._data)
         for t in inputs:
             if storage_root(t._data) is root:
