@@ -5,20 +5,45 @@ The network is ``lenet()`` below; the tests and benchmarks import it from here.
     python examples/lenet_fashion.py --device cpu --epochs 1
     python examples/lenet_fashion.py --resume runs/lenet-20261128-101500/checkpoint.npz
 
-Prints one line per epoch and writes metrics.csv, metrics.json, curves.png and a checkpoint
-(model and optimizer) into --out after every epoch. The same seed gives the same numbers,
-and a resumed run gives the numbers of an uninterrupted one.
+Prints one line per epoch and writes a checkpoint (model and optimizer), metrics.csv,
+metrics.json and curves.png into the run folder after every epoch. The same seed gives the
+same numbers, and a resumed run gives the numbers of an uninterrupted one.
+
+Nothing is ever half-written: each file is written to a temporary file in the same folder,
+flushed to disk and renamed over the old one — the checkpoint first, the metrics after — so
+a Ctrl-C, a full disk or a crash leaves the files of the last completed epoch. A run folder
+is never shared: the default one is new, and an existing run folder given with --out is
+refused unless --overwrite (or --resume from it). Every expected failure (bad arguments,
+missing data, an unreadable checkpoint, an unwritable folder) prints one line, "error: ...",
+and exits with status 2.
 """
 import argparse
 import csv
+import io
 import json
+import math
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import minigrad
 from minigrad import nn
 from minigrad.data import DataLoader, FashionMNIST
+from minigrad.data.fashion_mnist import ChecksumError, DataNotFoundError
+from minigrad.data.idx import IDXError
+from minigrad.serialization import CheckpointError, atomic_write
+
+# Settings a checkpoint fixes (a resumed run keeps them, so its numbers carry on) and their
+# defaults; the command line's value is None when it was not given.
+SETTINGS = {"seed": 0, "lr": 1e-3, "batch_size": 256, "train_subset": None, "test_subset": None}
+CHECKPOINT_KEYS = ("model", "optimizer", "epoch", "history", "config")
+RUN_FILES = ("checkpoint.npz", "metrics.csv", "metrics.json", "curves.png")
+
+
+class RunError(Exception):
+    """An expected failure: reported as one line, "error: <message>", exit status 2."""
 
 
 def lenet(nn=nn):
@@ -36,20 +61,43 @@ def lenet(nn=nn):
         nn.Linear(84, 10))                                        # -> (N, 10) class scores
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):                    # one line, and our exit status
+        raise RunError(f"{message} (see --help)")
+
+
+def _number(kind, minimum, what):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not (value >= minimum and math.isfinite(value)):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+    return parse
+
+
 def parse_args(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = _Parser(description=__doc__.split("\n")[0])
+    positive, count = _number(int, 1, "a positive integer"), _number(int, 0, "an integer ≥ 0")
     ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                     help="auto: the GPU when one is usable (default)")
-    ap.add_argument("--epochs", type=int, default=5)
-    ap.add_argument("--batch-size", type=int, default=256)
-    ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--data", metavar="DIR", help="folder with the four Fashion-MNIST files")
-    ap.add_argument("--out", metavar="DIR", help="default runs/lenet-<timestamp>")
+    ap.add_argument("--epochs", type=positive, default=5)
+    ap.add_argument("--batch-size", type=positive, help="default 256")
+    ap.add_argument("--lr", type=_number(float, 0.0, "a learning rate ≥ 0"), help="default 1e-3")
+    ap.add_argument("--seed", type=count, help="default 0")
+    ap.add_argument("--data", metavar="DIR", help="the folder with the four Fashion-MNIST files "
+                    "(used as given; default: look in the usual places, else download)")
+    ap.add_argument("--out", metavar="DIR", help="the run folder (default: a new "
+                    "runs/lenet-<timestamp>)")
+    ap.add_argument("--overwrite", action="store_true", help="allow --out to be an existing "
+                    "run folder, replacing its files")
     ap.add_argument("--resume", metavar="CHECKPOINT", help="continue from a checkpoint.npz")
-    ap.add_argument("--train-subset", type=int, metavar="N", help="use the first N training "
-                    "images only (quick runs)")
-    ap.add_argument("--test-subset", type=int, metavar="N", help="use the first N test images")
+    ap.add_argument("--train-subset", type=positive, metavar="N", help="use the first N "
+                    "training images only (quick runs)")
+    ap.add_argument("--test-subset", type=positive, metavar="N",
+                    help="use the first N test images")
     return ap.parse_args(argv)
 
 
@@ -59,8 +107,108 @@ def pick_device(choice):
     if minigrad.cuda.is_available():
         return "cuda", minigrad.cuda.device_name()
     if choice == "cuda":
-        sys.exit(f"--device cuda: {minigrad.cuda.unavailable_reason()}")
+        raise RunError(f"--device cuda: {minigrad.cuda.unavailable_reason()}")
     return "cpu", f"no usable GPU: {minigrad.cuda.unavailable_reason()}"
+
+
+def load_checkpoint(path):
+    """This example's checkpoint at ``path``, checked to be one."""
+    try:
+        checkpoint = minigrad.load(path)
+    except FileNotFoundError:
+        raise RunError(f"--resume {path}: no such file") from None
+    except (CheckpointError, OSError) as e:
+        raise RunError(f"--resume {path}: {e}") from None
+    if not isinstance(checkpoint, dict) or not all(k in checkpoint for k in CHECKPOINT_KEYS):
+        has = sorted(map(str, checkpoint)) if isinstance(checkpoint, dict) else \
+            type(checkpoint).__name__
+        raise RunError(f"--resume {path}: a minigrad file, but not a checkpoint of this "
+                       f"example (it holds {has}; expected {list(CHECKPOINT_KEYS)}); a bare "
+                       "state_dict loads with model.load_state_dict(minigrad.load(path))")
+    config = checkpoint["config"]
+    if not isinstance(config, dict) or not all(k in config for k in SETTINGS):
+        raise RunError(f"--resume {path}: its config lacks some of {list(SETTINGS)}")
+    return checkpoint
+
+
+def resolve_settings(args, checkpoint):
+    """Fill in the settings: the checkpoint's when resuming (saying so where the command
+    line asked for another value), else the command line's or the defaults."""
+    for name, default in SETTINGS.items():
+        given = getattr(args, name)
+        if checkpoint is None:
+            setattr(args, name, default if given is None else given)
+            continue
+        kept = checkpoint["config"][name]
+        if given is not None and given != kept:
+            flag = "--" + name.replace("_", "-")
+            print(f"resume: keeping {name}={kept} from the checkpoint, not {flag} {given}")
+        setattr(args, name, kept)
+
+
+def run_folder(args):
+    """The folder this run writes to, created (and checked to be ours to write)."""
+    if args.out is None and args.resume:
+        return Path(args.resume).parent               # a resumed run continues its folder
+    if args.out is None:                               # a new folder, never one in use
+        stamp = Path("runs") / time.strftime("lenet-%Y%m%d-%H%M%S")
+        for i in range(1, 1000):
+            out = stamp if i == 1 else stamp.with_name(f"{stamp.name}-{i}")
+            try:
+                out.mkdir(parents=True)
+                return out
+            except FileExistsError:
+                continue
+            except OSError as e:
+                raise RunError(f"cannot create the run folder {out}: {e.strerror or e}") \
+                    from None
+        raise RunError(f"cannot find a free run folder name next to {stamp}")
+    out = Path(args.out)
+    resuming_here = args.resume and out.resolve() == Path(args.resume).resolve().parent
+    used = [f for f in RUN_FILES if (out / f).exists()] if out.is_dir() else []
+    if used and not (args.overwrite or resuming_here):
+        raise RunError(f"--out {out} already holds a run ({', '.join(used)}); pass "
+                       "--overwrite to replace it, --resume to continue it, or another --out")
+    if out.exists() and not out.is_dir():
+        raise RunError(f"--out {out} exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise RunError(f"cannot create the run folder {out}: {e.strerror or e}") from None
+    return out
+
+
+def check_writable(out, nbytes):
+    """Write and remove a file as large as a checkpoint, so that a read-only or full folder
+    is an error now rather than after an epoch of training."""
+    try:
+        with tempfile.TemporaryFile(dir=out) as f:
+            chunk = bytes(1 << 20)
+            for start in range(0, nbytes, len(chunk)):
+                f.write(chunk[:nbytes - start])
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as e:
+        raise RunError(f"cannot write to the run folder {out}: {e.strerror or e}") from None
+
+
+def load_data(args):
+    try:
+        train_set = FashionMNIST(args.data, train=True, download=args.data is None)
+        test_set = FashionMNIST(args.data, train=False, download=args.data is None)
+    except (DataNotFoundError, ChecksumError, IDXError) as e:
+        raise RunError(str(e)) from None
+    for name, size, dataset in [("train", args.train_subset, train_set),
+                                ("test", args.test_subset, test_set)]:
+        if size is not None and size > len(dataset):
+            raise RunError(f"--{name}-subset {size} is larger than the {name} set "
+                           f"({len(dataset)} images)")
+    print(f"data: {train_set.root}")
+    if args.train_subset:
+        train_set = train_set.subset(args.train_subset)
+    if args.test_subset:
+        test_set = test_set.subset(args.test_subset)
+    return train_set, test_set
 
 
 def evaluate_accuracy(net, data_iter):
@@ -100,18 +248,21 @@ def train_epoch(net, loss_fn, optimizer, train_iter, desc):
 
 
 def write_outputs(out, history, net, optimizer, args):
-    fields = ["epoch", "loss", "train_acc", "test_acc", "seconds"]
-    with open(out / "metrics.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fields)
-        w.writeheader()
-        w.writerows(history)
-    (out / "metrics.json").write_text(json.dumps(history, indent=2) + "\n")
+    """Every file of the run, each atomically: the checkpoint first, then the metrics (so
+    the metrics never claim an epoch that the checkpoint does not hold)."""
+    epoch = history[-1]["epoch"]
     minigrad.save({"model": net.state_dict(), "optimizer": optimizer.state_dict(),
-                   "epoch": history[-1]["epoch"], "history": history,
-                   "config": {"seed": args.seed, "lr": args.lr, "batch_size": args.batch_size,
-                              "train_subset": args.train_subset,
-                              "test_subset": args.test_subset}},
+                   "epoch": epoch, "history": history,
+                   "config": {name: getattr(args, name) for name in SETTINGS}},
                   out / "checkpoint.npz")
+    fields = ["epoch", "loss", "train_acc", "test_acc", "seconds"]
+    table = io.StringIO(newline="")
+    writer = csv.DictWriter(table, fields)
+    writer.writeheader()
+    writer.writerows(history)
+    atomic_write(out / "metrics.csv", lambda f: f.write(table.getvalue().encode()))
+    text = json.dumps(history, indent=2) + "\n"
+    atomic_write(out / "metrics.json", lambda f: f.write(text.encode()))
     plot_curves(history, out / "curves.png")
 
 
@@ -134,27 +285,33 @@ def plot_curves(history, path):
     ax.legend()
     ax.set_title("LeNet on Fashion-MNIST (minigrad)")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    atomic_write(path, lambda f: fig.savefig(f, dpi=100, format="png"))
     plt.close(fig)
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    checkpoint = minigrad.load(args.resume) if args.resume else None
-    if checkpoint is not None:     # the run's own settings, so the numbers carry on
-        cfg = checkpoint["config"]
-        args.seed, args.lr, args.batch_size = cfg["seed"], cfg["lr"], cfg["batch_size"]
-        args.train_subset, args.test_subset = cfg["train_subset"], cfg["test_subset"]
+    """Run the example; an expected failure is one line on stderr and SystemExit(2), a
+    Ctrl-C is SystemExit(130) with the last epoch's files intact."""
+    try:
+        return train(parse_args(argv))
+    except RunError as e:
+        print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        print("interrupted: the run folder holds the files of the last completed epoch",
+              file=sys.stderr)
+        raise SystemExit(130) from None
+
+
+def train(args):
+    checkpoint = load_checkpoint(args.resume) if args.resume else None
+    resolve_settings(args, checkpoint)
     device, why = pick_device(args.device)
     print(f"device: {device} ({why})")
+    out = run_folder(args)
 
     minigrad.manual_seed(args.seed)
-    train_set = FashionMNIST(args.data, train=True)
-    test_set = FashionMNIST(args.data, train=False)
-    if args.train_subset:
-        train_set = train_set.subset(args.train_subset)
-    if args.test_subset:
-        test_set = test_set.subset(args.test_subset)
+    train_set, test_set = load_data(args)
     train_iter = DataLoader(train_set, args.batch_size, shuffle=True, seed=args.seed,
                             device=device)
     test_iter = DataLoader(test_set, args.batch_size, device=device)
@@ -164,13 +321,15 @@ def main(argv=None):
     loss_fn = nn.CrossEntropyLoss()
     history, start = [], 0
     if checkpoint is not None:
-        net.load_state_dict(checkpoint["model"])
-        optimizer.load_state_dict(checkpoint["optimizer"])
+        try:
+            net.load_state_dict(checkpoint["model"])
+            optimizer.load_state_dict(checkpoint["optimizer"])
+        except (RuntimeError, ValueError) as e:
+            raise RunError(f"--resume {args.resume}: does not fit this model: {e}") from None
         history, start = list(checkpoint["history"]), checkpoint["epoch"]
         print(f"resumed from {args.resume} after epoch {start}")
-    out = Path(args.out) if args.out else (Path(args.resume).parent if args.resume else
-                                           Path("runs") / time.strftime("lenet-%Y%m%d-%H%M%S"))
-    out.mkdir(parents=True, exist_ok=True)
+    # the checkpoint holds the model and Adam's two moments: about 3 copies of the weights
+    check_writable(out, 3 * sum(p.numel() * p.dtype.itemsize for p in net.parameters()))
     print(f"training on {len(train_set)} images, testing on {len(test_set)}; writing to {out}")
 
     for epoch in range(start + 1, args.epochs + 1):
@@ -184,7 +343,12 @@ def main(argv=None):
                         "test_acc": round(test_acc, 6), "seconds": round(seconds, 3)})
         print(f"epoch {epoch}, loss {loss:.4f}, train acc {train_acc:.3f}, "
               f"test acc {test_acc:.3f}, time {seconds:.1f} sec", flush=True)
-        write_outputs(out, history, net, optimizer, args)
+        try:
+            write_outputs(out, history, net, optimizer, args)
+        except OSError as e:
+            kept = f"epoch {epoch - 1}'s files are intact" if epoch > 1 else "nothing was saved"
+            raise RunError(f"could not write the outputs of epoch {epoch} to {out}: "
+                           f"{e.strerror or e}; {kept}") from None
     return history
 
 

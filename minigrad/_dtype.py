@@ -14,19 +14,34 @@ NAMES = {"float32": float32, "float": float32, "float64": float64, "double": flo
 
 
 def as_dtype(dtype):
-    """Turn a dtype given as a string, a NumPy dtype or a minigrad dtype into a supported one."""
-    if isinstance(dtype, str):
-        if dtype in NAMES:
-            return NAMES[dtype]
-    else:
+    """Turn a dtype given as a string, a NumPy dtype or a minigrad dtype into a supported one.
+    A foreign dtype object (PyTorch's ``torch.float32``) is understood by its name; anything
+    else is a TypeError naming it."""
+    name = dtype if isinstance(dtype, str) else None
+    if name is None and type(dtype).__module__.split(".")[0] not in ("numpy", "builtins"):
+        name = str(dtype).rsplit(".", 1)[-1]            # torch.float32 -> "float32"
+    if name is not None:
+        if name in NAMES:
+            return NAMES[name]
+    elif dtype is not None:
         try:
             dt = np.dtype(dtype)
         except TypeError:
             dt = None
-        if dt in SUPPORTED:
+        # compare by identity: NumPy reads None as float64, so `None in SUPPORTED` is True
+        if dt is not None and any(dt == d for d in SUPPORTED):
             return dt
     names = ", ".join(sorted({str(d) for d in SUPPORTED}))
-    raise TypeError(f"unsupported dtype {dtype!r}: minigrad supports {names}")
+    raise TypeError(f"unsupported dtype {dtype!r} (of type {type(dtype).__name__}): minigrad "
+                    f"supports {names}")
+
+
+def tensor_type_name(dtype, device_type="cpu"):
+    """PyTorch's name for a tensor type in messages: minigrad.FloatTensor,
+    minigrad.cuda.LongTensor, ..."""
+    kind = {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool"}
+    where = "minigrad.cuda." if device_type == "cuda" else "minigrad."
+    return f"{where}{kind.get(str(dtype), str(dtype))}Tensor"
 
 
 def is_float(dtype):
@@ -47,9 +62,18 @@ def default_for(array):
     raise TypeError(f"cannot make a tensor from data of dtype {array.dtype}")
 
 
+def category(dtype):
+    """bool < integer < floating point: PyTorch's order of dtype categories."""
+    return _CATEGORY[np.dtype(dtype).kind]
+
+
+_CATEGORY = {"b": 0, "i": 1, "u": 1, "f": 2}
+
+
 def promote(a, b):
-    """Result dtype of a binary op, as PyTorch does it: the wider float wins; a float beats
-    an integer without widening (int64 + float32 is float32, not NumPy's float64)."""
+    """Result dtype of a binary op on two tensors of these dtypes, as PyTorch does it: the
+    wider float wins; a float beats an integer without widening (int64 + float32 is float32,
+    not NumPy's float64)."""
     a, b = np.dtype(a), np.dtype(b)
     if a == b:
         return a
@@ -62,13 +86,46 @@ def promote(a, b):
     return int64
 
 
+def result_type(*operands):
+    """The dtype of an op on tensors and Python numbers, by PyTorch's three tiers: tensors
+    with dimensions decide; a 0-d tensor counts only when its category (bool < int < float)
+    is higher than theirs, and a Python number only when its category is higher than all of
+    theirs. So float32 − float64 0-d tensor stays float32, and int64 tensor · 2.5 is float32.
+
+    Each operand is something with ``dtype`` and ``ndim`` (a Tensor) or a Python number."""
+    tiers = [None, None, None]           # dimensioned tensors, 0-d tensors, numbers
+    for x in operands:
+        if hasattr(x, "dtype") and hasattr(x, "ndim"):
+            tier, dt = (0 if x.ndim else 1), x.dtype
+        else:
+            tier, dt = 2, scalar_default(x)
+        tiers[tier] = dt if tiers[tier] is None else promote(tiers[tier], dt)
+    result = None
+    for dt in tiers:
+        if dt is not None and (result is None or category(dt) > category(result)):
+            result = dt if result is None else promote(result, dt)
+    return result
+
+
+def scalar_default(value):
+    """The dtype a Python number would have as a tensor: bool, int64, or float32."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool_
+    if isinstance(value, numbers.Integral):
+        return int64
+    if isinstance(value, numbers.Real):
+        return float32
+    raise TypeError(f"unsupported operand of type {type(value).__name__}")
+
+
+def can_cast(src, dst):
+    """Whether an in-place op may write a result of dtype ``src`` into a tensor of dtype
+    ``dst``: not into a lower category (a float result into an int64 tensor), as PyTorch."""
+    return category(src) <= category(dst)
+
+
 def scalar_dtype(value, tensor_dtype):
     """The dtype a Python number takes when combined with a tensor: the tensor's, unless the
-    number is a float and the tensor is not (then float32)."""
-    if isinstance(value, (bool, np.bool_)):
-        return tensor_dtype
-    if isinstance(value, numbers.Integral):
-        return tensor_dtype if tensor_dtype != bool_ else int64
-    if isinstance(value, numbers.Real):
-        return tensor_dtype if is_float(tensor_dtype) else float32
-    raise TypeError(f"unsupported operand of type {type(value).__name__}")
+    number is of a higher category (a float with an integer tensor: float32)."""
+    own = scalar_default(value)
+    return own if category(own) > category(tensor_dtype) else np.dtype(tensor_dtype)

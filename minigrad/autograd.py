@@ -17,13 +17,19 @@ An op is a subclass of ``Function`` with two static methods that work on raw arr
 
 1. **Record.** ``Exp.apply(t)`` runs ``forward`` on ``t``'s array and, when some input
    requires grad (and grad mode is on), returns a Tensor whose ``grad_fn`` is the context:
-   the node of the graph, holding its input tensors (the edges) and what it saved.
+   the node of the graph, holding its input tensors and their nodes at that moment (the
+   edges) and what it saved.
 2. **Walk.** ``backward(root, grad)`` orders the nodes so that each comes after every node
    that uses its output, then visits them in that order, calling each node's backward.
 3. **Accumulate.** Each input's gradient is added to what it has received so far; a leaf
    that requires grad keeps its sum in ``.grad`` (so it accumulates across calls).
 4. **Free.** After a node's backward ran, what it saved is dropped (unless
    ``retain_graph``), so memory is given back as the walk goes.
+
+In-place ops (``x += 1``, ``x[i] = v``, ``p.sub_(...)``) write into a tensor's array. Every
+array belongs to a ``Version`` counter, shared by a tensor and its views and bumped by each
+in-place write; a node remembers the version of every tensor whose array it saved, and its
+backward refuses to run on values that changed since (PyTorch's rule; see docs/autograd.md).
 
 Gradients are arrays, not Tensors, so the backward pass itself is never recorded: minigrad
 does not do higher-order derivatives. ``gradcheck`` at the end checks an op's backward
@@ -33,7 +39,8 @@ import contextlib
 
 import numpy as np
 
-from .device import get_array_module
+from ._dtype import tensor_type_name
+from .device import device_of, get_array_module
 
 # ---- grad mode ----------------------------------------------------------------------------
 _grad_enabled = [True]
@@ -65,17 +72,30 @@ class enable_grad(_GradMode):
 
 
 # ---- 1. recording the graph ---------------------------------------------------------------
+class Version:
+    """How many in-place writes an array has had. A tensor and its views share one (they
+    share memory), so a write through any of them is seen by all. ``rebased`` counts the
+    writes that were recorded in the graph: they change the history of the values too."""
+
+    __slots__ = ("value", "rebased")
+
+    def __init__(self):
+        self.value = 0
+        self.rebased = 0
+
+
 class Context:
     """One node of the graph: what an op remembers between its forward and its backward —
-    the saved arrays, which inputs need a gradient, and the input tensors (the edges)."""
+    the saved arrays, which inputs need a gradient, the input tensors and the nodes that made
+    them (the edges), and the version of every tensor whose array it saved."""
 
-    __slots__ = ("fn", "inputs", "needs_input_grad", "_saved", "freed", "__dict__")
+    __slots__ = ("fn", "inputs", "parents", "needs_input_grad", "_saved", "_versions",
+                 "freed", "__dict__")
 
     def __init__(self, fn, needs_input_grad):
         self.fn = fn
         self.needs_input_grad = needs_input_grad
-        self.inputs = ()
-        self._saved = ()
+        self.inputs = self.parents = self._saved = self._versions = ()
         self.freed = False
 
     def save_for_backward(self, *arrays):
@@ -84,7 +104,28 @@ class Context:
     @property
     def saved_tensors(self):
         self.check_not_freed()
+        for version, expected, array, made_by in self._versions:
+            if version.value != expected:
+                kind = tensor_type_name(array.dtype, device_of(array).type)
+                which = f", which is output 0 of {made_by}," if made_by else ""
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified "
+                    f"by an inplace operation: [{kind} {list(array.shape)}]{which} is at "
+                    f"version {version.value}; "
+                    f"expected version {expected} instead. Hint: the in-place op came after "
+                    f"{self.fn.__name__} used the tensor; do it out of place (y = y + 1), or "
+                    "on a .clone(), or after backward().")
         return self._saved
+
+    def track_saved(self, tensors):
+        """Remember the version of each of ``tensors`` (the op's inputs and output) whose
+        array, or a view of it, was saved: an in-place write to it later is an error when
+        the backward unpacks what it saved. Arrays private to the op are not tracked."""
+        roots = {id(storage_root(a)) for a in self._saved if hasattr(a, "shape")}
+        self._versions = tuple(
+            (t._version_counter, t._version_counter.value, t.data,       # the array: for
+             t.grad_fn.fn.__name__ if t.grad_fn is not None else None)   # the message
+            for t in tensors if id(storage_root(t.data)) in roots)
 
     def check_not_freed(self):
         if self.freed:
@@ -94,10 +135,11 @@ class Context:
                 "backward() if you need to backpropagate through the graph twice.")
 
     def release(self):
-        """Drop what the backward no longer needs (called after it ran, unless retain_graph)."""
-        self._saved = ()
-        self.__dict__.clear()
-        self.freed = True
+        """Drop the saved arrays (called after the backward ran, unless retain_graph). A
+        node that saved nothing can run again, as in PyTorch."""
+        if self._saved:
+            self._saved = self._versions = ()
+            self.freed = True
 
     @property
     def name(self):
@@ -105,6 +147,13 @@ class Context:
 
     def __repr__(self):
         return f"<{self.name}>"
+
+
+def storage_root(array):
+    """The array that owns the memory ``array`` sees (itself unless it is a view)."""
+    while getattr(array, "base", None) is not None:
+        array = array.base
+    return array
 
 
 class Function:
@@ -123,14 +172,22 @@ class Function:
         from .tensor import Tensor, as_tensor
         tensors = [x for x in inputs if isinstance(x, Tensor)]
         check_same_device(cls.__name__, tensors)
+        recording = is_grad_enabled()
+        if recording:
+            for t in tensors:
+                if t._base is not None:
+                    t._check_view_current()
         needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
         ctx = Context(cls, needs)
         arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
         out = as_tensor(cls.forward(ctx, *arrays, **params))
-        if any(needs) and is_grad_enabled():
+        out._share_storage_with(tensors)
+        if any(needs) and recording:
             ctx.inputs = tuple(x if isinstance(x, Tensor) else None for x in inputs)
+            ctx.parents = tuple(x.grad_fn if isinstance(x, Tensor) else None for x in inputs)
             out.grad_fn = ctx
             out._requires_grad = True
+            ctx.track_saved(tensors + [out])
         return out
 
 
@@ -165,18 +222,18 @@ def backward(root, grad, retain_graph=False):
             continue
         seen.add(id(node))
         stack.append((node, True))
-        for t in node.inputs:
-            if t is not None and t.grad_fn is not None and id(t.grad_fn) not in seen:
-                stack.append((t.grad_fn, False))
+        for parent in node.parents:
+            if parent is not None and id(parent) not in seen:
+                stack.append((parent, False))
 
     pending = {id(root.grad_fn): grad}
     for node in reversed(order):
         g = pending.pop(id(node))
-        node.check_not_freed()
         grads = node.fn.backward(node, g)
         if not isinstance(grads, tuple):
             grads = (grads,)
-        for t, gi, needed in zip(node.inputs, grads, node.needs_input_grad):
+        for t, parent, gi, needed in zip(node.inputs, node.parents, grads,
+                                         node.needs_input_grad):
             if not needed or gi is None:
                 continue
             if gi.shape != t.data.shape:
@@ -184,10 +241,10 @@ def backward(root, grad, retain_graph=False):
                                    f"{tuple(gi.shape)} for an input of shape {t.shape}")
             if gi.dtype != t.dtype:
                 gi = gi.astype(t.dtype)
-            if t.grad_fn is None:
+            if parent is None:
                 accumulate_into_leaf(t, gi)
             else:
-                key = id(t.grad_fn)
+                key = id(parent)
                 pending[key] = pending[key] + gi if key in pending else gi
         if not retain_graph:
             node.release()

@@ -24,7 +24,9 @@ class device:
         if isinstance(spec, device):
             self.type = spec.type
             return
-        name = str(spec) if isinstance(spec, str) else None
+        if not isinstance(spec, str) and not looks_like_a_device(spec):
+            raise TypeError(f"expected a device, got {spec!r} of type {type(spec).__name__}")
+        name = str(spec)          # a foreign device object (torch.device) by its name
         if name in ("cpu", "cuda", "cuda:0"):
             self.type = name.split(":")[0]
         else:
@@ -54,6 +56,13 @@ class device:
 
     def __repr__(self):
         return f"device(type='{self.type}')"
+
+
+def looks_like_a_device(obj):
+    """A device of another library (``torch.device("cpu")``): a ``type`` attribute and a
+    name that is a device name."""
+    return isinstance(getattr(obj, "type", None), str) and str(obj).split(":")[0] in (
+        "cpu", "cuda")
 
 
 CPU = device("cpu")

@@ -17,18 +17,28 @@ def pair(v, name):
     raise TypeError(f"{name} must be an int or a pair of ints, got {v!r}")
 
 
+def normalize_dim(dim, ndim):
+    """One ``dim`` argument of a tensor with ``ndim`` dims (negatives count from the end) as
+    a non-negative int. A 0-d tensor accepts 0 and -1, as in PyTorch."""
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"dim must be an int, got {dim!r} of type {type(dim).__name__}")
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return int(dim) % n
+
+
 def normalize_dims(dim, ndim):
     """``dim`` (None for all, an int or a sequence, negatives counting from the end) as a
     sorted tuple of distinct non-negative dims of a tensor with ``ndim`` dims."""
     if dim is None:
         return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    out = []
-    for d in dims:
-        if not -max(ndim, 1) <= d < max(ndim, 1):
-            raise IndexError(f"dim {d} is out of range for a tensor of {ndim} dims")
-        out.append(d % max(ndim, 1))
-    return tuple(sorted(set(out))) if ndim else ()
+    dims = (dim,) if not isinstance(dim, (tuple, list)) else tuple(dim)
+    out = [normalize_dim(d, ndim) for d in dims]
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"dim {out} appears multiple times in the list of dims")
+    return tuple(sorted(out)) if ndim else ()
 
 
 def shape_arg(shape):

@@ -1,27 +1,34 @@
 """The Tensor: an array (NumPy or CuPy) plus what autograd needs — its data, dtype and
 device, and the operators and methods that turn into ops (``minigrad.ops``). The engine that
-records and walks the graph is ``minigrad.autograd``."""
+records and walks the graph is ``minigrad.autograd``. Two mixins hold the rest: the
+in-place methods with versions and views (``minigrad.inplace``), conversions to Python, NumPy
+and PyTorch objects (``minigrad.interop``); printing is ``minigrad.printing``."""
 import collections
+import functools
 import numbers
 
 import numpy as np
 
 from . import _dtype, autograd
-from .autograd import check_same_device, is_grad_enabled
+from .autograd import Version, check_same_device, is_grad_enabled
 from .device import device as Device
-from .device import device_of, get_array_module, move
+from .device import device_of, get_array_module, looks_like_a_device, move
+from .inplace import DETACHED, InPlaceMixin
+from .interop import InteropMixin
 from .ops import elementwise as E
 from .ops import nn as N
 from .ops import reduce as R
 from .ops import shape as S
-from .shapes import normalize_dims, resolve_shape, shape_arg
+from .printing import tensor_repr
+from .shapes import normalize_dim, normalize_dims, resolve_shape, shape_arg
 
 MaxResult = collections.namedtuple("max", ["values", "indices"])
 
 
 def to_array(data, dtype=None, device=None):
-    """A new array of a supported dtype on a device from Python data, an array or a Tensor.
-    Like ``torch.tensor`` it copies: the result never shares memory with ``data``."""
+    """A new array of a supported dtype on a device from Python data, an array or a Tensor
+    (or lists of them). Like ``torch.tensor`` it copies: the result never shares memory with
+    ``data``."""
     if isinstance(data, Tensor):
         data = data.data
     if device is not None:
@@ -29,12 +36,14 @@ def to_array(data, dtype=None, device=None):
     if isinstance(data, (np.ndarray, np.generic)) or hasattr(data, "__cuda_array_interface__"):
         array = data
     else:
-        array = np.asarray(data)
-        if array.dtype.kind == "f" and dtype is None:   # Python floats: float32 by default
-            array = array.astype(np.float32)
-        elif array.dtype == object:
+        found = []                              # dtypes of tensors inside lists
+        array = np.asarray(_unwrap_tensors(data, found))
+        if array.dtype == object:
             raise TypeError(f"cannot make a tensor from {type(data).__name__} data "
                             "(ragged lists or non-numeric values)")
+        if array.dtype.kind == "f" and dtype is None:   # Python floats: float32 by default
+            wanted = functools.reduce(_dtype.promote, found) if found else _dtype.float32
+            array = array.astype(wanted if _dtype.is_float(wanted) else _dtype.float32)
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.default_for(array)
     if device is not None and device_of(array) != device:
         array = move(np.asarray(array) if isinstance(array, np.generic) else array, device)
@@ -42,21 +51,30 @@ def to_array(data, dtype=None, device=None):
     return xp.array(array, dtype=dt, copy=True) if array is data else xp.asarray(array, dtype=dt)
 
 
-class Tensor:
+def _unwrap_tensors(data, found):
+    """``data`` with every Tensor inside (nested) lists replaced by its values on the CPU,
+    recording their dtypes in ``found``: ``tensor([t0, t1])`` of 0-d tensors works."""
+    if isinstance(data, Tensor):
+        found.append(data.dtype)
+        return data.detach().cpu().data
+    if isinstance(data, (list, tuple)):
+        return [_unwrap_tensors(x, found) for x in data]
+    return data
+
+
+class Tensor(InPlaceMixin, InteropMixin):
     """An n-dimensional array that can record the ops applied to it and backpropagate.
 
     ``data`` is a ``numpy.ndarray`` (device "cpu") or a ``cupy.ndarray`` (device "cuda").
     ``grad_fn`` is the graph node that made it (None for leaves); ``grad`` is filled on
-    leaves that require grad when ``backward`` runs, and accumulates across calls."""
+    leaves that require grad when ``backward`` runs, and accumulates across calls.
+    ``_version`` counts in-place writes to its memory (shared with its views)."""
 
     __array_ufunc__ = None          # make NumPy defer to our reflected operators
     __hash__ = object.__hash__      # __eq__ is elementwise, identity is still the hash
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
-        self.data = to_array(data, dtype, device)
-        self.grad = None
-        self.grad_fn = None
-        self._requires_grad = False
+        self._setup(to_array(data, dtype, device))
         self.requires_grad = requires_grad
 
     @classmethod
@@ -64,11 +82,34 @@ class Tensor:
         """A Tensor around an array as it is: no copy, no conversion (``as_tensor``'s fast
         path; the array's dtype must be a supported one)."""
         t = cls.__new__(cls)
-        t.data = array if not isinstance(array, np.generic) else np.asarray(array)
-        t.grad = None
-        t.grad_fn = None
-        t._requires_grad = False
+        t._setup(array if not isinstance(array, np.generic) else np.asarray(array))
         return t
+
+    def _setup(self, array):
+        self._data = array
+        self.grad = None
+        self.grad_fn = None
+        self._requires_grad = False
+        self._version_counter = Version()
+        self._base = None             # the tensor this one is a view of (None: owns its memory)
+        self._base_rebased = None     # the base's count of recorded in-place ops back then
+
+    @property
+    def data(self):
+        """The array holding the values. Assigning a Tensor or an array replaces it
+        (``p.data = new``), outside the graph and without a version bump, as in PyTorch."""
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        if isinstance(value, Tensor):
+            value = value._data
+        elif isinstance(value, np.generic):          # 0-d NumPy results come as scalars
+            value = np.asarray(value)
+        elif not (isinstance(value, np.ndarray) or hasattr(value, "__cuda_array_interface__")):
+            raise TypeError(f"data must be set to a Tensor or an array, not "
+                            f"{type(value).__name__}")
+        self._data = value
 
     # ---- properties ------------------------------------------------------------------
     @property
@@ -102,7 +143,7 @@ class Tensor:
         *reversed(range(self.ndim))))
 
     def size(self, dim=None):
-        return self.shape if dim is None else self.shape[dim]
+        return self.shape if dim is None else self.shape[normalize_dim(dim, self.ndim)]
 
     def dim(self):
         return self.ndim
@@ -115,26 +156,16 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
 
-    # ---- conversions -----------------------------------------------------------------
-    def item(self):
-        if self.data.size != 1:
-            raise ValueError(f"item() needs a tensor with one element, this one has shape "
-                             f"{self.shape}")
-        return self.data.reshape(()).item()
-
-    def numpy(self):
-        if self.requires_grad:
-            raise RuntimeError("can't call numpy() on a tensor that requires grad; "
-                               "use tensor.detach().numpy()")
-        if self.device.type != "cpu":
-            raise TypeError("can't convert a cuda tensor to numpy; use tensor.cpu() first")
-        return self.data
-
-    def tolist(self):
-        return self.cpu().detach().data.tolist()
-
     def detach(self):
-        return Tensor._wrap(self.data)
+        """The same values, in the same memory, without history. A write to one shows in the
+        other and bumps the version both see."""
+        t = Tensor._wrap(self.data)
+        t._version_counter, t._base = self._version_counter, DETACHED
+        return t
+
+    def clone(self):
+        """A copy in memory of its own, differentiable (the gradient passes through)."""
+        return S.Clone.apply(self)
 
     def to(self, *args, dtype=None, device=None):
         """``t.to("cuda")``, ``t.to(minigrad.float64)``, ``t.to(device, dtype)``; differentiable."""
@@ -198,17 +229,23 @@ class Tensor:
 
     # ---- operators --------------------------------------------------------------------
     def _operand(self, other, op):
-        """Both operands as Tensors of the promoted dtype, their shapes checked."""
-        if isinstance(other, Tensor):
-            dt = _dtype.promote(self.dtype, other.dtype)
-        elif isinstance(other, (numbers.Number, np.bool_)) and not isinstance(other, complex):
-            dt = _dtype.scalar_dtype(other, self.dtype)
+        """Both operands as Tensors of the result dtype (PyTorch's promotion, see
+        ``_dtype.result_type``), their shapes checked."""
+        if op == "sub" and isinstance(other, (bool, np.bool_)):
+            other = Tensor._wrap(np.asarray(other))               # refused below, as PyTorch
+        if isinstance(other, (numbers.Number, np.bool_)) and not isinstance(other, complex):
+            dt = _dtype.scalar_dtype(other, self.dtype)           # a Python number
             other = Tensor._wrap(self.xp.asarray(other, dtype=dt))
         else:
-            other = Tensor(other, device=self.device)
-            dt = _dtype.promote(self.dtype, other.dtype)
+            if not isinstance(other, Tensor):
+                other = Tensor(other, device=self.device)
+            dt = self.dtype if other.dtype == self.dtype else _dtype.result_type(self, other)
         if op == "div" and not _dtype.is_float(dt):
             dt = _dtype.float32
+        if op == "sub" and _dtype.bool_ in (self.dtype, other.dtype):
+            raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
+                               "supported. If you are trying to invert a mask, use the `~` "
+                               "or `logical_not()` operator instead.")
         try:
             np.broadcast_shapes(self.shape, other.shape)
         except ValueError:
@@ -227,19 +264,48 @@ class Tensor:
     def __rmul__(self, o): return E.Mul.apply(*reversed(self._operand(o, "mul")))
     def __truediv__(self, o): return E.Div.apply(*self._operand(o, "div"))
     def __rtruediv__(self, o): return E.Div.apply(*reversed(self._operand(o, "div")))
-    def __neg__(self): return E.Neg.apply(self)
+    def __floordiv__(self, o): return _integer_safe(E.FloorDivide, *self._operand(o, "//"))
+    def __rfloordiv__(self, o):
+        return _integer_safe(E.FloorDivide, *reversed(self._operand(o, "//")))
+    def __mod__(self, o): return _integer_safe(E.Remainder, *self._operand(o, "%"))
+    def __rmod__(self, o): return _integer_safe(E.Remainder, *reversed(self._operand(o, "%")))
+    def __neg__(self):
+        if self.dtype == _dtype.bool_:
+            raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
+                               "If you are trying to invert a mask, use the `~` or "
+                               "`logical_not()` operator instead.")
+        return E.Neg.apply(self)
+
+    def __invert__(self):
+        """~mask (logical not) for bool tensors, bitwise not for integers; no gradient."""
+        if _dtype.is_float(self.dtype):
+            raise TypeError(f"~ needs a bool or integer tensor, got {self.dtype}")
+        return Tensor._wrap(~self.data)
+
+    def logical_not(self):
+        return Tensor._wrap(self.data == 0)
+
     def __pos__(self): return self
 
-    def __pow__(self, p):
-        if isinstance(p, Tensor) or not isinstance(p, numbers.Real):
-            raise TypeError("minigrad supports ** with a number exponent only")
-        base = self if _dtype.is_float(self.dtype) or float(p) == int(p) else self.float()
-        return E.Pow.apply(base, p)
+    def __pow__(self, exponent):
+        """self ** exponent (a number or a tensor), computed as a real power: integers stay
+        integers and exact, and 2.0 ** 15 is 32768."""
+        if not isinstance(exponent, (Tensor, numbers.Real)):
+            return NotImplemented
+        if isinstance(exponent, Tensor):
+            a, b = self._operand(exponent, "pow")
+            return E.Pow.apply(a, b)
+        dt = _dtype.result_type(self, exponent)
+        if not _dtype.is_float(dt) and exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        return E.Pow.apply(self._as(dt), exponent)
 
     def __rpow__(self, base):
-        if not isinstance(base, numbers.Real) or base <= 0:
-            raise TypeError("number ** tensor needs a positive number base")
-        return (self * float(np.log(base))).exp()
+        """number ** self: ``2 ** int_tensor`` is int64, ``2.0 ** t`` float, exact powers."""
+        if not isinstance(base, numbers.Real):
+            return NotImplemented
+        b, a = self._operand(base, "pow")
+        return E.Pow.apply(a, b)
 
     def __matmul__(self, other):
         other = other if isinstance(other, Tensor) else Tensor(other, device=self.device)
@@ -270,8 +336,12 @@ class Tensor:
         a, b = self._operand(other, "compare")
         return Tensor._wrap(fn(a.data, b.data))
 
-    def __eq__(self, o): return self._compare(o, lambda a, b: a == b)
-    def __ne__(self, o): return self._compare(o, lambda a, b: a != b)
+    def __eq__(self, o):
+        return False if o is None else self._compare(o, lambda a, b: a == b)
+
+    def __ne__(self, o):
+        return True if o is None else self._compare(o, lambda a, b: a != b)
+
     def __lt__(self, o): return self._compare(o, lambda a, b: a < b)
     def __le__(self, o): return self._compare(o, lambda a, b: a <= b)
     def __gt__(self, o): return self._compare(o, lambda a, b: a > b)
@@ -304,6 +374,10 @@ class Tensor:
     def sigmoid(self): return N.Sigmoid.apply(self._floating())
     def relu(self): return N.ReLU.apply(self)
 
+    def maximum(self, other):
+        """Elementwise max of two tensors (``torch.maximum``; also ``a.max(b)``)."""
+        return E.Maximum.apply(*self._operand(other, "maximum"))
+
     def clamp(self, min=None, max=None):
         if min is None and max is None:
             raise ValueError("clamp needs min, max or both")
@@ -322,16 +396,24 @@ class Tensor:
         return R.Mean.apply(self, dim=dim, keepdim=keepdim)
 
     def max(self, dim=None, keepdim=False):
-        """Largest element; with ``dim``, the pair (values, indices) along it, as PyTorch."""
+        """Largest element; with ``dim``, the pair (values, indices) along it; with a tensor,
+        the elementwise maximum — as PyTorch."""
+        if isinstance(dim, Tensor):
+            return self.maximum(dim)
         if dim is None:
             return R.Max.apply(self)
+        if self.ndim == 0:                   # the one element is the max along dim 0 or -1
+            normalize_dim(dim, 0)
+            return MaxResult(R.Max.apply(self), self.argmax(dim))
         values = R.Max.apply(self, dim=dim, keepdim=keepdim)
         return MaxResult(values, self.argmax(dim, keepdim))
 
     def argmax(self, dim=None, keepdim=False):
         if dim is None:
             return Tensor._wrap(self.data.argmax().astype(np.int64))
-        (d,) = normalize_dims(dim, self.ndim)
+        d = normalize_dim(dim, self.ndim)
+        if self.ndim == 0:
+            return Tensor._wrap(np.zeros((), np.int64))
         idx = self.data.argmax(axis=d).astype(np.int64)
         return Tensor._wrap(self.xp.expand_dims(idx, d) if keepdim else idx)
 
@@ -342,52 +424,60 @@ class Tensor:
     view = reshape
 
     def flatten(self, start_dim=0, end_dim=-1):
+        s, e = normalize_dim(start_dim, self.ndim), normalize_dim(end_dim, self.ndim)
         if self.ndim == 0:
             return self.reshape(1)
-        s, e = start_dim % self.ndim, end_dim % self.ndim
         if s > e:
-            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-        return self.reshape(self.shape[:s] + (-1,) + self.shape[e + 1:])
+            raise RuntimeError("flatten() has invalid args: start_dim cannot come after "
+                               "end_dim")
+        merged = int(np.prod(self.shape[s:e + 1]))       # explicit, so zero sizes work too
+        return self.reshape(self.shape[:s] + (merged,) + self.shape[e + 1:])
 
     def permute(self, *dims):
         dims = shape_arg(dims)
-        if sorted(d % max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
-            raise ValueError(f"permute: {tuple(dims)} is not a permutation of the "
-                             f"{self.ndim} dims of a tensor of shape {self.shape}")
-        return S.Permute.apply(self, tuple(d % self.ndim for d in dims))
+        if len(dims) != self.ndim:
+            raise RuntimeError(f"permute: the tensor has {self.ndim} dims (shape "
+                               f"{self.shape}) but {len(dims)} dims were given: {dims}")
+        dims = tuple(normalize_dim(d, self.ndim) for d in dims)
+        if len(set(dims)) != len(dims):
+            raise RuntimeError("permute(): duplicate dims are not allowed.")
+        return S.Permute.apply(self, dims)
 
     def transpose(self, dim0, dim1):
+        d0, d1 = normalize_dim(dim0, self.ndim), normalize_dim(dim1, self.ndim)
+        if self.ndim == 0:
+            return self
         dims = list(range(self.ndim))
-        dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+        dims[d0], dims[d1] = dims[d1], dims[d0]
         return self.permute(*dims)
 
     def unsqueeze(self, dim):
-        d = dim % (self.ndim + 1)
+        d = normalize_dim(dim, self.ndim + 1)
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
     def squeeze(self, dim=None):
-        if dim is None:
-            return self.reshape(tuple(n for n in self.shape if n != 1))
-        d = dim % self.ndim
-        return self if self.shape[d] != 1 else self.reshape(self.shape[:d] + self.shape[d + 1:])
+        """Drop dims of size 1: all of them, or those named by ``dim`` (an int or a tuple)
+        that have size 1."""
+        dims = normalize_dims(dim, self.ndim) if dim is not None else range(self.ndim)
+        keep = tuple(n for i, n in enumerate(self.shape) if i not in dims or n != 1)
+        return self if keep == self.shape else self.reshape(keep)
 
     # ---- printing ---------------------------------------------------------------------
     def __repr__(self):
-        values = self.cpu().data if self.device.type == "cuda" else self.data
-        whole = values.dtype.kind != "f" or not np.isfinite(values).all() or \
-            bool((values == np.round(values)).all())
-        body = np.array2string(values, separator=", ", prefix="tensor(", threshold=1000,
-                               precision=4, floatmode="maxprec_equal" if whole else "fixed")
-        extras = []
-        if self.device.type != "cpu":
-            extras.append(f"device='{self.device}'")
-        if self.dtype not in (_dtype.float32, _dtype.int64, _dtype.bool_) or self.numel() == 0:
-            extras.append(f"dtype=minigrad.{self.dtype}")
-        if self.grad_fn is not None:
-            extras.append(f"grad_fn={self.grad_fn!r}")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([body] + extras) + ")"
+        return tensor_repr(self, (_dtype.float32, _dtype.int64, _dtype.bool_))
+
+
+def type_name(t):
+    """PyTorch's name for the type of ``t`` in messages: minigrad.FloatTensor, ..."""
+    return _dtype.tensor_type_name(t.dtype, t.device.type)
+
+
+def _integer_safe(op, a, b):
+    """// and % of integers by zero are an error, as in PyTorch (checked on the CPU only:
+    on the GPU the check would wait for the device)."""
+    if a.dtype.kind in "iu" and b.device.type == "cpu" and (b.data == 0).any():
+        raise RuntimeError("ZeroDivisionError")
+    return op.apply(a, b)
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -411,8 +501,10 @@ def parse_to_args(args, dtype=None, device=None):
     for a in args:
         if isinstance(a, str) and a in _dtype.NAMES:
             dtype = a
-        elif isinstance(a, (str, Device)):
+        elif isinstance(a, (str, Device)) or looks_like_a_device(a):
             device = a
+        elif isinstance(a, Tensor):              # t.to(other): other's dtype and device
+            dtype, device = a.dtype, a.device
         else:
             dtype = a
     return dtype, device

@@ -125,9 +125,9 @@ def test_nowhere_and_offline_lists_where_it_looked(isolated, monkeypatch):
         raise fm.urllib.error.URLError("no network")
     monkeypatch.setattr(fm.urllib.request, "urlopen", offline)
     with pytest.raises(DataNotFoundError) as e:
-        FashionMNIST(isolated / "nothing")
+        FashionMNIST()
     msg = str(e.value)
-    assert "no network" in msg and str(isolated / "nothing") in msg
+    assert "no network" in msg and str(isolated / "home-cache") in msg
     assert "apt-get install dataset-fashion-mnist" in msg and "MINIGRAD_DATA" in msg
 
 
@@ -210,3 +210,11 @@ def test_loader_errors():
         DataLoader([1, 2, 3], 2)
     with pytest.raises(ValueError, match="3 images but 2 labels"):
         ArrayDataset(np.zeros((3, 2, 2)), [0, 1])
+
+
+def test_subset_larger_than_the_data_is_a_clear_error():
+    ds = ArrayDataset(np.zeros((5, 2, 2), np.uint8), np.arange(5))
+    assert len(ds.subset(5)) == 5
+    for n in (6, -1):
+        with pytest.raises(ValueError, match=f"cannot take the first {n} of 5"):
+            ds.subset(n)

@@ -65,11 +65,13 @@ def test_same_seed_same_numbers_and_resume_matches(example, data, tmp_path):
     assert numbers(resumed) == numbers(straight)
 
 
-def test_cuda_request_without_gpu_exits_with_the_reason(example, data, tmp_path):
+def test_cuda_request_without_gpu_exits_with_the_reason(example, data, tmp_path, capsys):
     if example.minigrad.cuda.is_available():
         pytest.skip("a GPU is usable here")
-    with pytest.raises(SystemExit, match="--device cuda: "):
+    with pytest.raises(SystemExit) as e:
         run(example, data, tmp_path / "x", "--device", "cuda")
+    assert e.value.code == 2
+    assert capsys.readouterr().err.startswith("error: --device cuda: ")
 
 
 @pytest.mark.slow

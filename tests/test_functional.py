@@ -162,7 +162,7 @@ def test_conv2d_errors_name_the_problem():
     with pytest.raises(ValueError, match="3 channels.*expects 2"):
         F.conv2d(x, w)
     with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
-        F.conv2d(minigrad.zeros(3, 8, 8), w)
+        F.conv2d(minigrad.zeros(8, 8), w)
     with pytest.raises(ValueError, match="bias has shape"):
         F.conv2d(x, minigrad.zeros(4, 3, 3, 3), minigrad.zeros(3))
     with pytest.raises(ValueError, match="larger than the padded input"):

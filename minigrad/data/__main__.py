@@ -8,7 +8,7 @@ from . import fashion_mnist as fm
 
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m minigrad.data", description=__doc__)
-    ap.add_argument("--root", help="look here first")
+    ap.add_argument("--root", help="use this folder (and only this one)")
     ap.add_argument("--no-download", action="store_true", help="only look, never download")
     args = ap.parse_args(argv)
     try:

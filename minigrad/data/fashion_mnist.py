@@ -1,8 +1,10 @@
 """Fashion-MNIST: where to find it, how to fetch it, and how to trust it.
 
-Look in order: an explicit ``root``, ``$MINIGRAD_DATA``, ``~/.cache/minigrad/fashion-mnist``,
-``/usr/share/datasets/fashion-mnist`` (Debian's package ``dataset-fashion-mnist``); else
-download the official files into the cache. Wherever they are found, the SHA-256 of each
+An explicit ``root`` is used as given: the files are there (or downloaded there), or it is
+an error naming it — never silently another copy. Without one, look in order:
+``$MINIGRAD_DATA``, ``~/.cache/minigrad/fashion-mnist``, ``/usr/share/datasets/fashion-mnist``
+(Debian's package ``dataset-fashion-mnist``); else download the official files into the
+cache. Wherever they are found, the SHA-256 of each
 decompressed file must match: Debian re-compresses them, so the ``.gz`` bytes differ, but
 the contents may not."""
 import hashlib
@@ -42,8 +44,10 @@ def cache_dir():
 
 
 def search_path(root=None):
-    """The folders looked in, in order."""
-    dirs = [Path(root)] if root is not None else []
+    """The folders looked in, in order: ``root`` alone when it is given."""
+    if root is not None:
+        return [Path(root)]
+    dirs = []
     if os.environ.get("MINIGRAD_DATA"):
         dirs.append(Path(os.environ["MINIGRAD_DATA"]))
     dirs += [cache_dir(), Path("/usr/share/datasets/fashion-mnist")]
@@ -58,8 +62,14 @@ def file_in(folder, name):
     return None
 
 
+def missing_in(folder):
+    """The names of the four files that ``folder`` does not hold."""
+    return [name for name in FILES if file_in(Path(folder), name) is None]
+
+
 def find(root=None):
-    """The first folder that holds all four files (gzip or raw), or None."""
+    """The first folder on the search path that holds all four files (gzip or raw), or
+    None. With ``root``, only ``root``."""
     for folder in search_path(root):
         if all(file_in(folder, name) for name in FILES):
             return folder
@@ -118,17 +128,22 @@ def _fetch(url, out, label, progress):
 
 
 def locate(root=None, download_missing=True):
-    """The folder with all four files: found on the search path, else downloaded."""
+    """The folder with all four files: ``root`` when given (downloading into it if allowed),
+    else the first on the search path, else downloaded into the cache."""
     folder = find(root)
     if folder is not None:
         return folder
+    if root is not None and not download_missing:
+        raise DataNotFoundError(_not_in_root(root))
     if download_missing:
         try:
-            return download()
+            return download(root)
         except (urllib.error.URLError, OSError) as e:
             reason = f"the download failed ({e})"
     else:
         reason = "downloading was turned off"
+    if root is not None:
+        raise DataNotFoundError(f"{_not_in_root(root)}; and {reason}")
     looked = "\n  ".join(str(d) for d in search_path(root))
     raise DataNotFoundError(
         f"Fashion-MNIST not found, and {reason}. Looked in:\n  {looked}\n"
@@ -136,6 +151,14 @@ def locate(root=None, download_missing=True):
         "  - on Debian: apt-get install dataset-fashion-mnist\n"
         f"  - or put the four files {', '.join(f + '.gz' for f in FILES)} (from {URL})\n"
         "    into a folder and set MINIGRAD_DATA to it (or pass root= / --data)")
+
+
+def _not_in_root(root):
+    root = Path(root)
+    if not root.is_dir():
+        return f"Fashion-MNIST folder {root} does not exist"
+    return (f"Fashion-MNIST folder {root} lacks {', '.join(missing_in(root))} (as .gz or "
+            "raw); a folder given explicitly is used as it is, never replaced by another one")
 
 
 class FashionMNIST(ArrayDataset):

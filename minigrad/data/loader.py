@@ -25,6 +25,9 @@ class ArrayDataset:
 
     def subset(self, n_or_indices):
         """The first n samples, or those at the given indices."""
+        if np.isscalar(n_or_indices) and not 0 <= n_or_indices <= len(self):
+            raise ValueError(f"subset: cannot take the first {n_or_indices} of {len(self)} "
+                             "samples")
         idx = np.arange(n_or_indices) if np.isscalar(n_or_indices) else np.asarray(n_or_indices)
         return ArrayDataset(self.images[idx], self.labels[idx])
 

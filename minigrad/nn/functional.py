@@ -3,7 +3,7 @@ says what is wrong in terms of the layer, then calls the op in ``minigrad.ops.nn
 from .. import _dtype
 from ..autograd import check_same_device
 from ..ops import nn as ops
-from ..shapes import pair
+from ..shapes import normalize_dim, pair
 from ..tensor import Tensor
 
 
@@ -31,9 +31,11 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
     (OC, C, KH, KW), by im2col and a matrix product; bias (OC,) or None."""
     _check_float("conv2d", x, weight, bias)
     stride, padding = _square(stride, "stride"), _square(padding, "padding")
+    if x.ndim == 3 and weight.ndim == 4:          # one unbatched image (C, H, W)
+        return conv2d(x.unsqueeze(0), weight, bias, stride, padding).squeeze(0)
     if x.ndim != 4 or weight.ndim != 4:
-        raise ValueError(f"conv2d: expected x (N, C, H, W) and weight (OC, C, KH, KW), got "
-                         f"shapes {x.shape} and {weight.shape}")
+        raise ValueError(f"conv2d: expected x (N, C, H, W) or unbatched (C, H, W) and weight "
+                         f"(OC, C, KH, KW), got shapes {x.shape} and {weight.shape}")
     if x.shape[1] != weight.shape[1]:
         raise ValueError(f"conv2d: input has {x.shape[1]} channels but the weight "
                          f"{weight.shape} expects {weight.shape[1]}")
@@ -55,8 +57,11 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     kernel = pair(kernel_size, "kernel_size")
     stride = _square(stride if stride is not None else kernel_size, "stride")
     padding = _square(padding, "padding")
+    if x.ndim == 3:                               # one unbatched image (C, H, W)
+        return max_pool2d(x.unsqueeze(0), kernel_size, stride, padding).squeeze(0)
     if x.ndim != 4:
-        raise ValueError(f"max_pool2d: expected x of shape (N, C, H, W), got {x.shape}")
+        raise ValueError(f"max_pool2d: expected x of shape (N, C, H, W) or unbatched "
+                         f"(C, H, W), got {x.shape}")
     if padding * 2 > min(kernel):
         raise ValueError(f"max_pool2d: padding {padding} must be at most half the kernel "
                          f"size {kernel}")
@@ -76,14 +81,22 @@ def relu(x):
 
 
 def linear(x, weight, bias=None):
-    """y = x @ weightᵀ + bias for x (B, in), weight (out, in), bias (out,) or None."""
+    """y = x @ weightᵀ + bias for x (*, in) — any number of leading dims, or none —
+    weight (out, in), bias (out,) or None. The leading dims are flattened into one batch."""
     _check_float("linear", x, weight, bias)
-    if x.ndim != 2 or weight.ndim != 2 or x.shape[1] != weight.shape[1]:
+    if x.ndim < 1 or weight.ndim != 2 or x.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: x {x.shape} and weight {weight.shape} do not fit: expected "
-                         f"x (B, in) and weight (out, in) with the same in")
+                         f"x (*, in) and weight (out, in) with the same in")
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"linear: bias has shape {bias.shape}, expected ({weight.shape[0]},)")
-    return ops.Linear.apply(x, weight, bias)
+    if x.ndim == 2:
+        return ops.Linear.apply(x, weight, bias)
+    lead = x.shape[:-1]
+    batch = 1
+    for n in lead:
+        batch *= n
+    y = ops.Linear.apply(x.reshape(batch, x.shape[-1]), weight, bias)
+    return y.reshape(lead + (weight.shape[0],))
 
 
 def cross_entropy(logits, target, reduction="mean"):
@@ -114,7 +127,7 @@ def cross_entropy(logits, target, reduction="mean"):
 
 def log_softmax(x, dim):
     _check_float("log_softmax", x)
-    return ops.LogSoftmax.apply(x, dim=dim % x.ndim)
+    return ops.LogSoftmax.apply(x, dim=normalize_dim(dim, x.ndim))
 
 
 def flatten(x, start_dim=1, end_dim=-1):

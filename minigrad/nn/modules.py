@@ -75,6 +75,14 @@ class Module:
     def modules(self):
         return (m for _, m in self.named_modules())
 
+    def apply(self, fn):
+        """Call ``fn`` on every sub-module (children first, then this one) and return self:
+        ``net.apply(init_weights)``."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
     def named_parameters(self, prefix="", recurse=True):
         """(dotted name, parameter) pairs, e.g. ("net.0.weight", ...); each parameter once."""
         seen = set()
@@ -132,6 +140,12 @@ class Module:
 
     def cpu(self):
         return self.to("cpu")
+
+    def requires_grad_(self, requires_grad=True):
+        """Turn gradients of every parameter on or off (off: a frozen layer)."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
 
     def zero_grad(self, set_to_none=True):
         for p in self.parameters():
@@ -214,9 +228,12 @@ class Sequential(Module):
                 setattr(self, str(i), m)
 
     def __getitem__(self, index):
+        if isinstance(index, slice):     # keeps the children's names, as PyTorch does
+            return Sequential(collections.OrderedDict(list(self._modules.items())[index]))
         items = list(self._modules.values())
-        if isinstance(index, slice):
-            return Sequential(*items[index])
+        if not -len(items) <= index < len(items):
+            raise IndexError(f"index {index} is out of range for a Sequential of "
+                             f"{len(items)} modules")
         return items[index]
 
     def __len__(self):

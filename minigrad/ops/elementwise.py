@@ -60,13 +60,15 @@ class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return a / b
+        with _quiet(a):                       # x / 0 is ±inf or nan, as in PyTorch
+            return a / b
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        ga = unbroadcast(g / b, a.shape) if ctx.needs_input_grad[0] else None
-        gb = unbroadcast(-g * a / (b * b), b.shape) if ctx.needs_input_grad[1] else None
+        with _quiet(a):
+            ga = unbroadcast(g / b, a.shape) if ctx.needs_input_grad[0] else None
+            gb = unbroadcast(-g * a / (b * b), b.shape) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -81,18 +83,87 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """y = aᵖ for a number p;  dy/da = p·aᵖ⁻¹."""
+    """y = aᵇ, b a number or an array;  dy/da = b·aᵇ⁻¹ (0 where b = 0),  dy/db = y·ln a
+    (0 where a = 0 and b ≥ 0: the limit there). PyTorch's rules."""
     @staticmethod
-    def forward(ctx, a, p):
-        ctx.save_for_backward(a)
-        ctx.p = p
-        return a ** p
+    def forward(ctx, a, b):
+        y = integer_power(a, b) if a.dtype.kind in "iu" else a ** b
+        ctx.save_for_backward(a, b, y)
+        return y
 
     @staticmethod
     def backward(ctx, g):
-        (a,) = ctx.saved_tensors
-        p = ctx.p
-        return g * (p * a ** (p - 1)) if p != 0 else g * 0
+        a, b, y = ctx.saved_tensors
+        xp, zero = get_array_module(g), g.dtype.type(0)
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            with _quiet(a):
+                ga = unbroadcast(xp.where(b == 0, zero, g * (b * a ** (b - 1))), a.shape)
+        if ctx.needs_input_grad[1]:
+            with _quiet(a):
+                gb = unbroadcast(xp.where((a == 0) & (b >= 0), zero, g * y * xp.log(a)), b.shape)
+        return ga, gb
+
+
+def integer_power(a, b):
+    """aᵇ for integer arrays, as PyTorch computes it: a negative power of an integer is
+    1/aⁿ rounded toward zero (0 unless a is ±1), where NumPy would raise."""
+    xp = get_array_module(a)
+    if not (xp.asarray(b) < 0).any():
+        return a ** b
+    magnitude = a ** xp.abs(b)
+    return xp.where(xp.asarray(b) >= 0, magnitude, xp.where(abs(a) == 1, magnitude, 0))
+
+
+class FloorDivide(Function):
+    """y = ⌊a / b⌋ (Python's //). Like PyTorch, minigrad defines no gradient for it."""
+    @staticmethod
+    def forward(ctx, a, b):
+        with _quiet(a):
+            return get_array_module(a).floor_divide(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("the derivative for 'floor_divide' is not implemented.")
+
+
+class Remainder(Function):
+    """y = a − ⌊a / b⌋·b (the sign of b, as Python's %);  dy/da = 1,  dy/db = −⌊a / b⌋."""
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        with _quiet(a):
+            return get_array_module(a).remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        ga = unbroadcast(g, a.shape) if ctx.needs_input_grad[0] else None
+        gb = None
+        if ctx.needs_input_grad[1]:
+            with _quiet(a):
+                gb = unbroadcast(-g * get_array_module(a).floor_divide(a, b), b.shape)
+        return ga, gb
+
+
+class Maximum(Function):
+    """y = max(a, b) elementwise (NaN where either is NaN). The gradient goes to the larger
+    one; where a = b each gets half, and where a NaN is involved both get it (PyTorch)."""
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return get_array_module(a).maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        xp, zero = get_array_module(g), g.dtype.type(0)
+        share = xp.where(a == b, g / 2, g)
+        ga = unbroadcast(xp.where(a < b, zero, share), a.shape) if ctx.needs_input_grad[0] \
+            else None
+        gb = unbroadcast(xp.where(a > b, zero, share), b.shape) if ctx.needs_input_grad[1] \
+            else None
+        return ga, gb
 
 
 class Exp(Function):

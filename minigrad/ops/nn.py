@@ -89,7 +89,8 @@ class Sigmoid(Function):
 
 
 class ReLU(Function):
-    """y = max(x, 0);  dy/dx = [x > 0] (0 at 0, as PyTorch). Generic array code."""
+    """y = max(x, 0);  dy/dx = 0 where x ≤ 0, else 1 — so 0 at 0, and the gradient passes
+    at NaN (NaN ≤ 0 is false), as PyTorch. Generic array code."""
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -98,7 +99,7 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * (x > 0)
+        return get_array_module(g).where(x <= 0, g.dtype.type(0), g)
 
 
 class Linear(Function):

@@ -44,7 +44,8 @@ class Mean(Function):
 class Max(Function):
     """Max over ``dim`` (or all). The gradient goes to the maxima; ties share it equally when
     reducing everything (PyTorch's ``max()``), and go to the returned index with a dim
-    (PyTorch's ``max(dim)``, whose index is ``indices``)."""
+    (PyTorch's ``max(dim)``, whose index is ``indices``). A NaN is the max wherever it is
+    (the max is NaN), so the gradient goes to the NaN elements, as in PyTorch."""
     @staticmethod
     def forward(ctx, a, dim=None, keepdim=False):
         if a.size == 0:
@@ -52,7 +53,8 @@ class Max(Function):
         xp = get_array_module(a)
         if dim is None:
             out = a.max()
-            ctx.save_for_backward(a == out)
+            # the max is NaN exactly when some element is: then the NaNs are "the max"
+            ctx.save_for_backward((a == out) | (xp.isnan(a) & xp.isnan(out)))
             ctx.meta = None
             return out
         (d,) = normalize_dims(dim, a.ndim)

@@ -26,3 +26,4 @@ class Adam(Optimizer):
             backend_of(p.data).adam_step(p.data, p.grad.data, state["exp_avg"],
                                         state["exp_avg_sq"], state["step"], group["lr"],
                                         beta1, beta2, group["eps"], group["weight_decay"])
+            p._mark_written()                 # an in-place write: its version goes up

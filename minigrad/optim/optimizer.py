@@ -9,6 +9,9 @@ class Optimizer:
     parameter state (a dict of arrays and numbers). Subclasses implement ``step``."""
 
     def __init__(self, params, defaults):
+        if isinstance(params, Tensor) or isinstance(params, (set, dict)):
+            raise TypeError("params argument given to the optimizer should be an iterable of "
+                            f"Tensors or dicts, but got {_what(params)}")
         params = list(params)
         if not params:
             raise ValueError("optimizer got an empty parameter list")
@@ -16,11 +19,19 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.param_groups = []
         for g in groups:
-            group = {**self.defaults, **g, "params": list(g["params"])}
-            for p in group["params"]:
-                if not isinstance(p, Tensor) or not p.requires_grad:
-                    raise ValueError("optimizer can only optimize tensors that require grad")
-            self.param_groups.append(group)
+            if not isinstance(g, dict):
+                raise TypeError(f"optimizer: mixed parameter groups and tensors ({_what(g)})")
+            tensors = g["params"]
+            tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+            for p in tensors:
+                if not isinstance(p, Tensor):
+                    raise TypeError(f"optimizer can only optimize Tensors, but one of the "
+                                    f"params is {_what(p)}")
+                if not p.is_leaf:
+                    raise ValueError("can't optimize a non-leaf Tensor")
+            # parameters with requires_grad=False (a frozen layer) are kept: they get no
+            # gradient, so step() leaves them alone, and unfreezing them later just works
+            self.param_groups.append({**self.defaults, **g, "params": tensors})
         self.state = {}        # id(param) -> dict
 
     def _params(self):
@@ -85,3 +96,11 @@ class Optimizer:
                     else:
                         restored[k] = v
                 self.state[id(p)] = restored
+
+
+def _what(obj):
+    """How PyTorch names an argument's type in optimizer errors."""
+    if isinstance(obj, Tensor):
+        from ..tensor import type_name
+        return type_name(obj)
+    return type(obj).__name__

@@ -37,3 +37,4 @@ class SGD(Optimizer):
                     buf += (1 - group["dampening"]) * g
                 g = g + momentum * buf if group["nesterov"] else buf
             p.data -= group["lr"] * g
+            p._mark_written()                 # an in-place write: its version goes up
