@@ -118,10 +118,8 @@ NAN_WINDOWS = {
 
 # Where today's backends still differ from PyTorch: the CPU backend's pool keeps the first
 # element of a window unless a later one is strictly larger, so a NaN after it never wins
-# the argmax; the CUDA kernel does the same in its forward too.
-NAN_WAITING = {("forward", "cuda"): {"nan_not_first", "two_nans"},
-               ("backward", "cpu"): {"nan_not_first", "two_nans"},
-               ("backward", "cuda"): {"nan_not_first", "two_nans"}}
+# the argmax.
+NAN_WAITING = {("backward", "cpu"): {"nan_not_first", "two_nans"}}
 
 
 def waits_for_the_backend(request, part, device, name):
