@@ -347,7 +347,8 @@ class Tensor:
         s, e = start_dim % self.ndim, end_dim % self.ndim
         if s > e:
             raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-        return self.reshape(self.shape[:s] + (-1,) + self.shape[e + 1:])
+        merged = int(np.prod(self.shape[s:e + 1]))    # not -1: an empty batch has none to infer
+        return self.reshape(self.shape[:s] + (merged,) + self.shape[e + 1:])
 
     def permute(self, *dims):
         dims = shape_arg(dims)
