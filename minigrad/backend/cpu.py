@@ -54,16 +54,20 @@ _helpers = []
 _pool_lock = threading.Lock()
 
 
-def set_num_threads(n):
+def set_num_threads(n=None):
     """Spread each CPU layer over ``n`` threads: the calling thread and n − 1 helper threads
-    (started on first use). The default is 1, and nothing starts a thread until this is called.
+    (started on first use). ``None``: one per core this process may run on. The default,
+    until this is called, is 1: importing minigrad starts no thread.
 
     With n > 1 it also holds OpenBLAS to one thread of its own: each of our threads makes its
     own BLAS calls, and OpenBLAS's workers would compete with them for the cores (they keep
     spinning for a while after every call). ``set_num_threads(1)`` gives OpenBLAS back the
     thread count it had. Like ``tune_malloc`` this changes the process, so only entry scripts
-    call it (the LeNet example and the benchmarks do, with the number of usable cores)."""
+    call it (the LeNet example and the benchmarks do, with the number of usable cores).
+    The results are the same bits whatever ``n`` is."""
     global _threads
+    if n is None:
+        n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     n = int(n)
     if n < 1:
         raise ValueError(f"set_num_threads: need at least 1 thread, got {n}")
@@ -150,14 +154,23 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_helpers)
 
 
-def _split(n, work, align=1):
+MIN_PART = 1 << 15      # elements (or multiply-adds) below which a part is not worth a thread
+
+
+def _grain(unit):
+    """How many units of ``unit`` elements each make a part worth a thread."""
+    return -(-MIN_PART // max(unit, 1))
+
+
+def _split(n, work, align=1, grain=1):
     """Call ``work(start, stop)`` on contiguous spans that together cover range(n), one span
-    per thread, all at once; span boundaries are multiples of ``align``.
+    per thread, all at once; span boundaries are multiples of ``align``, and no span is
+    shorter than ``grain`` (handing work to a thread costs about 10–20 µs).
 
     Each span must write its own part of the result and combine nothing across spans, so
     which thread ran it, and how many there were, never changes a bit of the result. A second
     caller arriving while the helpers are busy (another user thread) runs its spans itself."""
-    t = min(_threads, -(-n // align)) if n else 1
+    t = min(_threads, n // max(grain, align, 1)) if n else 1
     if t <= 1 or not _pool_lock.acquire(blocking=False):
         work(0, n)
         return
@@ -184,8 +197,10 @@ def _split(n, work, align=1):
 def _flat(a):
     """A 1-D view of the memory of ``a`` when it is one dense block (contiguous in some axis
     order, as every array here is), else None."""
-    if a.flags.c_contiguous or a.flags.f_contiguous:
-        return a.reshape(-1, order="A")
+    if a.flags.c_contiguous:
+        return a.reshape(-1)
+    if a.ndim == 4 and a.transpose(1, 2, 3, 0).flags.c_contiguous:        # batch-last
+        return a.transpose(1, 2, 3, 0).reshape(-1)
     order = np.argsort(a.strides)[::-1]
     dense = a.transpose(order)
     return dense.reshape(-1) if dense.flags.c_contiguous else None
@@ -199,7 +214,7 @@ def _elementwise(fn, out, *inputs):
     if any(f is None for f in flats) or any(a.strides != out.strides for a in inputs):
         fn(out, *inputs)
         return
-    _split(out.size, lambda lo, hi: fn(*(f[lo:hi] for f in flats)), align=64)
+    _split(out.size, lambda lo, hi: fn(*(f[lo:hi] for f in flats)), align=64, grain=MIN_PART)
 
 
 # ---- the convolution's memory layout ----------------------------------------------------------
@@ -212,8 +227,15 @@ def _elementwise(fn, out, *inputs):
 # columns of the product W_mat @ cols, ordered (oh, ow, n), are already the output's memory.
 def to_batch_last(x):
     """The (C, H, W, N) memory of the NCHW array ``x``: free when x already lives batch-last
-    (as everything conv and pool return does), else one transposing copy."""
-    return np.ascontiguousarray(x.transpose(1, 2, 3, 0))
+    (as everything conv and pool return does), else one transposing copy, row by row over
+    the threads."""
+    xt = x.transpose(1, 2, 3, 0)
+    if xt.flags.c_contiguous:
+        return xt
+    out = np.empty(xt.shape, dtype=x.dtype)
+    _split(xt.shape[1], lambda lo, hi: np.copyto(out[:, lo:hi], xt[:, lo:hi]),
+           grain=_grain(x.size // max(xt.shape[1], 1)))
+    return out
 
 
 def from_batch_last(mem):
@@ -296,16 +318,17 @@ def _fold(dcols_of, x_shape_bl, dtype, kh, kw, stride, pad):
     ``dcols_of(c)`` gives channel c's (KH·KW, OH·OW·N) rows of dcols."""
     c, h, w, n = x_shape_bl
     oh, ow = out_size(h, kh, stride, pad), out_size(w, kw, stride, pad)
-    dxpad = np.zeros((c, h + 2 * pad, w + 2 * pad, n), dtype=dtype)
+    dxpad = np.empty((c, h + 2 * pad, w + 2 * pad, n), dtype=dtype)
 
     def work(lo, hi):
+        dxpad[lo:hi] = 0
         for ch in range(lo, hi):
             rows = dcols_of(ch).reshape(1, kh, kw, oh, ow, n)
             win = _windows(dxpad[ch:ch + 1], kh, kw, stride, oh, ow)
             for i in range(kh):
                 for j in range(kw):
                     win[0, i, j] += rows[0, i, j]
-    _split(c, work)
+    _split(c, work, grain=_grain(dxpad[0].size))
     return dxpad[:, pad:pad + h, pad:pad + w] if pad else dxpad
 
 
@@ -494,11 +517,11 @@ def gemm(a, b, trans_a=False, trans_b=False, bias=None, bias_axis=1):
             np.matmul(a[part], b, out=c[part])
             if bias is not None:
                 c[part] += row_bias[part] if row_bias is not None else bias
-    _split(-(-a.shape[0] // GEMM_ROWS), rows)
+    _split(-(-a.shape[0] // GEMM_ROWS), rows, grain=_grain(GEMM_ROWS * a.shape[1] * b.shape[1]))
     return c
 
 
-GEMM_ROWS = 128
+GEMM_ROWS = 64
 
 
 def gemm_batch_sum(a, b, trans_a=False, trans_b=False):
@@ -531,8 +554,8 @@ def maxpool2d_fwd(x, kh, kw, stride, pad):
     """
     xb = to_batch_last(x)
     if (kh, kw, stride, pad) == (2, 2, 2, 0) and xb.size:
-        out, arg = _maxpool_2x2(xb)
-        if not np.isnan(out.max()):
+        out, arg, nan = _maxpool_2x2(xb)
+        if not nan:
             return from_batch_last(out), from_batch_last(arg)
     c, h, w, n = xb.shape
     oh, ow = out_size(h, kh, stride, pad), out_size(w, kw, stride, pad)
@@ -554,7 +577,7 @@ def _maxpool_2x2(xb):
     """The 2×2, stride-2 pool as a tournament of the four quarters a b / c d of each window:
     the top row's winner (b only if b > a), the bottom row's (d only if d > c), then the
     bottom row's only if its winner is larger: the first max wins, as in the scan. Exact when
-    no window holds a NaN (out then has one, and the caller takes the general path)."""
+    no window holds a NaN; says whether one did (out then has one: np.maximum passes it on)."""
     q = _windows(xb, 2, 2, 2, xb.shape[1] // 2, xb.shape[2] // 2)
     out = np.empty(q[:, 0, 0].shape, dtype=xb.dtype)
     arg = np.empty(out.shape, dtype=np.uint8)
@@ -567,8 +590,10 @@ def _maxpool_2x2(xb):
         # arg = 2·lower + (right_bottom if lower else right_top), in bit operations
         right = right_top ^ (lower & (right_top ^ right_bottom))
         np.add(right.view(np.uint8), lower.view(np.uint8) << 1, out=arg[lo:hi])
-    _split(xb.shape[0], work)
-    return out, arg
+        nan.append(np.isnan(out[lo:hi].max()))
+    nan = []
+    _split(xb.shape[0], work, grain=_grain(out[0].size))
+    return out, arg, any(nan)
 
 
 def maxpool2d_bwd(g, arg, x_shape, kh, kw, stride, pad):
@@ -592,7 +617,7 @@ def maxpool2d_bwd(g, arg, x_shape, kh, kw, stride, pad):
             for i in range(2):
                 for j in range(2):
                     np.multiply(gb[lo:hi], argb[lo:hi] == i * 2 + j, out=quarters[lo:hi, i, j])
-        _split(c, work)
+        _split(c, work, grain=_grain(gb[0].size))
         return from_batch_last(dx)
     oh, ow = g.shape[2:]
     hp, wp = h + 2 * pad, w + 2 * pad
