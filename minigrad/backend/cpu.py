@@ -154,12 +154,13 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_helpers)
 
 
-MIN_PART = 1 << 15      # elements (or multiply-adds) below which a part is not worth a thread
+MIN_PART = 1 << 16      # elements below which a part is not worth a thread (~20 µs of work)
+MIN_PRODUCT = 1 << 20   # multiply-adds, likewise
 
 
-def _grain(unit):
+def _grain(unit, least=MIN_PART):
     """How many units of ``unit`` elements each make a part worth a thread."""
-    return -(-MIN_PART // max(unit, 1))
+    return -(-least // max(unit, 1))
 
 
 def _split(n, work, align=1, grain=1):
@@ -517,7 +518,8 @@ def gemm(a, b, trans_a=False, trans_b=False, bias=None, bias_axis=1):
             np.matmul(a[part], b, out=c[part])
             if bias is not None:
                 c[part] += row_bias[part] if row_bias is not None else bias
-    _split(-(-a.shape[0] // GEMM_ROWS), rows, grain=_grain(GEMM_ROWS * a.shape[1] * b.shape[1]))
+    pieces, piece_work = -(-a.shape[0] // GEMM_ROWS), GEMM_ROWS * a.shape[1] * b.shape[1]
+    _split(pieces, rows, grain=_grain(piece_work, MIN_PRODUCT))
     return c
 
 
