@@ -259,59 +259,91 @@ def _pad_hw(xb, pad, value=0):
     return np.pad(xb, ((0, 0), (pad, pad), (pad, pad), (0, 0)), constant_values=value)
 
 
-# ---- matrix products over column blocks -------------------------------------------------------
-BLOCK = 2048     # columns per BLAS call in a long product
-ROW_PAD = 16     # spare elements at the end of each row of a column matrix (see _matrix)
+# ---- conv2d: the column matrix, one block of output rows at a time ----------------------
+COLUMN_BYTES = 1 << 20   # a block's column matrix stays this small, so it stays in cache
+BLOCK = 2048             # columns per BLAS call when a product's columns run long
+ROW_PAD = 16             # spare elements at the end of each row of a column matrix
 
 
 def _matrix(rows, cols, dtype):
     """An uninitialised (rows, cols) matrix whose rows lie ROW_PAD elements further apart than
-    they must: rows exactly a multiple of 4 KiB apart (16384 floats is one LeNet layer) map to
-    the same cache sets, and the product that streams them all at once slows down by 10–20%."""
+    they must: rows exactly a multiple of 4 KiB apart (2048 floats, LeNet's row of OW·N)
+    map to the same cache sets, and a product that streams them all at once slows down."""
     return np.empty((rows, cols + ROW_PAD), dtype)[:, :cols]
 
 
-def _blocks(m, lo, hi):
-    """Columns [lo·BLOCK, hi·BLOCK) of the 2-D matrix m as the stack (hi − lo, rows, BLOCK)."""
-    rs, cs = m.strides
-    return as_strided(m[:, lo * BLOCK:], (hi - lo, m.shape[0], BLOCK), (BLOCK * cs, rs, cs),
-                      writeable=m.flags.writeable)
+def _as_shape(a, shape):
+    """``a`` reshaped as a view, or an error (a reshape that silently copied would make
+    writes into it vanish)."""
+    v = a.view()
+    v.shape = shape
+    return v
 
 
-def _block_pieces(length):
-    """How the columns of a (·, length) matrix are cut: full blocks, then the rest if any."""
-    full = length // BLOCK
-    return full, full + (length > full * BLOCK)
+class _Columns:
+    """The column matrix of a convolution over batch-last memory,
+
+        cols[(c, i, j), (oh, ow, n)] = xpad[c, oh·stride + i, ow·stride + j, n],
+
+    made one block of output rows at a time. The whole matrix would be large (15 MB at
+    LeNet's first layer: writing it out and reading it back twice costs more than the
+    products), so it never exists: each block gets its (C·KH·KW [+1], rows·OW·N) columns in
+    a scratch matrix that stays in cache, for the forward's product, and again for the weight
+    gradient's. The blocks depend only on the shapes, never on the threads.
+    """
+
+    def __init__(self, x, kh, kw, stride, pad, bias):
+        self.xpad = _pad_hw(to_batch_last(x), pad)
+        c, hp, wp, self.n = self.xpad.shape
+        self.oh, self.ow = (hp - kh) // stride + 1, (wp - kw) // stride + 1
+        self.k, self.bias = c * kh * kw, bias
+        self.win = _windows(self.xpad, kh, kw, stride, self.oh, self.ow)
+        row_bytes = (self.k + 1) * self.ow * self.n * x.dtype.itemsize
+        self.rows = max(1, COLUMN_BYTES // max(row_bytes, 1))      # output rows per block
+        self.blocks = -(-self.oh // self.rows)
+
+    def span(self, b):
+        """Block b's first and last output rows, and its columns in (OH·OW·N)."""
+        r0, r1 = b * self.rows, min(self.oh, (b + 1) * self.rows)
+        width = self.ow * self.n
+        return r0, r1, slice(r0 * width, r1 * width)
+
+    def scratch(self):
+        """A matrix for one block's columns (one per thread), ending in the row of ones that
+        multiplies the bias."""
+        m = _matrix(self.k + self.bias, self.rows * self.ow * self.n, self.xpad.dtype)
+        if self.bias:
+            m[self.k] = 1
+        return m
+
+    def fill(self, m, b):
+        """Block b's columns, copied from the window view into the first columns of m;
+        returns those columns."""
+        r0, r1, cols = self.span(b)
+        used = m[:, :cols.stop - cols.start]
+        c, kh, kw = self.win.shape[:3]
+        _as_shape(used[:self.k], (c, kh, kw, r1 - r0, self.ow, self.n))[...] = \
+            self.win[:, :, :, r0:r1]
+        return used
 
 
-def _product_by_blocks(a, b, out, lo, hi):
-    """out = a @ b on column blocks lo..hi−1 of b and out: one BLAS call per block (a single
-    product with hundreds of thousands of columns is slow in OpenBLAS); piece ``full`` is
-    the shorter last block."""
-    full, _ = _block_pieces(b.shape[1])
-    if min(hi, full) > lo:
-        np.matmul(a, _blocks(b, lo, min(hi, full)), out=_blocks(out, lo, min(hi, full)))
-    if hi > full:
-        np.matmul(a, b[:, full * BLOCK:], out=out[:, full * BLOCK:])
+def _product(a, b, out):
+    """out = a @ b for a b with many columns, one BLAS call per BLOCK of them (a single
+    product tens of thousands of columns wide runs slower in OpenBLAS), issued as one stacked
+    matmul over a blocked view, then the rest."""
+    full = b.shape[1] // BLOCK
 
-
-# ---- conv2d ------------------------------------------------------------------------------------
-def _unfold(xb, kh, kw, stride, pad, cols):
-    """cols[(c, i, j), (oh, ow, n)] = xpad[c, oh·stride + i, ow·stride + j, n] for batch-last
-    xb (C, H, W, N): a copy of the window view, channel by channel over the threads (one
-    channel: kernel row by kernel row)."""
-    c, h, w, n = xb.shape
-    oh, ow = out_size(h, kh, stride, pad), out_size(w, kw, stride, pad)
-    win = _windows(_pad_hw(xb, pad), kh, kw, stride, oh, ow)       # (C, KH, KW, OH, OW, N)
-    dst = cols.reshape(c, kh, kw, oh, ow, n)
-    if c > 1:
-        _split(c, lambda lo, hi: np.copyto(dst[lo:hi], win[lo:hi]))
-    else:
-        _split(kh, lambda lo, hi: np.copyto(dst[:, lo:hi], win[:, lo:hi]))
+    def blocks(m):                                  # (full, rows, BLOCK) view of m's columns
+        return as_strided(m, (full, m.shape[0], BLOCK), (BLOCK * m.strides[1],) + m.strides,
+                          writeable=m.flags.writeable)
+    if full:
+        np.matmul(a, blocks(b), out=blocks(out))
+    np.matmul(a, b[:, full * BLOCK:], out=out[:, full * BLOCK:])
+    return out
 
 
 def _fold(dcols_of, x_shape_bl, dtype, kh, kw, stride, pad):
-    """The adjoint of _unfold, channel by channel over the threads:
+    """The adjoint of the column matrix, channel by channel over the threads:
 
         dxpad[c, oh·stride + i, ow·stride + j, n] += dcols[(c, i, j), (oh, ow, n)]
 
@@ -324,11 +356,11 @@ def _fold(dcols_of, x_shape_bl, dtype, kh, kw, stride, pad):
     def work(lo, hi):
         dxpad[lo:hi] = 0
         for ch in range(lo, hi):
-            rows = dcols_of(ch).reshape(1, kh, kw, oh, ow, n)
-            win = _windows(dxpad[ch:ch + 1], kh, kw, stride, oh, ow)
+            rows = dcols_of(ch).reshape(kh, kw, oh, ow, n)
+            win = _windows(dxpad[ch:ch + 1], kh, kw, stride, oh, ow)[0]
             for i in range(kh):
                 for j in range(kw):
-                    win[0, i, j] += rows[0, i, j]
+                    win[i, j] += rows[i, j]
     _split(c, work, grain=_grain(dxpad[0].size))
     return dxpad[:, pad:pad + h, pad:pad + w] if pad else dxpad
 
@@ -341,14 +373,15 @@ def im2col(x, kh, kw, stride, pad):
         cols[n, (c, i, j), (oh, ow)] = xpad[n, c, oh·stride + i, ow·stride + j]
 
     and xpad is x with ``pad`` zeros on each side of H and W. Then for each image n,
-    conv(x)[n] = W_mat @ cols[n] with W_mat the (OC, C·KH·KW) weight. (This is the textbook
-    layout, the one the CUDA kernel writes; ``conv2d_fwd`` keeps the columns batch-last.)
+    conv(x)[n] = W_mat @ cols[n] with W_mat the (OC, C·KH·KW) weight. This is the textbook
+    layout (the CUDA kernel's): ``conv2d_fwd`` keeps the columns batch-last, in blocks.
     """
-    n, c, h, w = x.shape
-    oh, ow = out_size(h, kh, stride, pad), out_size(w, kw, stride, pad)
-    cols = np.empty((c * kh * kw, oh * ow * n), dtype=x.dtype)
-    _unfold(to_batch_last(x), kh, kw, stride, pad, cols)
-    return np.ascontiguousarray(cols.reshape(-1, oh * ow, n).transpose(2, 0, 1))
+    cols = _Columns(x, kh, kw, stride, pad, bias=False)
+    full = np.empty((cols.k, cols.oh * cols.ow * cols.n), dtype=x.dtype)
+    for b in range(cols.blocks):
+        cols.fill(full[:, cols.span(b)[2]], b)
+    full = full.reshape(cols.k, cols.oh * cols.ow, cols.n)
+    return np.ascontiguousarray(full.transpose(2, 0, 1))
 
 
 def col2im(cols, x_shape, kh, kw, stride, pad):
@@ -367,72 +400,15 @@ def col2im(cols, x_shape, kh, kw, stride, pad):
     return np.ascontiguousarray(from_batch_last(dxb))
 
 
-COLUMN_BYTES = 1 << 20      # a block of output rows' column matrix stays within L2 cache
-
-
-class _Columns:
-    """The column matrix of a convolution, made one block of output rows at a time.
-
-    A whole column matrix is large (15 MB at LeNet's first layer: writing it out and reading
-    it back twice costs more than the product), so it never exists: each block of output rows
-    gets its (C·KH·KW [+1], rows·OW·N) columns in a scratch matrix that stays in cache, for
-    the forward's product and again for the weight gradient's. Blocks depend only on the
-    shapes, never on the threads.
-    """
-
-    def __init__(self, x, kh, kw, stride, pad, bias):
-        self.xpad = _pad_hw(to_batch_last(x), pad)
-        c, hp, wp, self.n = self.xpad.shape
-        self.oh, self.ow = (hp - kh) // stride + 1, (wp - kw) // stride + 1
-        self.k, self.bias = c * kh * kw, bias
-        self.win = _windows(self.xpad, kh, kw, stride, self.oh, self.ow)
-        row = (self.k + 1) * self.ow * self.n * x.dtype.itemsize
-        self.rows = max(1, COLUMN_BYTES // max(row, 1))           # output rows per block
-        self.blocks = -(-self.oh // self.rows)
-
-    def span(self, b):
-        """Block b's output rows and its columns' range in (OH·OW·N)."""
-        r0, r1 = b * self.rows, min(self.oh, (b + 1) * self.rows)
-        width = self.ow * self.n
-        return r0, r1, slice(r0 * width, r1 * width)
-
-    def scratch(self):
-        """A matrix for one block's columns (one per thread), with the row of ones that
-        multiplies the bias."""
-        m = _matrix(self.k + self.bias, self.rows * self.ow * self.n, self.xpad.dtype)
-        if self.bias:
-            m[self.k] = 1
-        return m
-
-    def fill(self, m, b):
-        """m[(c, i, j), (oh, ow, n)] = xpad[c, oh·stride + i, ow·stride + j, n] for the output
-        rows oh of block b: one copy of the window view. Returns the filled columns of m."""
-        r0, r1, cols = self.span(b)
-        used = m[:, :cols.stop - cols.start]
-        c, kh, kw = self.win.shape[:3]
-        _as_shape(used[:self.k], (c, kh, kw, r1 - r0, self.ow, self.n))[...] = \
-            self.win[:, :, :, r0:r1]
-        return used
-
-
-def _as_shape(a, shape):
-    """``a`` reshaped as a view, or an error (a reshape that silently copied would make
-    writes into it vanish)."""
-    v = a.view()
-    v.shape = shape
-    return v
-
-
 def conv2d_fwd(x, weight, bias, stride, pad):
-    """y = conv(x, W) + b as a matrix product over batch-last columns:
+    """y = conv(x, W) + b as a matrix product over batch-last columns (see _Columns):
 
-        cols[(c, i, j), (oh, ow, n)] = xpad[n, c, oh·stride + i, ow·stride + j]
         y[oc, (oh, ow, n)] = Σ_(c,i,j) W[oc, c, i, j] · cols[(c, i, j), (oh, ow, n)] + b[oc]
 
     The bias rides along as a last row of ones in cols and a last column b of W_mat, so the
-    product adds it (and the weight gradient's last column is then db). The product runs
-    block by block of output rows (see _Columns), the blocks spread over the threads.
-    Returns y, an NCHW view of (OC, OH, OW, N) memory, and what the backward needs.
+    product adds it (and the weight gradient's last column is then db). One product per
+    block of output rows, the blocks spread over the threads. Returns y, an NCHW view of
+    (OC, OH, OW, N) memory, and what the backward needs.
     """
     oc = weight.shape[0]
     cols = _Columns(x, weight.shape[2], weight.shape[3], stride, pad, bias is not None)
@@ -459,7 +435,7 @@ def conv2d_bwd(g, saved, x_shape, w_shape, stride, pad, needs):
 
     ``needs``: which of dx, dW, db to compute. dW_mat is summed block by block of output
     rows, each block's product kept apart and the blocks added in order (the same bits on
-    any number of threads). dx is done channel by channel: channel c's KH·KW rows of
+    any number of threads). dx goes channel by channel: channel c's KH·KW rows of
     W_matᵀ @ g, then their slab additions, while they are still in cache.
     """
     cols, w_mat = saved
@@ -482,12 +458,8 @@ def conv2d_bwd(g, saved, x_shape, w_shape, stride, pad, needs):
         db = d_wmat_t[k].copy() if need_b else None
     if need_x:
         w_t = np.ascontiguousarray(w_mat[:, :k].T).reshape(c, kh * kw, oc)
-
-        def channel_rows(ch):
-            rows = _matrix(kh * kw, gm.shape[1], g.dtype)
-            _product_by_blocks(w_t[ch], gm, rows, 0, _block_pieces(gm.shape[1])[1])
-            return rows
-        dx = from_batch_last(_fold(channel_rows, (c, h, w, n), g.dtype, kh, kw, stride, pad))
+        rows = lambda ch: _product(w_t[ch], gm, _matrix(kh * kw, gm.shape[1], g.dtype))
+        dx = from_batch_last(_fold(rows, (c, h, w, n), g.dtype, kh, kw, stride, pad))
     return dx, dw, db
 
 
