@@ -16,6 +16,9 @@ import json
 import sys
 from pathlib import Path
 
+if __package__ in (None, ""):              # run as a file: python benchmarks/bench_ops.py
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 import numpy as np
 
 import minigrad
