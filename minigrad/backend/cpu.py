@@ -96,8 +96,8 @@ _blas = []
 
 def _openblas():
     """OpenBLAS's set/get_num_threads, found among the libraries loaded into this process
-    (NumPy's wheels carry their own copy under a private name), or None (another BLAS, or not
-    Linux). Asked once."""
+    (NumPy's wheels carry their own copy under a private name: NumPy's first), or None
+    (another BLAS, or not Linux). Asked once."""
     if not _blas:
         _blas.append(_find_openblas())
     return _blas[0]
@@ -109,7 +109,7 @@ def _find_openblas():
             paths = {line.split()[-1] for line in maps if "openblas" in line.lower()}
     except OSError:
         return None
-    for path in sorted(p for p in paths if p.startswith("/")):
+    for path in sorted((p for p in paths if p.startswith("/")), key=lambda p: "numpy" not in p):
         try:
             lib = ctypes.CDLL(path)
         except OSError:
@@ -463,6 +463,9 @@ def conv2d_bwd(g, saved, x_shape, w_shape, stride, pad, needs):
     return dx, dw, db
 
 
+GEMM_ROWS = 64           # rows of C per BLAS call in gemm
+
+
 def gemm(a, b, trans_a=False, trans_b=False, bias=None, bias_axis=1):
     """C = op(A) @ op(B) (+ bias), op being a transpose of the last two dims when asked.
 
@@ -493,9 +496,6 @@ def gemm(a, b, trans_a=False, trans_b=False, bias=None, bias_axis=1):
     pieces, piece_work = -(-a.shape[0] // GEMM_ROWS), GEMM_ROWS * a.shape[1] * b.shape[1]
     _split(pieces, rows, grain=_grain(piece_work, MIN_PRODUCT))
     return c
-
-
-GEMM_ROWS = 64
 
 
 def gemm_batch_sum(a, b, trans_a=False, trans_b=False):
