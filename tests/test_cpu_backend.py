@@ -1,6 +1,11 @@
 """The NumPy backend's own promises, beyond matching PyTorch op by op (test_functional):
 the same bits on any number of threads, inputs in either memory layout, max-pool's NaN and
 tie rules, empty batches through every layer, and a float32 Adam that stays float32."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -12,6 +17,7 @@ from helpers import to_numpy
 from minigrad.backend import cpu
 
 TF = torch.nn.functional
+ROOT = Path(__file__).parent.parent
 
 
 @pytest.fixture
@@ -45,6 +51,19 @@ def test_training_gives_the_same_bits_on_one_two_and_three_threads(threads):
         for params in results:
             for a, b in zip(params, reference):
                 np.testing.assert_array_equal(a, b, err_msg=f"{n} threads")
+
+
+def test_openblas_threads_do_not_change_the_bits_either():
+    """With minigrad on one thread OpenBLAS keeps its own threads; NumPy's OpenBLAS then
+    splits a product over them by rows and columns, never over the sum: the same bits."""
+    code = ("import hashlib, sys; sys.path[:0] = ['tests', '.']\n"
+            "from test_cpu_backend import train_lenet\n"
+            "print(hashlib.sha256(b''.join(p.tobytes() for p in train_lenet(2))).hexdigest())")
+    digests = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True, cwd=ROOT, env={**os.environ,
+                                                         "OPENBLAS_NUM_THREADS": n}).stdout
+               for n in ("1", "2")}
+    assert len(digests) == 1, digests
 
 
 def test_threads_split_the_work_and_every_part_is_done(threads):
