@@ -233,7 +233,7 @@ def main(argv=None):
                  if base in step_times else None)
         during = conditions(step_answers[name])
         results[name] = {"settings": w.ready, "step_seconds": step_times[name],
-                         "epoch_seconds": epoch,
+                         "turns": step_answers[name], "epoch_seconds": epoch,
                          "images_per_second": BATCH / step_times[name]["median"],
                          "ratio_to_pytorch": ratio, "ratio_baseline": base,
                          "conditions": during}
@@ -243,7 +243,7 @@ def main(argv=None):
                      f"{epoch_s:.2f}" + ("" if epoch else " est."),
                      f"{BATCH / step_times[name]['median']:,.0f}",
                      f"{ratio:.2f}×" if ratio else "—",
-                     f"{during.get('worker_cores', 0):.1f}",
+                     f"{during.get('worker_cores', 0) * ms:.1f}",
                      f"{during.get('other_load_cores', float('nan')):.2f}"])
     if "minigrad cuda" in step_times and "pytorch cuda graph" in step_times:
         results["minigrad_cuda_ratio_to_pytorch_cuda_graph"] = (
@@ -252,16 +252,17 @@ def main(argv=None):
         speedup = step_times["minigrad numpy"]["median"] / step_times["minigrad cuda"]["median"]
         results["minigrad_gpu_speedup_over_cpu"] = speedup
     table = markdown(["configuration", "threads", "ms/step", "range", "s/epoch", "images/s",
-                      "minigrad ÷ pytorch", "cores busy", "other load"], rows)
+                      "minigrad ÷ pytorch", "CPU ms/step", "other load"], rows)
     print(table)
     idle = max(conditions(a).get("idle_workers_cpu_s", 0) for a in step_answers.values())
     print(f"\n{steps_per_epoch} steps per epoch; data: {source}; {repeats} rounds of {calls} "
           "steps per configuration, taken in turns" +
           ("" if args.quick else f"; {args.epochs} timed epochs") +
-          ".\nthreads: minigrad's (NumPy's OpenBLAS) or PyTorch's; cores busy: CPU time ÷ wall "
-          "time of the worker during its turns; other load: cores that other processes kept "
-          f"busy meanwhile (median); idle workers used at most {idle * 1e3:.1f} ms of CPU "
-          "during another's turn (median).")
+          ".\nthreads: minigrad's (NumPy's OpenBLAS) or PyTorch's; CPU ms/step: CPU time of the "
+          "worker (all its threads) per step; other load: cores that other processes kept busy "
+          "during the turns (median: above ~0.1 the times are not those of a quiet machine); "
+          f"idle workers used at most {idle * 1e3:.1f} ms of CPU during another's turn "
+          "(median).")
     for name, base in BASELINE.items():
         if name in step_times and base in step_times:
             print(f"{name} ÷ {base}: {results[name]['ratio_to_pytorch']:.2f}×")
