@@ -34,6 +34,7 @@ from benchmarks.common import (
     machine,
     machine_line,
     markdown,
+    quiet_turns,
     serve,
     start_workers,
     stop_workers,
@@ -196,6 +197,11 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, help="timed rounds per configuration")
     ap.add_argument("--epochs", type=int, default=3, help="timed epochs (full mode)")
     ap.add_argument("--out", default="bench-out", help="folder for the JSON and PNG")
+    ap.add_argument("--quiet", type=float, metavar="CORES",
+                    help="on a shared machine: keep only rounds in which other processes kept "
+                         "at most CORES cores busy during every turn (e.g. 0.1), taking rounds "
+                         "until --repeats such rounds or --patience minutes")
+    ap.add_argument("--patience", type=float, default=30, help="minutes, with --quiet")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
@@ -209,8 +215,16 @@ def main(argv=None):
     calls = 5 if args.quick else 20
     repeats = args.repeats or (5 if args.quick else 15)
     workers = start_workers("bench_lenet", configurations(args.device))
+    dropped = None
     try:
-        step_answers = in_turns(workers, "steps", repeats, calls=calls)
+        if args.quiet is None:
+            step_answers = in_turns(workers, "steps", repeats, calls=calls)
+        else:
+            step_answers, dropped = quiet_turns(workers, "steps", repeats, args.quiet,
+                                                args.patience * 60, calls=calls)
+            if not all(step_answers.values()):
+                sys.exit(f"no round was quiet enough (other load ≤ {args.quiet} cores) in "
+                         f"{args.patience} minutes ({dropped} rounds thrown away)")
         epoch_answers = {name: [] for name in workers}
         if not args.quick:
             for e in range(args.epochs):
@@ -255,8 +269,11 @@ def main(argv=None):
                       "minigrad ÷ pytorch", "CPU ms/step", "other load"], rows)
     print(table)
     idle = max(conditions(a).get("idle_workers_cpu_s", 0) for a in step_answers.values())
-    print(f"\n{steps_per_epoch} steps per epoch; data: {source}; {repeats} rounds of {calls} "
+    kept = len(next(iter(step_answers.values())))
+    print(f"\n{steps_per_epoch} steps per epoch; data: {source}; {kept} rounds of {calls} "
           "steps per configuration, taken in turns" +
+          ("" if dropped is None else f" (only rounds with other load ≤ {args.quiet} cores in "
+           f"every turn; {dropped} others thrown away)") +
           ("" if args.quick else f"; {args.epochs} timed epochs") +
           ".\nthreads: minigrad's (NumPy's OpenBLAS) or PyTorch's; CPU ms/step: CPU time of the "
           "worker (all its threads) per step; other load: cores that other processes kept busy "
@@ -275,7 +292,8 @@ def main(argv=None):
 
     out = Path(args.out)
     write_json(out / "bench_lenet.json", {"machine": info, "data": source, "batch": BATCH,
-                                          "quick": args.quick, "rounds": repeats,
+                                          "quick": args.quick, "rounds": kept,
+                                          "quiet": args.quiet, "rounds_thrown_away": dropped,
                                           "calls_per_round": calls, "results": results,
                                           "table": table})
     bar_chart(out / "bench_lenet.png", list(workers),

@@ -319,6 +319,22 @@ def in_turns(workers, cmd, rounds, pause=0.25, **args):
     return answers
 
 
+def quiet_turns(workers, cmd, rounds, max_load, patience_s, **args):
+    """Rounds of ``in_turns`` until ``rounds`` of them ran with other processes keeping at
+    most ``max_load`` cores busy during every turn (on a shared machine), or until
+    ``patience_s`` seconds have passed. Returns (answers of the quiet rounds, rounds thrown
+    away)."""
+    kept, dropped, t0 = {name: [] for name in workers}, 0, time.perf_counter()
+    while min(map(len, kept.values())) < rounds and time.perf_counter() - t0 < patience_s:
+        answers = in_turns(workers, cmd, 1, **args)
+        if all(a[0].get("other_load_cores", 0) <= max_load for a in answers.values()):
+            for name, a in answers.items():
+                kept[name] += a
+        else:
+            dropped += 1
+    return kept, dropped
+
+
 # ---- summaries and outputs ---------------------------------------------------------------------
 def summary(samples):
     """Median and spread of a list of numbers."""
