@@ -32,6 +32,7 @@ from benchmarks.common import (
     machine,
     machine_line,
     markdown,
+    quiet_turns,
     serve,
     start_workers,
     stop_workers,
@@ -215,6 +216,10 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="CPU only, few repeats")
     ap.add_argument("--repeats", type=int, help="rounds per configuration")
     ap.add_argument("--out", default="bench-out")
+    ap.add_argument("--quiet", type=float, metavar="CORES",
+                    help="keep only rounds in which other processes kept at most CORES cores "
+                         "busy during every turn (see bench_lenet --help)")
+    ap.add_argument("--patience", type=float, default=30, help="minutes, with --quiet")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
@@ -227,8 +232,16 @@ def main(argv=None):
           f"{calls} calls, configurations in turns, each in its own process)\n"
           f"{machine_line(info)}\n", flush=True)
     workers = start_workers("bench_ops", configurations(args.device))
+    dropped = None
     try:
-        answers = in_turns(workers, "round", repeats, calls=calls)
+        if args.quiet is None:
+            answers = in_turns(workers, "round", repeats, calls=calls)
+        else:
+            answers, dropped = quiet_turns(workers, "round", repeats, args.quiet,
+                                           args.patience * 60, calls=calls)
+            if not all(answers.values()):
+                sys.exit(f"no round was quiet enough (other load ≤ {args.quiet} cores) in "
+                         f"{args.patience} minutes ({dropped} rounds thrown away)")
         gemm_answers = (in_turns({"minigrad cuda": workers["minigrad cuda"]}, "gemm", repeats,
                                  calls=calls)["minigrad cuda"] if "minigrad cuda" in workers
                         else None)
@@ -237,6 +250,8 @@ def main(argv=None):
     configs = list(workers)
 
     results = {"settings": {c: workers[c].ready for c in configs},
+               "rounds": len(answers[configs[0]]), "quiet": args.quiet,
+               "rounds_thrown_away": dropped,
                "conditions": {c: conditions(answers[c]) for c in configs}}
     med = lambda c, layer, part: summary([a[layer][part] for a in answers[c]])
     pairs = {m: p for m, p in PAIRS.items() if m in workers and p in workers}
@@ -269,7 +284,9 @@ def main(argv=None):
                                     if workers[c].ready["device"] == "cpu")
           + ". Ratios: forward + backward. Other processes kept "
           + ", ".join(f"{results['conditions'][c].get('other_load_cores', float('nan')):.2f}"
-                      for c in configs) + " cores busy during the turns (median, in column order).")
+                      for c in configs) + " cores busy during the turns (median, in column order)"
+          + ("." if dropped is None else f"; {results['rounds']} rounds kept with other load ≤ "
+             f"{args.quiet} cores in every turn, {dropped} thrown away."))
 
     gemm_table = None
     if gemm_answers:
