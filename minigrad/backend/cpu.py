@@ -343,24 +343,24 @@ def _product(a, b, out):
 
 
 def _fold(dcols_of, x_shape_bl, dtype, kh, kw, stride, pad):
-    """The adjoint of the column matrix, channel by channel over the threads:
+    """The adjoint of the column matrix, channels spread over the threads:
 
         dxpad[c, oh·stride + i, ow·stride + j, n] += dcols[(c, i, j), (oh, ow, n)]
 
     one slab addition per kernel offset (i, j), each a run of OW·N numbers per row.
-    ``dcols_of(c)`` gives channel c's (KH·KW, OH·OW·N) rows of dcols."""
+    ``dcols_of(lo, hi)`` gives the (hi − lo, KH·KW, OH·OW·N) rows of dcols of channels
+    lo..hi−1."""
     c, h, w, n = x_shape_bl
     oh, ow = out_size(h, kh, stride, pad), out_size(w, kw, stride, pad)
     dxpad = np.empty((c, h + 2 * pad, w + 2 * pad, n), dtype=dtype)
 
     def work(lo, hi):
         dxpad[lo:hi] = 0
-        for ch in range(lo, hi):
-            rows = dcols_of(ch).reshape(kh, kw, oh, ow, n)
-            win = _windows(dxpad[ch:ch + 1], kh, kw, stride, oh, ow)[0]
-            for i in range(kh):
-                for j in range(kw):
-                    win[i, j] += rows[i, j]
+        rows = dcols_of(lo, hi).reshape(hi - lo, kh, kw, oh, ow, n)
+        win = _windows(dxpad[lo:hi], kh, kw, stride, oh, ow)
+        for i in range(kh):
+            for j in range(kw):
+                win[:, i, j] += rows[:, i, j]
     _split(c, work, grain=_grain(dxpad[0].size))
     return dxpad[:, pad:pad + h, pad:pad + w] if pad else dxpad
 
@@ -396,7 +396,7 @@ def col2im(cols, x_shape, kh, kw, stride, pad):
     """
     n, c, h, w = x_shape
     rows = np.ascontiguousarray(cols.transpose(1, 2, 0)).reshape(c, kh * kw, -1)
-    dxb = _fold(lambda ch: rows[ch], (c, h, w, n), cols.dtype, kh, kw, stride, pad)
+    dxb = _fold(lambda lo, hi: rows[lo:hi], (c, h, w, n), cols.dtype, kh, kw, stride, pad)
     return np.ascontiguousarray(from_batch_last(dxb))
 
 
@@ -457,8 +457,12 @@ def conv2d_bwd(g, saved, x_shape, w_shape, stride, pad, needs):
         dw = np.ascontiguousarray(d_wmat_t[:k].T).reshape(w_shape) if need_w else None
         db = d_wmat_t[k].copy() if need_b else None
     if need_x:
-        w_t = np.ascontiguousarray(w_mat[:, :k].T).reshape(c, kh * kw, oc)
-        rows = lambda ch: _product(w_t[ch], gm, _matrix(kh * kw, gm.shape[1], g.dtype))
+        w_t = np.ascontiguousarray(w_mat[:, :k].T)              # rows (c, i, j)
+        kk = kh * kw
+
+        def rows(lo, hi):                                        # channels lo..hi−1 of W_matᵀ @ g
+            out = _matrix((hi - lo) * kk, gm.shape[1], g.dtype)
+            return _product(w_t[lo * kk:hi * kk], gm, out)
         dx = from_batch_last(_fold(rows, (c, h, w, n), g.dtype, kh, kw, stride, pad))
     return dx, dw, db
 
