@@ -130,19 +130,23 @@ def test_layers_give_the_same_bits_for_either_input_layout(dtype, n_threads, thr
 
 
 def test_conv_block_cut_does_not_change_the_result(monkeypatch):
-    """The column matrix made one output row at a time, or all at once, gives the same
-    convolution (to rounding: the weight gradient sums the blocks in another grouping)."""
+    """The column matrix made one pixel at a time, a few pixels or rows at a time, or all at
+    once gives the same convolution (to rounding: the weight gradient sums the blocks in
+    another grouping)."""
     g = np.random.default_rng(0)
     x, w, b = g.standard_normal((3, 2, 9, 9)), g.standard_normal((4, 2, 3, 3)), g.standard_normal(4)
-    results = []
-    for column_bytes in (1, 1 << 30):
-        monkeypatch.setattr(cpu, "COLUMN_BYTES", column_bytes)
-        y, saved = cpu.conv2d_fwd(x, w, b, 1, 1)
-        grads = cpu.conv2d_bwd(np.ones_like(y), saved, x.shape, w.shape, 1, 1, (True,) * 3)
-        results.append((y,) + grads)
-    assert saved[0].blocks == 1
-    for a, c in zip(*results):
-        np.testing.assert_allclose(a, c, rtol=1e-13, atol=1e-13)
+    for stride, pad in [(1, 1), (2, 0)]:
+        results = []
+        for column_bytes in (1, 3000, 1 << 30):   # a pixel, a few pixels, everything per block
+            monkeypatch.setattr(cpu, "COLUMN_BYTES", column_bytes)
+            y, saved = cpu.conv2d_fwd(x, w, b, stride, pad)
+            grads = cpu.conv2d_bwd(np.ones_like(y), saved, x.shape, w.shape, stride, pad,
+                                   (True,) * 3)
+            results.append((y,) + grads)
+        assert saved[0].blocks == 1
+        for result in results[:2]:
+            for a, c in zip(result, results[2]):
+                np.testing.assert_allclose(a, c, rtol=1e-13, atol=1e-13)
 
 
 # ---- max-pool: NaN and ties as PyTorch -------------------------------------------------------

@@ -260,7 +260,7 @@ def _pad_hw(xb, pad, value=0):
 
 
 # ---- conv2d: the column matrix, one block of output rows at a time ----------------------
-COLUMN_BYTES = 1 << 20   # a block's column matrix stays this small, so it stays in cache
+COLUMN_BYTES = 1 << 19   # a block's column matrix: half the L2 cache of a core here (1 MiB)
 BLOCK = 2048             # columns per BLAS call when a product's columns run long
 ROW_PAD = 16             # spare elements at the end of each row of a column matrix
 
@@ -298,33 +298,42 @@ class _Columns:
         self.oh, self.ow = (hp - kh) // stride + 1, (wp - kw) // stride + 1
         self.k, self.bias = c * kh * kw, bias
         self.win = _windows(self.xpad, kh, kw, stride, self.oh, self.ow)
-        row_bytes = (self.k + 1) * self.ow * self.n * x.dtype.itemsize
-        self.rows = max(1, COLUMN_BYTES // max(row_bytes, 1))      # output rows per block
-        self.blocks = -(-self.oh // self.rows)
+        # A block is `rows` whole output rows, or `width` output columns of one row when a
+        # whole row's columns would not fit in COLUMN_BYTES.
+        pixel_bytes = (self.k + 1) * self.n * x.dtype.itemsize
+        fit = max(1, COLUMN_BYTES // max(pixel_bytes, 1))               # output pixels
+        per_row = -(-self.ow // fit)                                     # blocks in a row
+        self.rows, self.width = max(1, fit // self.ow), -(-self.ow // per_row)
+        self.blocks = self.oh * per_row if per_row > 1 else -(-self.oh // self.rows)
 
     def span(self, b):
-        """Block b's first and last output rows, and its columns in (OH·OW·N)."""
-        r0, r1 = b * self.rows, min(self.oh, (b + 1) * self.rows)
-        width = self.ow * self.n
-        return r0, r1, slice(r0 * width, r1 * width)
+        """Block b's output rows [r0, r1) and columns [o0, o1), and its columns in the
+        (OH·OW·N) order of the product."""
+        if self.width == self.ow:
+            r0, r1, o0, o1 = b * self.rows, min(self.oh, (b + 1) * self.rows), 0, self.ow
+        else:
+            r0, o0 = divmod(b, -(-self.ow // self.width))
+            r1, o0 = r0 + 1, o0 * self.width
+            o1 = min(self.ow, o0 + self.width)
+        start = (r0 * self.ow + o0) * self.n
+        return r0, r1, o0, o1, slice(start, start + (r1 - r0) * (o1 - o0) * self.n)
 
     def scratch(self):
-        """A matrix for one block's columns (one per thread), ending in the row of ones that
-        multiplies the bias."""
-        m = _matrix(self.k + self.bias, self.rows * self.ow * self.n, self.xpad.dtype)
+        """Room for one block's columns (each thread has its own)."""
+        return np.empty((self.k + self.bias) * self.rows * self.width * self.n, self.xpad.dtype)
+
+    def fill(self, room, b):
+        """Block b's columns as a contiguous (C·KH·KW [+1], pixels·N) matrix in ``room``: one
+        copy of the window view, then the row of ones that multiplies the bias."""
+        r0, r1, o0, o1, cols = self.span(b)
+        width = cols.stop - cols.start
+        m = room[:(self.k + self.bias) * width].reshape(self.k + self.bias, width)
+        c, kh, kw = self.win.shape[:3]
+        _as_shape(m[:self.k], (c, kh, kw, r1 - r0, o1 - o0, self.n))[...] = \
+            self.win[:, :, :, r0:r1, o0:o1]
         if self.bias:
             m[self.k] = 1
         return m
-
-    def fill(self, m, b):
-        """Block b's columns, copied from the window view into the first columns of m;
-        returns those columns."""
-        r0, r1, cols = self.span(b)
-        used = m[:, :cols.stop - cols.start]
-        c, kh, kw = self.win.shape[:3]
-        _as_shape(used[:self.k], (c, kh, kw, r1 - r0, self.ow, self.n))[...] = \
-            self.win[:, :, :, r0:r1]
-        return used
 
 
 def _product(a, b, out):
@@ -378,8 +387,9 @@ def im2col(x, kh, kw, stride, pad):
     """
     cols = _Columns(x, kh, kw, stride, pad, bias=False)
     full = np.empty((cols.k, cols.oh * cols.ow * cols.n), dtype=x.dtype)
+    room = cols.scratch()
     for b in range(cols.blocks):
-        cols.fill(full[:, cols.span(b)[2]], b)
+        full[:, cols.span(b)[-1]] = cols.fill(room, b)
     full = full.reshape(cols.k, cols.oh * cols.ow, cols.n)
     return np.ascontiguousarray(full.transpose(2, 0, 1))
 
@@ -419,9 +429,9 @@ def conv2d_fwd(x, weight, bias, stride, pad):
     y_mat = y.reshape(oc, -1)
 
     def work(lo, hi):
-        m = cols.scratch()
+        room = cols.scratch()
         for b in range(lo, hi):
-            np.matmul(w_mat, cols.fill(m, b), out=y_mat[:, cols.span(b)[2]])
+            np.matmul(w_mat, cols.fill(room, b), out=y_mat[:, cols.span(b)[-1]])
     _split(cols.blocks, work)
     return from_batch_last(y), (cols, w_mat)
 
@@ -449,9 +459,12 @@ def conv2d_bwd(g, saved, x_shape, w_shape, stride, pad, needs):
         parts = np.empty((cols.blocks, w_mat.shape[1], oc), dtype=g.dtype)
 
         def work(lo, hi):           # (dW_mat)ᵀ = cols @ gᵀ: OpenBLAS runs this shape faster
-            m = cols.scratch()
+            room = cols.scratch()
             for b in range(lo, hi):
-                np.matmul(cols.fill(m, b), gm[:, cols.span(b)[2]].T, out=parts[b])
+                g_b = np.ascontiguousarray(gm[:, cols.span(b)[-1]])
+                # np.dot, not matmul: NumPy's matmul keeps Python's lock while it computes a
+                # product with as few elements as this one, and the threads would take turns.
+                np.dot(cols.fill(room, b), g_b.T, out=parts[b])
         _split(cols.blocks, work)
         d_wmat_t = parts.sum(axis=0)
         dw = np.ascontiguousarray(d_wmat_t[:k].T).reshape(w_shape) if need_w else None
