@@ -4,11 +4,12 @@ Fashion-MNIST, for every configuration this machine has, each in a process of it
     minigrad numpy · pytorch cpu          each with its default threads, and with one thread
     minigrad cuda · pytorch cuda eager · pytorch cuda graph (the whole step captured once)
 
-Same model, batch and data (already on the device); warm-up outside the timings; GPU times
-from CUDA events. The driver takes the configurations in turns, round after round, with a
-pause between turns, and reports medians with their spread, the ratio minigrad ÷ PyTorch
-(default threads, and one thread each), every process's thread settings, and the machine
-as the system describes it (see benchmarks/common.py for why one process each).
+Same model, batch and data (already on the device); warm-up outside the timings, and 3
+untimed steps at the start of every turn; GPU times from CUDA events. The driver takes the
+configurations in turns, round after round, with a pause between turns, and reports medians
+with their spread, the ratio minigrad ÷ PyTorch (default threads, and one thread each),
+every process's thread settings, and the machine as the system describes it (see
+benchmarks/common.py for why one process each).
 
     python -m benchmarks.bench_lenet --device cpu --quick     # < 1 minute
     python -m benchmarks.bench_lenet --device all --out bench-out
@@ -150,7 +151,9 @@ def worker_setup(spec):
         step(first)
     n = len(labels)
 
-    def steps(calls):
+    def steps(calls, warmup=3):
+        for _ in range(warmup):      # the pause before a turn lets the cores idle; untimed
+            step(first)
         return {"seconds": timer.seconds(lambda: step(first), calls)}
 
     def epoch(seed):
