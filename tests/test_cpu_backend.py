@@ -106,6 +106,22 @@ def test_more_than_one_thread_holds_openblas_to_one_and_gives_it_back(threads):
     assert cpu.blas_num_threads() == before
 
 
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="needs Linux and at least two cores")
+def test_threads_are_pinned_to_cores_of_their_own_and_set_free_again(threads):
+    cores = os.sched_getaffinity(0)
+    threads(2)
+    cpu._split(4, lambda lo, hi: None)                      # starts the helper
+    helper = cpu._helpers[0]
+    mine, its = os.sched_getaffinity(0), os.sched_getaffinity(helper.native_id)
+    assert len(mine) == len(its) == 1 and mine != its and mine | its <= cores
+    threads(2, pin=False)
+    assert os.sched_getaffinity(0) == cores == os.sched_getaffinity(helper.native_id)
+    threads(2)
+    threads(1)
+    assert os.sched_getaffinity(0) == cores
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("n_threads", [1, 2])
 def test_layers_give_the_same_bits_for_either_input_layout(dtype, n_threads, threads):

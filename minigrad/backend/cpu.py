@@ -52,22 +52,33 @@ def tune_malloc():
 _threads = 1            # threads a layer's work is spread over: the caller and _threads − 1 helpers
 _helpers = []
 _pool_lock = threading.Lock()
+_pinned = {}            # "cpus": the cores the threads are pinned to; "caller": its old affinity
 
 
-def set_num_threads(n=None):
+def set_num_threads(n=None, pin=True):
     """Spread each CPU layer over ``n`` threads: the calling thread and n − 1 helper threads
     (started on first use). ``None``: one per core this process may run on. The default,
     until this is called, is 1: importing minigrad starts no thread.
 
-    With n > 1 it also holds OpenBLAS to one thread of its own: each of our threads makes its
-    own BLAS calls, and OpenBLAS's workers would compete with them for the cores (they keep
-    spinning for a while after every call). ``set_num_threads(1)`` gives OpenBLAS back the
-    thread count it had. Like ``tune_malloc`` this changes the process, so only entry scripts
-    call it (the LeNet example and the benchmarks do, with the number of usable cores).
-    The results are the same bits whatever ``n`` is."""
+    With n > 1 it also
+    - holds OpenBLAS to one thread of its own: each of our threads makes its own BLAS calls,
+      and OpenBLAS's workers would compete with them for the cores (they keep spinning for
+      a while after every call);
+    - unless ``pin`` is False, pins the calling thread to the first core it may run on and
+      helper k to the k-th (Linux), as OMP_PROC_BIND does: the helpers sleep between layers,
+      and the scheduler, seeing threads that sleep so much, tends to wake one on the other's
+      core, where the two take turns (measured: the first ~5 steps after any pause ran at
+      1.5× the time). Threads the caller starts afterwards inherit its core. On a machine
+      busy with other work, unpinned threads can dodge it better.
+    ``set_num_threads(1)`` gives OpenBLAS back its thread count and the caller its cores. Like
+    ``tune_malloc`` this changes the process, so only entry scripts call it (the LeNet
+    example and the benchmarks do, with every usable core). The results are the same bits
+    whatever ``n`` is."""
     global _threads
+    cores = _pinned.get("caller") or (sorted(os.sched_getaffinity(0))
+                                      if hasattr(os, "sched_getaffinity") else None)
     if n is None:
-        n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        n = len(cores) if cores else os.cpu_count()
     n = int(n)
     if n < 1:
         raise ValueError(f"set_num_threads: need at least 1 thread, got {n}")
@@ -78,6 +89,16 @@ def set_num_threads(n=None):
             blas["set"](1)
         elif "restore" in blas:
             blas["set"](blas.pop("restore"))
+    if n > 1 and pin and cores and len(cores) > 1:
+        _pinned.setdefault("caller", cores)
+        _pinned["cpus"] = cores
+        os.sched_setaffinity(0, {cores[0]})
+        for h in _helpers:                         # (new helpers pin themselves)
+            os.sched_setaffinity(h.native_id, {cores[h.k % len(cores)]})
+    elif (n == 1 or not pin) and "caller" in _pinned:
+        for thread in (0, *(h.native_id for h in _helpers)):
+            os.sched_setaffinity(thread, cores)
+        _pinned.clear()
     _threads = n
 
 
@@ -127,14 +148,19 @@ def _find_openblas():
 
 
 class _Helper(threading.Thread):
-    """A helper thread: runs work(start, stop) for each span it is sent, says when done."""
+    """Helper k: runs work(start, stop) for each span it is sent, says when done; pinned to
+    the k-th core when set_num_threads pinned the threads."""
 
-    def __init__(self):
-        super().__init__(name="minigrad-cpu", daemon=True)
+    def __init__(self, k):
+        super().__init__(name=f"minigrad-cpu-{k}", daemon=True)
+        self.k = k
         self.inbox, self.done = queue.SimpleQueue(), queue.SimpleQueue()
         self.start()
 
     def run(self):
+        cpus = _pinned.get("cpus")
+        if cpus:
+            os.sched_setaffinity(0, {cpus[self.k % len(cpus)]})
         while True:
             work, span = self.inbox.get()
             try:
@@ -147,6 +173,7 @@ class _Helper(threading.Thread):
 def _forget_helpers():           # in a forked child the helper threads do not exist
     global _pool_lock
     _helpers.clear()
+    _pinned.clear()
     _pool_lock = threading.Lock()
 
 
@@ -155,12 +182,12 @@ if hasattr(os, "register_at_fork"):
 
 
 MIN_PART = 1 << 16      # elements below which a part is not worth a thread (~20 µs of work)
-MIN_PRODUCT = 1 << 20   # multiply-adds, likewise
 
 
-def _grain(unit, least=MIN_PART):
-    """How many units of ``unit`` elements each make a part worth a thread."""
-    return -(-least // max(unit, 1))
+def _grain(unit, passes=1):
+    """How many units of ``unit`` elements (each gone over ``passes`` times) make a part
+    worth a thread."""
+    return -(-MIN_PART // max(unit * passes, 1))
 
 
 def _split(n, work, align=1, grain=1):
@@ -177,7 +204,7 @@ def _split(n, work, align=1, grain=1):
         return
     try:
         while len(_helpers) < t - 1:
-            _helpers.append(_Helper())
+            _helpers.append(_Helper(len(_helpers) + 1))
         cuts = [min(n, -(-n * k // t // align) * align) for k in range(t)] + [n]
         spans = [(lo, hi) for lo, hi in zip(cuts, cuts[1:]) if hi > lo]
         busy = _helpers[:len(spans) - 1]
@@ -370,7 +397,7 @@ def _fold(dcols_of, x_shape_bl, dtype, kh, kw, stride, pad):
         for i in range(kh):
             for j in range(kw):
                 win[:, i, j] += rows[:, i, j]
-    _split(c, work, grain=_grain(dxpad[0].size))
+    _split(c, work, grain=_grain(dxpad[0].size, passes=kh * kw))
     return dxpad[:, pad:pad + h, pad:pad + w] if pad else dxpad
 
 
@@ -480,38 +507,22 @@ def conv2d_bwd(g, saved, x_shape, w_shape, stride, pad, needs):
     return dx, dw, db
 
 
-GEMM_ROWS = 64           # rows of C per BLAS call in gemm
-
-
 def gemm(a, b, trans_a=False, trans_b=False, bias=None, bias_axis=1):
     """C = op(A) @ op(B) (+ bias), op being a transpose of the last two dims when asked.
 
     A, B: 2-D, or 3-D batches (a 2-D operand is shared by every batch item).
     bias: (M,) added to each row when ``bias_axis`` is 0 (a conv's per-channel bias on
     W @ cols), or (N,) added to each column when it is 1 (a linear layer's x @ Wᵀ + b).
-    A 2-D product is cut into blocks of GEMM_ROWS rows of C, spread over the threads (the
-    cut depends only on the shapes, so the result is the same bits on any number of threads).
+    One BLAS call on the caller's thread: at LeNet's sizes (tens of µs) handing half of it
+    to a helper costs as much as it saves.
     """
     if trans_a:
         a = a.swapaxes(-1, -2)
     if trans_b:
         b = b.swapaxes(-1, -2)
-    if a.ndim != 2 or b.ndim != 2:
-        c = np.matmul(a, b)
-        if bias is not None:
-            c += bias[:, None] if bias_axis == 0 else bias
-        return c
-    c = np.empty((a.shape[0], b.shape[1]), dtype=np.result_type(a, b))
-    row_bias = bias[:, None] if bias is not None and bias_axis == 0 else None
-
-    def rows(lo, hi):
-        for r in range(lo, hi):
-            part = slice(r * GEMM_ROWS, (r + 1) * GEMM_ROWS)
-            np.matmul(a[part], b, out=c[part])
-            if bias is not None:
-                c[part] += row_bias[part] if row_bias is not None else bias
-    pieces, piece_work = -(-a.shape[0] // GEMM_ROWS), GEMM_ROWS * a.shape[1] * b.shape[1]
-    _split(pieces, rows, grain=_grain(piece_work, MIN_PRODUCT))
+    c = np.matmul(a, b)
+    if bias is not None:
+        c += bias[:, None] if bias_axis == 0 else bias
     return c
 
 
@@ -583,7 +594,7 @@ def _maxpool_2x2(xb):
         np.add(right.view(np.uint8), lower.view(np.uint8) << 1, out=arg[lo:hi])
         nan.append(np.isnan(out[lo:hi].max()))
     nan = []
-    _split(xb.shape[0], work, grain=_grain(out[0].size))
+    _split(xb.shape[0], work, grain=_grain(out[0].size, passes=8))
     return out, arg, any(nan)
 
 
@@ -608,7 +619,7 @@ def maxpool2d_bwd(g, arg, x_shape, kh, kw, stride, pad):
             for i in range(2):
                 for j in range(2):
                     np.multiply(gb[lo:hi], argb[lo:hi] == i * 2 + j, out=quarters[lo:hi, i, j])
-        _split(c, work, grain=_grain(gb[0].size))
+        _split(c, work, grain=_grain(gb[0].size, passes=8))
         return from_batch_last(dx)
     oh, ow = g.shape[2:]
     hp, wp = h + 2 * pad, w + 2 * pad
