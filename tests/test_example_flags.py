@@ -24,7 +24,8 @@ def test_show_shapes_walks_every_layer_and_exits(example, capsys, tmp_path, monk
     assert example.main(["--device", "cpu", "--show-shapes", "--batch-size", "3"]) is None
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "input      shape: (3, 1, 28, 28)"
-    walk = [re.fullmatch(r"(\w+) +output shape: (\(.*\))", ln).groups() for ln in lines[1:]]
+    walk = [re.match(r"(\w+) +output shape: (\(.*?\))", ln).groups()
+            for ln in lines if "output shape" in ln]
     assert walk == [("Conv2d", "(3, 6, 24, 24)"), ("Sigmoid", "(3, 6, 24, 24)"),
                     ("MaxPool2d", "(3, 6, 12, 12)"), ("Conv2d", "(3, 16, 8, 8)"),
                     ("Sigmoid", "(3, 16, 8, 8)"), ("MaxPool2d", "(3, 16, 4, 4)"),
