@@ -5,8 +5,9 @@ sigmoid_fwd/bwd, softmax_xent_fwd/bwd, adam_step) has a twin of the same name an
 in ``cuda.py`` that launches a hand-written kernel (``kernels/*.cu``); read this one first.
 The process helpers (``tune_malloc``, ``set_num_threads``) and the batch-last layout helpers
 have no twin. ReLU and the element-wise, reduction and shape ops are not here at all: they
-are generic array code in ``ops/``, which on the GPU runs CuPy's own kernels, not ours. Shapes use N (batch),
-C (channels), H, W (image), KH, KW (kernel), OH, OW (output), P = OH·OW (output pixels).
+are generic array code in ``ops/``, which on the GPU runs CuPy's own kernels, not ours.
+Shapes use N (batch), C (channels), H, W (image), KH, KW (kernel), OH, OW (output),
+P = OH·OW (output pixels).
 
 No Python loop runs over the batch, the channels or the pixels. The only loops are over
 the KH·KW offsets inside a window: each iteration moves a whole strided slab of the batch.
