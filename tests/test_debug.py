@@ -98,7 +98,8 @@ def test_the_gpu_is_synchronised_around_each_op(tracing, capsys, monkeypatch):
     waits = []
     monkeypatch.setattr(fake_cupy._Stream, "synchronize", lambda self: waits.append(1))
     try:
-        import cupy                   # the emulator (is_available() may have cached a no)
+        # the emulator's cupy, directly: is_available() may have cached a no for the session
+        import cupy
         x = minigrad.as_tensor(cupy.asarray(np.linspace(-2, 2, 6).reshape(2, 3)))
         assert x.device.type == "cuda"
         nn.functional.sigmoid(x)
