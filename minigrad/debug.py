@@ -10,7 +10,8 @@ the phase, the op, its input shapes (arrays only) and output shapes, the device 
 time it took. A backward's inputs are the gradient it receives, its outputs the gradients
 it returns, one per input of the op ("-" for an input that needs none: here the image).
 On the GPU, kernels run asynchronously, so in this mode the device is synchronised before
-and after each op: the time is the op's own, and the whole run is slower. At exit (or on
+and after each op: the time is the op's own, and the whole run is slower (and a stream
+being captured into a CUDA graph cannot be synchronised: trace eager runs). At exit (or on
 ``summary()``) a table per op type: how many calls and their total time.
 
 Off, the cost is one boolean test per op: the variable is read once, at import.
