@@ -1,5 +1,5 @@
 # make demo: set up .venv, find or fetch Fashion-MNIST, train LeNet (GPU if there is one).
-# make test: set up .venv, lint, run the test suite.
+# make test: set up .venv, lint, run the test suite; make exercises: the learners' tasks.
 # make bench: the benchmarks; make gpu-check: every GPU test and the GPU benchmarks, for a
 # machine with an NVIDIA GPU (installs nothing); make test-emulated: the GPU tests on the
 # CPU through a host emulator of the kernels (no GPU needed, slow).
@@ -11,7 +11,7 @@ PY     := $(VENV)/bin/python
 CUDA_EXTRA := $(shell nvidia-smi 2>/dev/null | sed -n 's/.*CUDA Version: \([0-9]*\).*/\1/p' \
                 | awk '{ if ($$1 >= 13) print ",cuda13"; else if ($$1 >= 12) print ",cuda12" }')
 
-.PHONY: demo test test-emulated lint bench gpu-check data clean
+.PHONY: demo test test-emulated lint bench gpu-check data clean exercises
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ lint: $(VENV)/.test-ready
 test: lint
 	$(PY) -m pytest --timeout=600 $(PYTEST_ARGS)
 
+# The tasks of docs/exercises.md: each test fails until its exercise is done (make test
+# leaves them out).
+exercises: $(VENV)/.test-ready
+	$(PY) -m pytest -m exercise tests/exercises $(PYTEST_ARGS)
+
 # Every GPU test without a GPU: CuPy replaced by the host emulator in tests/cuda_emu, the
 # kernels built with AddressSanitizer and UBSan (python -m cuda_emu preloads their runtime),
 # the device reporting an H200's 132 multiprocessors; then the backend tests again with every
@@ -41,7 +46,7 @@ test-emulated: $(VENV)/.test-ready
 	PYTHONPATH=tests $(PY) -m cuda_emu --sanitize --sms 132 -m cuda -p no:cacheprovider \
 	  --timeout=$(EMU_TIMEOUT) $(PYTEST_ARGS)
 	PYTHONPATH=tests $(PY) -m cuda_emu --racecheck -m cuda -p no:cacheprovider \
-	  --timeout=$(EMU_TIMEOUT) -k "not more_than" tests/test_cuda.py $(PYTEST_ARGS)
+	  --timeout=$(EMU_TIMEOUT) -k "not more_than" tests/test_cuda.py tests/test_ladder.py $(PYTEST_ARGS)
 
 # Debian's package dataset-fashion-mnist, when we may install it; else the official files.
 data: $(VENV)/.demo-ready

@@ -6,6 +6,7 @@ taking turns round after round (see benchmarks/common.py).
 
     python -m benchmarks.bench_ops --device cpu --quick     # < 1 minute
     python -m benchmarks.bench_ops --device all --out bench-out
+    python -m benchmarks.bench_ops --ladder                  # the GEMM ladder (GPU only)
 
 (run from the repository root). minigrad's layers get their inputs and upstream gradients
 in the memory layout they have inside LeNet (batch-last after a conv, see
@@ -223,8 +224,12 @@ def main(argv=None):
                     help="keep only rounds in which other processes kept at most CORES cores "
                          "busy during every turn (see bench_lenet --help)")
     ap.add_argument("--patience", type=float, default=30, help="minutes, with --quiet")
+    ap.add_argument("--ladder", action="store_true", help="time each rung of the GEMM ladder "
+                    "(kernels/gemm_ladder.cu) and our gemm at LeNet's GEMM shapes (GPU only)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.ladder:
+        return run_ladder(args)
     if args.worker:
         return serve(lambda: worker_setup(json.loads(args.worker)))
     if args.quick:
@@ -317,6 +322,82 @@ def main(argv=None):
               f"LeNet layers, forward + backward, batch {N}", "µs (log scale, lower is better)",
               log=True)
     print(f"wrote {out / 'bench_ops.json'} and {out / 'bench_ops.png'}")
+    return results
+
+
+# ---- the GEMM ladder (--ladder) ---------------------------------------------------------------
+def ladder_cases(n=N):
+    """LeNet's products for a batch of ``n`` as 2-D GEMMs (the conv's images side by side
+    along the columns, as batch-last memory holds them): name -> (A shape, B shape,
+    trans_a, trans_b). Forward and both backward products of each layer's big GEMM."""
+    p1, p2 = n * 24 * 24, n * 8 * 8              # conv1's and conv2's output pixels
+    return {
+        "conv1 W·cols": ((6, 25), (25, p1), False, False),
+        "conv1 dW = g·colsᵀ": ((6, p1), (25, p1), False, True),
+        "conv2 W·cols": ((16, 150), (150, p2), False, False),
+        "conv2 dW = g·colsᵀ": ((16, p2), (150, p2), False, True),
+        "conv2 dcols = Wᵀ·g": ((16, 150), (16, p2), True, False),
+        "linear1 x·Wᵀ": ((n, 256), (120, 256), False, True),
+        "linear1 dW = gᵀ·x": ((n, 120), (n, 256), True, False),
+        "linear1 dx = g·W": ((n, 120), (120, 256), False, False),
+        "linear2 x·Wᵀ": ((n, 120), (84, 120), False, True),
+    }
+
+
+def ladder_functions(cases, dtype=np.float32, seed=0):
+    """name -> (flops, {implementation: zero-argument function}) for every rung, our
+    production gemm and cuBLAS (cupy.matmul), on the same random operands."""
+    import cupy
+
+    from minigrad.backend import cuda as be
+    from minigrad.backend import ladder
+    g = np.random.default_rng(seed)
+    out = {}
+    for name, (sa, sb, ta, tb) in cases.items():
+        a = cupy.asarray(g.standard_normal(sa).astype(dtype))
+        b = cupy.asarray(g.standard_normal(sb).astype(dtype))
+        m, k = sa[::-1] if ta else sa
+        n = sb[0] if tb else sb[1]
+        fns = {rung: (lambda r=rung, a=a, b=b, ta=ta, tb=tb: ladder.gemm(r, a, b, ta, tb))
+               for rung in ladder.RUNGS}
+        fns["gemm.cu"] = lambda a=a, b=b, ta=ta, tb=tb: be.gemm(a, b, ta, tb)
+        fns["cuBLAS"] = lambda a=a, b=b, ta=ta, tb=tb: cupy.matmul(a.T if ta else a,
+                                                                   b.T if tb else b)
+        out[name] = (2 * m * n * k, fns)
+    return out
+
+
+def run_ladder(args):
+    if not minigrad.cuda.is_available():
+        sys.exit(f"--ladder needs a GPU: {minigrad.cuda.unavailable_reason()}")
+    import cupy
+    repeats, calls = args.repeats or 11, 10
+    timer, info = Timer("cupy"), machine()
+    print(f"# The GEMM ladder at LeNet's shapes (batch {N}, float32), microseconds per call "
+          f"(median of {repeats} rounds of {calls} calls)\n{machine_line(info)}\n", flush=True)
+    cases = ladder_functions(ladder_cases())
+    rows, results = [], {}
+    for name, (flops, fns) in cases.items():
+        want = fns["cuBLAS"]()
+        for impl, fn in fns.items():                  # each checked before it is timed
+            got = fn()
+            err = float(cupy.abs(got - want).max() / cupy.abs(want).max())
+            if err > 1e-4:
+                sys.exit(f"{impl} is wrong on {name}: relative error {err:.2e}")
+            fn()                                      # warm-up
+        results[name] = {impl: summary([timer.seconds(fn, calls) for _ in range(repeats)])
+                         for impl, fn in fns.items()}
+        rows.append([name] + [f"{results[name][i]['median'] * 1e6:,.1f} "
+                              f"({flops / results[name][i]['median'] / 1e9:,.0f})"
+                              for i in fns])
+    headers = ["GEMM: µs (GF/s)"] + list(next(iter(cases.values()))[1])
+    table = markdown(headers, rows)
+    print(table)
+    out = Path(args.out)
+    write_json(out / "bench_ladder.json", {"machine": info, "batch": N, "rounds": repeats,
+                                           "calls_per_round": calls, "results": results,
+                                           "table": table})
+    print(f"wrote {out / 'bench_ladder.json'}")
     return results
 
 

@@ -4,6 +4,7 @@ The network is ``lenet()`` below; the tests and benchmarks import it from here.
     python examples/lenet_fashion.py                 # GPU if usable, else CPU; 5 epochs
     python examples/lenet_fashion.py --device cpu --epochs 1
     python examples/lenet_fashion.py --resume runs/lenet-20261128-101500/checkpoint.npz
+    python examples/lenet_fashion.py --show-shapes   # each layer's output shape, then exit
 
 Prints one line per epoch and writes a checkpoint (model and optimizer), metrics.csv,
 metrics.json and curves.png into the run folder after every epoch. The same seed gives the
@@ -98,6 +99,10 @@ def parse_args(argv=None):
                     "training images only (quick runs)")
     ap.add_argument("--test-subset", type=positive, metavar="N",
                     help="use the first N test images")
+    ap.add_argument("--show-shapes", action="store_true", help="print each layer's output "
+                    "shape for one batch and exit (no data needed)")
+    ap.add_argument("--log-interval", type=positive, metavar="N", help="print the running "
+                    "loss every N batches (for logs without a terminal)")
     return ap.parse_args(argv)
 
 
@@ -230,9 +235,22 @@ def progress(iterable, desc):
     return tqdm(iterable, desc=desc, leave=False, disable=not sys.stderr.isatty())
 
 
-def train_epoch(net, loss_fn, optimizer, train_iter, desc):
+def show_shapes(args):
+    """The shape walk: one batch of random images through each layer, its output shape."""
+    device, _ = pick_device(args.device)
+    net = lenet().to(device)
+    X = minigrad.rand(args.batch_size or SETTINGS["batch_size"], 1, 28, 28, device=device)
+    print(f"{'input':<10} shape: {tuple(X.shape)}")
+    with minigrad.no_grad():
+        for layer in net:
+            X = layer(X)
+            print(f"{type(layer).__name__:<10} output shape: {tuple(X.shape)}")
+
+
+def train_epoch(net, loss_fn, optimizer, train_iter, desc, log_interval=None):
     """One pass over the training data. Loss and accuracy stay on the device until the end
-    of the epoch, so the GPU is never made to wait for the host inside the loop."""
+    of the epoch, so the GPU is never made to wait for the host inside the loop (except
+    every ``log_interval`` batches, to print the running loss, when asked)."""
     loss_sum, correct, seen, batches = 0, 0, 0, 0
     for X, y in progress(train_iter, desc):
         optimizer.zero_grad()
@@ -244,6 +262,9 @@ def train_epoch(net, loss_fn, optimizer, train_iter, desc):
         correct = correct + (y_hat.detach().argmax(dim=1) == y).sum()
         seen += y.shape[0]
         batches += 1
+        if log_interval and batches % log_interval == 0:
+            print(f"  batch {batches}, running loss {loss_sum.item() / batches:.4f}",
+                  flush=True)
     return loss_sum.item() / batches, correct.item() / seen
 
 
@@ -293,7 +314,8 @@ def main(argv=None):
     """Run the example; an expected failure is one line on stderr and SystemExit(2), a
     Ctrl-C is SystemExit(130) with the last epoch's files intact."""
     try:
-        return train(parse_args(argv))
+        args = parse_args(argv)
+        return show_shapes(args) if args.show_shapes else train(args)
     except RunError as e:
         print(f"error: {' '.join(str(e).split())}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -336,13 +358,14 @@ def train(args):
         train_iter.set_epoch(epoch)
         t0 = time.perf_counter()
         loss, train_acc = train_epoch(net, loss_fn, optimizer, train_iter,
-                                      f"epoch {epoch}/{args.epochs}")
+                                      f"epoch {epoch}/{args.epochs}", args.log_interval)
         seconds = time.perf_counter() - t0
         test_acc = evaluate_accuracy(net, test_iter)
         history.append({"epoch": epoch, "loss": round(loss, 6), "train_acc": round(train_acc, 6),
                         "test_acc": round(test_acc, 6), "seconds": round(seconds, 3)})
         print(f"epoch {epoch}, loss {loss:.4f}, train acc {train_acc:.3f}, "
-              f"test acc {test_acc:.3f}, time {seconds:.1f} sec", flush=True)
+              f"test acc {test_acc:.3f}, time {seconds:.1f} sec, "
+              f"{len(train_set) / seconds:.0f} images/sec", flush=True)
         try:
             write_outputs(out, history, net, optimizer, args)
         except OSError as e:

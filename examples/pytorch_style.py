@@ -1,7 +1,14 @@
-"""LeNet in the style of PyTorch code (as *Dive into Deep Learning* writes it), running on
-minigrad. The two import lines below are the only change from the PyTorch original: swap
-them for ``import torch`` / ``from torch import nn`` and the same code runs on PyTorch
-(tests/test_pytorch_style.py runs it both ways).
+"""LeNet trained by PyTorch-style code (the training loop as *Dive into Deep Learning*'s
+PyTorch edition writes it), running on minigrad. The model, the loop and the evaluation
+run unchanged on PyTorch with the two import lines swapped for ``import torch`` /
+``from torch import nn`` (tests/test_pytorch_style.py runs them both ways). The one other
+minigrad line is the data: ``main()`` takes Fashion-MNIST from
+``minigrad.data.load_data_fashion_mnist``, where a PyTorch program would use torchvision or
+``d2l.load_data_fashion_mnist``.
+
+The network is the seed notebook's variant of LeNet-5 — no padding, max-pooling, so the
+first linear layer takes 16·4·4 features — not d2l's current LeNet (padding 2 on the first
+convolution, average pooling, 16·5·5).
 
     python examples/pytorch_style.py      # 5 epochs on Fashion-MNIST
 """

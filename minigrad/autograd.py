@@ -39,6 +39,7 @@ import contextlib
 
 import numpy as np
 
+from . import debug
 from ._dtype import tensor_type_name
 from .device import device_of, get_array_module
 
@@ -180,7 +181,8 @@ class Function:
         needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
         ctx = Context(cls, needs)
         arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
-        out = as_tensor(cls.forward(ctx, *arrays, **params))
+        out = as_tensor(cls.forward(ctx, *arrays, **params) if not debug.ENABLED
+                        else debug.forward(cls, ctx, arrays, params))     # MINIGRAD_DEBUG=1
         out._share_storage_with(tensors)
         if any(needs) and recording:
             ctx.inputs = tuple(x if isinstance(x, Tensor) else None for x in inputs)
@@ -229,7 +231,7 @@ def backward(root, grad, retain_graph=False):
     pending = {id(root.grad_fn): grad}
     for node in reversed(order):
         g = pending.pop(id(node))
-        grads = node.fn.backward(node, g)
+        grads = node.fn.backward(node, g) if not debug.ENABLED else debug.backward(node, g)
         if not isinstance(grads, tuple):
             grads = (grads,)
         for t, parent, gi, needed in zip(node.inputs, node.parents, grads,

@@ -12,6 +12,7 @@
 #               it along); without it these parts say "absent", not "pass";
 #   3. example  one epoch of examples/lenet_fashion.py on the GPU;
 #   4. bench    the GPU benchmarks (LeNet step/epoch vs PyTorch eager and CUDA graph; layers;
+#               the GEMM ladder, bench_ops --ladder;
 #               the CPU side is `make bench`'s);
 # then a table, one line per part. It installs nothing: it uses the python3 on PATH, which
 # must have CuPy, NumPy, PyTorch and pytest, and runs minigrad from this checkout
@@ -113,8 +114,9 @@ run example 60 "$PY" examples/lenet_fashion.py --device cuda --epochs 1 --out "$
 [ "${RESULT[example]}" = pass ] && DETAIL[example]=$(grep -E "^epoch 1," "$LOG/example.log" | tail -1)
 
 # 4. benchmarks
-run bench 100 bash -c "'$PY' -m benchmarks.bench_lenet --device cuda --repeats 5 --epochs 2 \
-  --out '$LOG' && '$PY' -m benchmarks.bench_ops --device cuda --repeats 5 --out '$LOG'"
+run bench 130 bash -c "'$PY' -m benchmarks.bench_lenet --device cuda --repeats 5 --epochs 2 \
+  --out '$LOG' && '$PY' -m benchmarks.bench_ops --device cuda --repeats 5 --out '$LOG' \
+  && '$PY' -m benchmarks.bench_ops --ladder --repeats 3 --out '$LOG'"
 sed -n '/^| configuration/,/^$/p' "$LOG/bench.log"
 sed -n '/^| GEMM/,/^$/p' "$LOG/bench.log"
 

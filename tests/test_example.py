@@ -45,8 +45,9 @@ def test_one_epoch_writes_its_artifacts(example, data, tmp_path, capsys):
     assert "device: cpu" in printed
     line = [ln for ln in printed.splitlines() if ln.startswith("epoch 1,")][0]
     parts = line.split(", ")
-    assert [p.split(" ")[0] for p in parts] == ["epoch", "loss", "train", "test", "time"]
-    assert parts[-1].endswith(" sec")
+    assert [p.split(" ")[0] for p in parts[:-1]] == ["epoch", "loss", "train", "test", "time"]
+    assert parts[-2].endswith(" sec")
+    assert parts[-1].endswith(" images/sec") and float(parts[-1].split()[0]) > 0
     out = tmp_path / "run"
     rows = list(csv.DictReader(open(out / "metrics.csv")))
     assert rows[0].keys() == {"epoch", "loss", "train_acc", "test_acc", "seconds"}

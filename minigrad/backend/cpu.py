@@ -1,8 +1,13 @@
 """The CPU backend: each CNN building block in NumPy, written to read like its math.
 
-Every function here has a twin of the same name and signature in ``cuda.py`` that launches
-a hand-written kernel (``kernels/*.cu``); read this one first. Shapes use N (batch),
-C (channels), H, W (image), KH, KW (kernel), OH, OW (output), P = OH·OW (output pixels).
+Each layer function here (im2col, col2im, gemm, gemm_batch_sum, bias_grad, maxpool2d_fwd/bwd,
+sigmoid_fwd/bwd, softmax_xent_fwd/bwd, adam_step) has a twin of the same name and signature
+in ``cuda.py`` that launches a hand-written kernel (``kernels/*.cu``); read this one first.
+The process helpers (``tune_malloc``, ``set_num_threads``) and the batch-last layout helpers
+have no twin. ReLU and the element-wise, reduction and shape ops are not here at all: they
+are generic array code in ``ops/``, which on the GPU runs CuPy's own kernels, not ours.
+Shapes use N (batch), C (channels), H, W (image), KH, KW (kernel), OH, OW (output),
+P = OH·OW (output pixels).
 
 No Python loop runs over the batch, the channels or the pixels. The only loops are over
 the KH·KW offsets inside a window: each iteration moves a whole strided slab of the batch.

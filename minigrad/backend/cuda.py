@@ -32,11 +32,13 @@ KERNELS = {
     "sigmoid.cu": ["sigmoid_fwd", "sigmoid_bwd"],
     "softmax_xent.cu": ["softmax_xent_fwd", "softmax_xent_bwd"],
     "adam.cu": ["adam_step"],
+    "gemm_ladder.cu": ["gemm_naive", "gemm_tiled", "gemm_coalesced", "gemm_regblock"],  # ladder.py
 }
 _CTYPE = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
 THREADS = 256
 TILE = 16          # the GEMM's tile edge: passed to the kernels as -DTILE, defined only here
-DEFINES = {"TILE": TILE}
+RB = 4             # the GEMM ladder's register block (gemm_regblock: RB x RB outputs a thread)
+DEFINES = {"TILE": TILE, "RB": RB}
 SPLIT_CHUNK = 4    # batch items per split-K partial sum: fixed, so the bits are too
 MAX_GRID_YZ = 65535
 

@@ -1,0 +1,112 @@
+"""MINIGRAD_DEBUG=1: one trace line per op, forward and backward, and a summary at exit."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad import debug, nn
+
+ROOT = Path(__file__).resolve().parents[1]
+LINE = re.compile(r"^\[minigrad\] (forward|backward) +(\w+) +(.*?) -> (.*?) +(cpu|cuda) +"
+                  r"([0-9.]+) ms$")
+
+STEP = """
+import minigrad
+from examples.lenet_fashion import lenet
+minigrad.manual_seed(0)
+net = lenet()
+loss = minigrad.nn.CrossEntropyLoss()(net(minigrad.randn(4, 1, 28, 28)),
+                                      minigrad.tensor([1, 2, 3, 4]))
+loss.backward()
+print("done")
+"""
+
+
+@pytest.fixture
+def tracing(monkeypatch):
+    """The trace on for one test, without registering the exit summary in pytest's process."""
+    monkeypatch.setattr(debug, "_registered", [True])
+    debug.reset()
+    debug.enable()
+    yield
+    debug.enable(False)
+    debug.reset()
+
+
+def traced(text):
+    return [LINE.match(line).groups() for line in text.splitlines() if LINE.match(line)]
+
+
+def test_env_var_traces_a_lenet_step_and_summarises_at_exit():
+    env = dict(os.environ, MINIGRAD_DEBUG="1", PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", STEP], capture_output=True, text=True,
+                          env=env, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "done\n"                       # the trace goes to stderr only
+    lines = traced(done.stderr)
+    forward = [name for phase, name, *_ in lines if phase == "forward"]
+    backward = [name for phase, name, *_ in lines if phase == "backward"]
+    assert forward == ["Conv2d", "Sigmoid", "MaxPool2d", "Conv2d", "Sigmoid", "MaxPool2d",
+                       "Reshape", "Linear", "Sigmoid", "Linear", "Sigmoid", "Linear",
+                       "CrossEntropy"]
+    assert backward == [name + "Backward" for name in reversed(forward)]
+    first = lines[0]
+    assert first[2:5] == ("(4,1,28,28) (6,1,5,5) (6,)", "(4,6,24,24)", "cpu")
+    last = lines[-1]                      # conv1's backward: no gradient for the image
+    assert last[1:4] == ("Conv2dBackward", "(4,6,24,24)", "- (6,1,5,5) (6,)")
+    summary = done.stderr[done.stderr.index("debug summary"):]
+    assert re.search(r"forward +Sigmoid +4 +[0-9.]+", summary)
+    assert re.search(r"backward +Conv2dBackward +2 +[0-9.]+", summary)
+    assert re.search(r"all +26 +[0-9.]+", summary)
+
+
+def test_off_by_default_prints_nothing():
+    env = {k: v for k, v in os.environ.items() if k != "MINIGRAD_DEBUG"}
+    done = subprocess.run([sys.executable, "-c", STEP], capture_output=True, text=True,
+                          env=dict(env, PYTHONPATH=str(ROOT)), cwd=ROOT, timeout=120)
+    assert done.returncode == 0 and "[minigrad]" not in done.stderr, done.stderr
+
+
+def test_enable_inside_a_session(tracing, capsys):
+    x = minigrad.tensor([[1.0, -2.0], [0.5, 3.0]], requires_grad=True)
+    (x.sigmoid() * 2).sum().backward()
+    err = capsys.readouterr().err
+    names = [(phase, name) for phase, name, *_ in traced(err)]
+    assert names == [("forward", "Sigmoid"), ("forward", "Mul"), ("forward", "Sum"),
+                     ("backward", "SumBackward"), ("backward", "MulBackward"),
+                     ("backward", "SigmoidBackward")]
+    assert re.search(r"forward +Sum +1 +[0-9.]+", debug.summary())
+    debug.enable(False)
+    x.sigmoid()
+    assert capsys.readouterr().err == ""
+
+
+def test_the_gpu_is_synchronised_around_each_op(tracing, capsys, monkeypatch):
+    """Through the host emulator's cuda device: the line says cuda, and the stream is waited
+    for before and after the op (so the time is the kernel's, not the launch's)."""
+    if shutil.which("g++") is None:
+        pytest.skip("the emulator needs g++")
+    from cuda_emu import fake_cupy
+    from minigrad.backend import cuda
+    saved = fake_cupy.install()
+    waits = []
+    monkeypatch.setattr(fake_cupy._Stream, "synchronize", lambda self: waits.append(1))
+    try:
+        # the emulator's cupy, directly: is_available() may have cached a no for the session
+        import cupy
+        x = minigrad.as_tensor(cupy.asarray(np.linspace(-2, 2, 6).reshape(2, 3)))
+        assert x.device.type == "cuda"
+        nn.functional.sigmoid(x)
+    finally:
+        for f in (cuda._module, cuda._kernel, cuda._max_blocks):
+            f.cache_clear()
+        fake_cupy.uninstall(saved)
+    lines = [g for g in traced(capsys.readouterr().err) if g[1] == "Sigmoid"]
+    assert lines and lines[0][2:5] == ("(2,3)", "(2,3)", "cuda")
+    assert len(waits) >= 2
