@@ -120,6 +120,37 @@ def bias_grad(g):
     return g.sum(axis=(0, 2))
 
 
+def conv2d_fwd(x, weight, bias, stride, padding):
+    """(y, saved) of a convolution, composed of the functions above:
+    y[n] = W_mat @ im2col(x)[n] + b, W_mat the weight seen as (OC, C·KH·KW); saved is what
+    conv2d_bwd reads (the columns and W_mat)."""
+    oc, c, kh, kw = weight.shape
+    n, _, h, w = x.shape
+    cols = im2col(x, kh, kw, stride, padding)
+    w_mat = weight.reshape(oc, c * kh * kw)
+    y = gemm(w_mat, cols, bias=bias, bias_axis=0)
+    oh, ow = out_size(h, kh, stride, padding), out_size(w, kw, stride, padding)
+    return y.reshape(n, oc, oh, ow), (cols, w_mat)
+
+
+def conv2d_bwd(g, saved, x_shape, w_shape, stride, padding, needs):
+    """(dx, dw, db), each None unless asked for in ``needs``; with g = dL/dy as (N, OC, P):
+        dW = Σ_n g[n] @ cols[n]ᵀ      db = Σ over n and P of g
+        dx = col2im(W_matᵀ @ g[n])"""
+    cols, w_mat = saved
+    g = g.reshape(g.shape[0], g.shape[1], -1)
+    need_x, need_w, need_b = needs
+    dx = dw = db = None
+    if need_x:
+        dcols = gemm(w_mat, g, trans_a=True)
+        dx = col2im(dcols, x_shape, w_shape[2], w_shape[3], stride, padding)
+    if need_w:
+        dw = gemm_batch_sum(g, cols, trans_b=True).reshape(w_shape)
+    if need_b:
+        db = bias_grad(g)
+    return dx, dw, db
+
+
 def maxpool2d_fwd(x, kh, kw, stride, pad):
     """Max over each window and where it was.
 

@@ -4,17 +4,18 @@ gradients combine) lives here once, for both devices.
 Which arithmetic goes where — the one rule of minigrad's dispatch:
 
 - **Backend functions** do the work of conv2d, max-pool, sigmoid, linear, the fused
-  softmax-cross-entropy and Adam: ``backend_of(x).im2col(...)`` runs the NumPy twin in
-  ``backend/cpu.py`` or launches a hand-written kernel through ``backend/cuda.py``.
+  softmax-cross-entropy and Adam: ``backend_of(x).conv2d_fwd(...)`` runs the NumPy twin in
+  ``backend/cpu.py`` or launches a hand-written kernel through ``backend/cuda.py``
+  (``fused_backend_of`` for the functions that fuse a step's work: cross-entropy with its
+  reduction, the linear backward, Adam over many tensors).
 - **Generic array code** does everything else, the same lines on both devices:
-  ``xp = get_array_module(x)`` then ``xp.maximum(x, 0)``. Here that is ReLU, LogSoftmax and
-  the cross-entropy's mean/sum; elsewhere every op in ``elementwise``, ``reduce`` and
+  ``xp = get_array_module(x)`` then ``xp.maximum(x, 0)``. Here that is ReLU and LogSoftmax;
+  elsewhere every op in ``elementwise``, ``reduce`` and
   ``shape``. On the GPU those run CuPy's own kernels, not ours.
 """
 from ..autograd import Function
-from ..backend import backend_of
+from ..backend import backend_of, fused_backend_of
 from ..device import get_array_module
-from ..shapes import out_size
 
 
 class Conv2d(Function):
@@ -23,41 +24,33 @@ class Conv2d(Function):
     Backward, with g = dL/dy seen as (N, OC, P):
         dW = Σ_n g[n] @ cols[n]ᵀ      db = Σ over n and P of g
         dx = col2im(W_matᵀ @ g[n])
-    """
+
+    How is the backend's business (``conv2d_fwd``/``conv2d_bwd``): the NumPy one writes
+    im2col's columns and multiplies; the CUDA one reads the columns straight from x inside
+    its GEMM. ``saved`` is whatever the backend's backward needs."""
+    fresh_grads = True
+
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding):
-        be = backend_of(x)
-        oc, c, kh, kw = weight.shape
-        n, _, h, w = x.shape
-        cols = be.im2col(x, kh, kw, stride, padding)
-        w_mat = weight.reshape(oc, c * kh * kw)
-        y = be.gemm(w_mat, cols, bias=bias, bias_axis=0)
-        ctx.save_for_backward(cols, w_mat)
+        y, saved = backend_of(x).conv2d_fwd(x, weight, bias, stride, padding)
+        ctx.save_for_backward(*saved)
         ctx.meta = x.shape, weight.shape, stride, padding
-        oh, ow = out_size(h, kh, stride, padding), out_size(w, kw, stride, padding)
-        return y.reshape(n, oc, oh, ow)
+        return y
 
     @staticmethod
     def backward(ctx, g):
-        cols, w_mat = ctx.saved_tensors
+        saved = ctx.saved_tensors
         x_shape, w_shape, stride, padding = ctx.meta
-        be = backend_of(g)
-        g = g.reshape(g.shape[0], g.shape[1], -1)
-        need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        dx = dw = db = None
-        if need_x:
-            dcols = be.gemm(w_mat, g, trans_a=True)
-            dx = be.col2im(dcols, x_shape, w_shape[2], w_shape[3], stride, padding)
-        if need_w:
-            dw = be.gemm_batch_sum(g, cols, trans_b=True).reshape(w_shape)
-        if need_b:
-            db = be.bias_grad(g)
+        dx, dw, db = backend_of(g).conv2d_bwd(g, saved, x_shape, w_shape, stride, padding,
+                                              ctx.needs_input_grad[:3])
         return dx, dw, db
 
 
 class MaxPool2d(Function):
     """y[n, c, oh, ow] = max of x over the window at (oh, ow); the gradient goes back to the
     element that was the max."""
+    fresh_grads = True
+
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding):
         be = backend_of(x)
@@ -76,6 +69,8 @@ class MaxPool2d(Function):
 
 class Sigmoid(Function):
     """y = 1 / (1 + e⁻ˣ);  dy/dx = y(1 − y)."""
+    fresh_grads = True
+
     @staticmethod
     def forward(ctx, x):
         y = backend_of(x).sigmoid_fwd(x)
@@ -104,6 +99,8 @@ class ReLU(Function):
 
 class Linear(Function):
     """y = x @ Wᵀ + b for x (B, in), W (out, in);  dx = g @ W,  dW = gᵀ @ x,  db = Σ_B g."""
+    fresh_grads = True
+
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
@@ -112,38 +109,29 @@ class Linear(Function):
     @staticmethod
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
-        be = backend_of(g)
-        need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        dx = be.gemm(g, weight) if need_x else None
-        dw = be.gemm(g, x, trans_a=True) if need_w else None
-        db = be.bias_grad(g.reshape(g.shape[0], g.shape[1], 1)) if need_b else None
-        return dx, dw, db
+        return fused_backend_of(g).linear_bwd(g, x, weight, ctx.needs_input_grad[:3])
 
 
 class CrossEntropy(Function):
     """loss[b] = logsumexp(z[b]) − z[b, t[b]], then reduced by mean, sum or not at all;
-    d loss[b] / dz[b] = softmax(z[b]) − onehot(t[b])."""
+    d loss[b] / dz[b] = softmax(z[b]) − onehot(t[b]).
+
+    One backend call each way (one kernel on the GPU): the reduction happens inside, and so
+    does, when ``stats`` is given, adding the batch's mean loss, correct predictions and size
+    to those running totals (see ``nn.functional.cross_entropy``)."""
+    fresh_grads = True
+
     @staticmethod
-    def forward(ctx, logits, target, reduction):
-        be = backend_of(logits)
-        losses, lse = be.softmax_xent_fwd(logits, target)
+    def forward(ctx, logits, target, reduction, stats=None):
+        out, lse = fused_backend_of(logits).cross_entropy_fwd(logits, target, reduction, stats)
         ctx.save_for_backward(logits, lse, target)
         ctx.reduction = reduction
-        if reduction == "mean":
-            return losses.mean()
-        if reduction == "sum":
-            return losses.sum()
-        return losses
+        return out
 
     @staticmethod
     def backward(ctx, g):
         logits, lse, target = ctx.saved_tensors
-        if ctx.reduction == "none":
-            per_sample = g
-        else:   # every sample gets the same share of the scalar's gradient
-            share = g / len(target) if ctx.reduction == "mean" else g
-            per_sample = get_array_module(g).broadcast_to(share, target.shape)
-        return backend_of(g).softmax_xent_bwd(per_sample, logits, lse, target), None
+        return fused_backend_of(g).cross_entropy_bwd(g, logits, lse, target, ctx.reduction), None
 
 
 class LogSoftmax(Function):

@@ -313,7 +313,9 @@ def array(a, dtype=None, copy=True):
 
 
 def ascontiguousarray(a, dtype=None):
-    return _run("ascontiguousarray", np.ascontiguousarray, (a,), dict(dtype=dtype))
+    """CuPy's keeps a 0-d array 0-d (NumPy's makes it 1-d)."""
+    return _run("ascontiguousarray", lambda x, dtype: np.ascontiguousarray(x, dtype).reshape(
+        np.shape(x)), (a,), dict(dtype=dtype))
 
 
 def empty(shape, dtype=float, order="C"):
@@ -546,8 +548,9 @@ def check_launch(kernel, grid, block):
 
 def _convert(kernel, args):
     """The arguments as the kernel's parameter types, RawKernel's rules enforced: pointers from
-    contiguous arrays of exactly the pointed-to type, scalars of exactly the parameter's type
-    (RawKernel would misread anything else). An empty array is a null pointer, as in CuPy."""
+    contiguous arrays of exactly the pointed-to type (or None: a null pointer), scalars of
+    exactly the parameter's type (RawKernel would misread anything else). An empty array is a
+    null pointer, as in CuPy."""
     if len(args) != len(kernel.params):
         raise TypeError(f"{kernel.expr}: {len(args)} arguments for {len(kernel.params)} params")
     converted = []
@@ -562,6 +565,8 @@ def _convert(kernel, args):
                                 f"that size, got {type(a).__name__} "
                                 f"{getattr(a, 'dtype', '')} of {getattr(a, 'nbytes', '?')} bytes")
             converted.append(np.ascontiguousarray(a))
+        elif "*" in ty and a is None:            # CuPy passes None as a null pointer
+            converted.append(None)
         elif "*" in ty:
             if not isinstance(a, np.ndarray) or not a.flags.c_contiguous:
                 raise TypeError(f"{kernel.expr}: pointer parameter {name} needs a contiguous "
