@@ -284,7 +284,9 @@ def __getattr__(name):
     def on_device(*args, **kwargs):
         if name in _HOST_READS:
             _refuse_in_capture(f"cupy.{name} (it copies a count to the host)")
-        return _run(name, fn, args, kwargs, writes=name in _WRITERS)
+        writes = name in _WRITERS or kwargs.get("out") is not None   # into `out`, in place
+        result = _run(name, fn, args, kwargs, writes=writes)
+        return kwargs["out"] if writes and kwargs.get("out") is not None else result
     on_device.__name__ = name
     return on_device
 
@@ -643,7 +645,7 @@ def launch(kernel, grid, block, args):
     converted = _convert(kernel, args)
     recording = capture.capturing()
     if recording is not None:
-        frozen = _freeze_kernel_args(kernel, converted)
+        frozen = _freeze_kernel_args(kernel, args)
         recording.record(kernel.expr, lambda: _execute(
             kernel, grid, block, _convert(kernel, _thaw_kernel_args(kernel, frozen))))
         return
