@@ -25,9 +25,10 @@ class Conv2d(Function):
         dW = Σ_n g[n] @ cols[n]ᵀ      db = Σ over n and P of g
         dx = col2im(W_matᵀ @ g[n])
 
-    How is the backend's business (``conv2d_fwd``/``conv2d_bwd``): the NumPy one writes
-    im2col's columns and multiplies; the CUDA one reads the columns straight from x inside
-    its GEMM. ``saved`` is whatever the backend's backward needs."""
+    Each backend does this as a pair, ``conv2d_fwd`` / ``conv2d_bwd``, because each lays out
+    the column matrix its own way: the CPU batch-last (see backend/cpu.py); the GPU reads the
+    columns straight from x inside its GEMM, never writing them. What crosses this interface
+    is NCHW; what the forward saves only the backend reads."""
     fresh_grads = True
 
     @staticmethod
@@ -39,23 +40,20 @@ class Conv2d(Function):
 
     @staticmethod
     def backward(ctx, g):
-        saved = ctx.saved_tensors
         x_shape, w_shape, stride, padding = ctx.meta
-        dx, dw, db = backend_of(g).conv2d_bwd(g, saved, x_shape, w_shape, stride, padding,
-                                              ctx.needs_input_grad[:3])
-        return dx, dw, db
+        return backend_of(g).conv2d_bwd(g, ctx.saved_tensors, x_shape, w_shape, stride,
+                                        padding, ctx.needs_input_grad[:3])
 
 
 class MaxPool2d(Function):
     """y[n, c, oh, ow] = max of x over the window at (oh, ow); the gradient goes back to the
-    element that was the max."""
+    element that was the max (to the first of equal maxima, to the last NaN if any)."""
     fresh_grads = True
 
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding):
-        be = backend_of(x)
         kh, kw = kernel_size
-        y, arg = be.maxpool2d_fwd(x, kh, kw, stride, padding)
+        y, arg = backend_of(x).maxpool2d_fwd(x, kh, kw, stride, padding)
         ctx.save_for_backward(arg)
         ctx.meta = x.shape, kernel_size, stride, padding
         return y
