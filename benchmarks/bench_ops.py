@@ -1,8 +1,11 @@
 """Each LeNet layer alone, forward and backward, at LeNet's shapes (batch 256), for minigrad
 NumPy and PyTorch CPU (each with its default threads, and with one thread), minigrad CUDA and
 PyTorch CUDA; and, on a GPU, our GEMM kernel against cuBLAS (cupy.matmul) on the products
-linear and conv use. Each configuration runs in a process of its own, the configurations
-taking turns round after round (see benchmarks/common.py).
+linear and conv use; and, on a GPU, every kernel launch of one eager LeNet training step
+with its GPU time and its share of the step's kernel time (each launch timed alone, repeated
+inside a CUDA graph so that launch overhead does not count). Each configuration runs in a
+process of its own, the configurations taking turns round after round (see
+benchmarks/common.py).
 
     python -m benchmarks.bench_ops --device cpu --quick     # < 1 minute
     python -m benchmarks.bench_ops --device all --out bench-out
@@ -165,6 +168,95 @@ def gemm_cases():
     }
 
 
+def step_launches(batch=N, device="cuda"):
+    """Every kernel launch of one eager LeNet training step (zero_grad, forward, loss,
+    backward, Adam), after a first step that made Adam's state: a list of (kernel label,
+    launch) where ``launch()`` runs that kernel again with the step's very arguments (the
+    list keeps its arrays alive). Kernels that update in place (Adam) do so again."""
+    from minigrad.backend import cuda as be
+    g = np.random.default_rng(0)
+    x = minigrad.tensor(g.random((batch, 1, 28, 28), dtype=np.float32), device=device)
+    y = minigrad.tensor(g.integers(0, 10, batch), device=device)
+    minigrad.manual_seed(0)
+    net = lenet().to(device)
+    opt = minigrad.optim.Adam(net.parameters(), lr=1e-3)
+    loss_fn = minigrad.nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss_fn(net(x), y).backward()
+        opt.step()
+    step()
+    launches, launch = [], be._launch
+
+    def recording(filename, name, like, grid, block, args, shapes):
+        launch(filename, name, like, grid, block, args, shapes)
+        kernel = be._kernel(filename, name, be._ctype(like, name))
+        launches.append((f"{name}<{be._ctype(like, name)}> {shapes}",
+                         lambda: kernel(grid, block, args)))
+    be._launch = recording
+    try:
+        step()
+    finally:
+        be._launch = launch
+    return launches, step
+
+
+def repeated_in_a_graph(fn, repeats):
+    """A zero-argument function that runs ``fn`` ``repeats`` times as one CUDA graph replay
+    (so the GPU runs the launches back to back, without the host in between), or None if
+    CuPy cannot capture it here."""
+    import cupy
+    stream = cupy.cuda.Stream(non_blocking=True)
+    try:
+        with stream:
+            stream.begin_capture()
+            try:
+                for _ in range(repeats):
+                    fn()
+            finally:
+                graph = stream.end_capture()
+    except Exception as e:  # noqa: BLE001  (reported, then timed without a graph)
+        print(f"bench_ops: could not capture a kernel ({type(e).__name__}: {e}); timing it "
+              "launch by launch", file=sys.stderr)
+        return None
+
+    def replay():
+        graph.launch(stream=cupy.cuda.get_current_stream())
+    return replay
+
+
+def kernel_times(timer, calls, repeats=20, batch=N):
+    """Each kernel launch of an eager LeNet step: seconds per launch on the GPU, timed as
+    ``calls`` replays of a graph of ``repeats`` launches of it; plus the whole step's, eager
+    and as a graph replay (one launch per kernel, so the GPU-side total)."""
+    launches, step = step_launches(batch)
+    times = []
+    for label, launch in launches:
+        graph = repeated_in_a_graph(launch, repeats)
+        if graph is None:
+            times.append([label, timer.seconds(launch, calls * repeats)])
+        else:
+            graph()
+            times.append([label, timer.seconds(graph, calls) / repeats])
+    whole = repeated_in_a_graph(lambda: [launch() for _, launch in launches], 1)
+    return {"kernels": times, "eager_step": timer.seconds(step, calls),
+            "kernels_in_one_graph": timer.seconds(whole, calls) if whole else None}
+
+
+def kernel_table(answers):
+    """Rows of (kernel, median µs, share of the step's kernel time) from the rounds'
+    answers, with a total row; a share is "—" where the clock says nothing (the emulator)."""
+    labels = [label for label, _ in answers[0]["kernels"]]
+    med = [summary([a["kernels"][i][1] for a in answers])["median"] for i in range(len(labels))]
+    total = sum(med)
+    rows = [[f"{i + 1}. {label}", f"{t * 1e6:,.1f}",
+             f"{t / total:.1%}" if total > 0 else "—"] for i, (label, t) in
+            enumerate(zip(labels, med))]
+    rows.append([f"all {len(labels)} kernels", f"{total * 1e6:,.1f}", "100%" if total else "—"])
+    return rows, dict(zip(labels, med)), total
+
+
 def worker_setup(spec):
     settings = use_threads(spec)
     kind = "cpu" if spec["device"] == "cpu" else ("cupy" if spec["framework"] == "minigrad"
@@ -192,6 +284,7 @@ def worker_setup(spec):
         handlers["gemm"] = lambda calls: {
             case: {"ours": timer.seconds(ours, calls), "cublas": timer.seconds(cublas, calls)}
             for case, (ours, cublas, _) in cases.items()}
+        handlers["kernels"] = lambda calls: kernel_times(timer, calls)
     return settings, handlers
 
 
@@ -204,7 +297,7 @@ def configurations(which):
                         if torch or v[0]["framework"] == "minigrad"})
     if which in ("cuda", "all"):
         if minigrad.cuda.is_available():
-            configs["minigrad cuda"] = GPU_CONFIGS["minigrad cuda"]
+            configs["minigrad cuda"] = GPU_CONFIGS["minigrad cuda eager"]
         else:
             print(f"minigrad cuda: skipped ({minigrad.cuda.unavailable_reason()})")
         if torch and torch.cuda.is_available():
@@ -250,9 +343,11 @@ def main(argv=None):
             if not all(answers.values()):
                 sys.exit(f"no round was quiet enough (other load ≤ {args.quiet} cores) in "
                          f"{args.patience} minutes ({dropped} rounds thrown away)")
-        gemm_answers = (in_turns({"minigrad cuda": workers["minigrad cuda"]}, "gemm", repeats,
-                                 calls=calls)["minigrad cuda"] if "minigrad cuda" in workers
-                        else None)
+        gemm_answers = kernel_answers = None
+        if "minigrad cuda" in workers:
+            only = {"minigrad cuda": workers["minigrad cuda"]}
+            gemm_answers = in_turns(only, "gemm", repeats, calls=calls)["minigrad cuda"]
+            kernel_answers = in_turns(only, "kernels", repeats, calls=calls)["minigrad cuda"]
     finally:
         stop_workers(workers)
     configs = list(workers)
@@ -309,11 +404,30 @@ def main(argv=None):
                                "ours ÷ cuBLAS"], grows)
         print("\n" + gemm_table)
 
+    kernels_table = None
+    if kernel_answers:
+        krows, per_kernel, total = kernel_table(kernel_answers)
+        eager = summary([a["eager_step"] for a in kernel_answers])["median"]
+        together = [a["kernels_in_one_graph"] for a in kernel_answers
+                    if a["kernels_in_one_graph"] is not None]
+        results["kernels"] = {"seconds_per_launch": per_kernel, "sum": total,
+                              "eager_step": eager, "kernels_in_one_graph":
+                              summary(together)["median"] if together else None}
+        kernels_table = markdown(["kernel of one eager LeNet step", "µs", "share of the step"],
+                                 krows)
+        print("\n" + kernels_table)
+        print(f"\nEach kernel timed alone, as a CUDA graph of 20 launches of it (no launch "
+              f"overhead). The eager step took {eager * 1e6:,.0f} µs"
+              + (f"; its {len(krows) - 1} kernels replayed as one graph "
+                 f"{results['kernels']['kernels_in_one_graph'] * 1e6:,.0f} µs"
+                 if together else "") + ".")
+
     out = Path(args.out)
     write_json(out / "bench_ops.json", {"machine": info, "batch": N, "quick": args.quick,
                                         "rounds": repeats, "calls_per_round": calls,
                                         "results": results, "table": table,
-                                        "gemm_table": gemm_table})
+                                        "gemm_table": gemm_table,
+                                        "kernels_table": kernels_table})
     labels = list(LAYERS) + ["adam"]
     bar_chart(out / "bench_ops.png", labels,
               {c: [(results[n][c]["forward"]["median"] + results[n][c]["backward"]["median"])

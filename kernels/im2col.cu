@@ -5,6 +5,21 @@
 //   cols : (N, C*KH*KW, OH*OW), cols[n, (c,i,j), (oh,ow)] = xpad[n, c, oh*S+i, ow*S+j]
 // where xpad is x with PAD zeros on every side of H and W.
 
+// Index arithmetic in 32 bits when the tensor allows it (LeNet's always do): on the GPU a
+// 64-bit division is a long software routine, a 32-bit one a few instructions. Returns
+// a / b and sets rem = a % b, for 0 <= a and 0 < b; `small` says a < 2^31.
+__device__ __forceinline__ long long div_rem(long long a, int b, bool small, int& rem) {
+    if (small) {
+        const unsigned q = (unsigned)a / (unsigned)b;
+        rem = (int)((unsigned)a - q * (unsigned)b);
+        return q;
+    }
+    const long long q = a / b;
+    rem = (int)(a - q * b);
+    return q;
+}
+const long long INDEX_32_MAX = 2147483647LL;
+
 // One thread per element of cols. Consecutive threads take consecutive (oh, ow), so the
 // writes are coalesced; the reads are the strided window of x they unfold.
 template <typename T>
@@ -12,15 +27,15 @@ __global__ void im2col(const T* __restrict__ x, T* __restrict__ cols,
                        int N, int C, int H, int W, int KH, int KW,
                        int S, int PAD, int OH, int OW) {
     const long long total = (long long)N * C * KH * KW * OH * OW;
+    const bool small = total <= INDEX_32_MAX;
     for (long long idx = blockIdx.x * (long long)blockDim.x + threadIdx.x; idx < total;
          idx += (long long)gridDim.x * blockDim.x) {
-        long long r = idx;
-        const int ow = r % OW; r /= OW;
-        const int oh = r % OH; r /= OH;
-        const int j = r % KW;  r /= KW;
-        const int i = r % KH;  r /= KH;
-        const int c = r % C;
-        const int n = r / C;
+        int ow, oh, j, i, c;
+        long long r = div_rem(idx, OW, small, ow);
+        r = div_rem(r, OH, small, oh);
+        r = div_rem(r, KW, small, j);
+        r = div_rem(r, KH, small, i);
+        const int n = (int)div_rem(r, C, small, c);
         const int y = oh * S + i - PAD;
         const int xx = ow * S + j - PAD;
         T v = 0;
@@ -41,13 +56,13 @@ __global__ void col2im(const T* __restrict__ cols, T* __restrict__ dx,
                        int S, int PAD, int OH, int OW) {
     const long long total = (long long)N * C * H * W;
     const long long P = (long long)OH * OW;
+    const bool small = total <= INDEX_32_MAX;
     for (long long idx = blockIdx.x * (long long)blockDim.x + threadIdx.x; idx < total;
          idx += (long long)gridDim.x * blockDim.x) {
-        long long r = idx;
-        const int xx = r % W; r /= W;
-        const int y = r % H;  r /= H;
-        const int c = r % C;
-        const int n = r / C;
+        int xx, y, c;
+        long long r = div_rem(idx, W, small, xx);
+        r = div_rem(r, H, small, y);
+        const int n = (int)div_rem(r, C, small, c);
         T sum = 0;
         for (int i = 0; i < KH; ++i) {
             const int ty = y + PAD - i;

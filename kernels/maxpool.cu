@@ -8,16 +8,31 @@
 __device__ __forceinline__ bool is_nan(float v) { return v != v; }
 __device__ __forceinline__ bool is_nan(double v) { return v != v; }
 
+// Index arithmetic in 32 bits when the tensor allows it (LeNet's always do): on the GPU a
+// 64-bit division is a long software routine, a 32-bit one a few instructions. Returns
+// a / b and sets rem = a % b, for 0 <= a and 0 < b; `small` says a < 2^31.
+__device__ __forceinline__ long long div_rem(long long a, int b, bool small, int& rem) {
+    if (small) {
+        const unsigned q = (unsigned)a / (unsigned)b;
+        rem = (int)((unsigned)a - q * (unsigned)b);
+        return q;
+    }
+    const long long q = a / b;
+    rem = (int)(a - q * b);
+    return q;
+}
+const long long INDEX_32_MAX = 2147483647LL;
+
 template <typename T>
 __global__ void maxpool2d_fwd(const T* __restrict__ x, T* __restrict__ out,
                               int* __restrict__ arg, int N, int C, int H, int W,
                               int KH, int KW, int S, int PAD, int OH, int OW) {
     const long long total = (long long)N * C * OH * OW;
+    const bool small = total <= INDEX_32_MAX;
     for (long long idx = blockIdx.x * (long long)blockDim.x + threadIdx.x; idx < total;
          idx += (long long)gridDim.x * blockDim.x) {
-        const int ow = idx % OW;
-        const int oh = (idx / OW) % OH;
-        const long long plane = idx / ((long long)OH * OW);       // n*C + c
+        int ow, oh;
+        const long long plane = div_rem(div_rem(idx, OW, small, ow), OH, small, oh); // n*C + c
         const T* xp = x + plane * H * W;
         T best = 0;
         int where = -1;
@@ -44,11 +59,11 @@ __global__ void maxpool2d_bwd(const T* __restrict__ g, const int* __restrict__ a
                               T* __restrict__ dx, int N, int C, int H, int W,
                               int KH, int KW, int S, int PAD, int OH, int OW) {
     const long long total = (long long)N * C * H * W;
+    const bool small = total <= INDEX_32_MAX;
     for (long long idx = blockIdx.x * (long long)blockDim.x + threadIdx.x; idx < total;
          idx += (long long)gridDim.x * blockDim.x) {
-        const int xx = idx % W;
-        const int y = (idx / W) % H;
-        const long long plane = idx / ((long long)H * W);
+        int xx, y;
+        const long long plane = div_rem(div_rem(idx, W, small, xx), H, small, y);  // n*C + c
         const int py = y + PAD, px = xx + PAD;
         const int oh0 = py >= KH ? (py - KH) / S + 1 : 0, oh1 = min(py / S, OH - 1);
         const int ow0 = px >= KW ? (px - KW) / S + 1 : 0, ow1 = min(px / S, OW - 1);

@@ -4,37 +4,110 @@ __device__ __forceinline__ float exp_t(float v) { return expf(v); }
 __device__ __forceinline__ double exp_t(double v) { return exp(v); }
 __device__ __forceinline__ float log_t(float v) { return logf(v); }
 __device__ __forceinline__ double log_t(double v) { return log(v); }
+__device__ __forceinline__ bool is_nan(float v) { return v != v; }
+__device__ __forceinline__ bool is_nan(double v) { return v != v; }
 
-// One thread per row b: m = max_k z[b,k], lse = m + log Σ_k e^{z[b,k]-m},
-// loss[b] = lse - z[b, t[b]]. A target outside [0, K) gives a NaN loss (the Python side
-// checks targets on the CPU; on the GPU a check would stall the stream every step).
-// K >= 1: the launcher refuses logits with no class before it would read row[0].
+// Row b of z: lse = m + log Σ_k e^{z[b,k]-m} with m = max_k z[b,k]; loss = lse - z[b, t[b]]
+// (NaN for a target outside [0, K): the Python side checks targets on the CPU; on the GPU a
+// check would stall the stream every step); hit = 1 when the first largest logit (a NaN
+// counts as largest, the first one, as NumPy's argmax) is the target's. K >= 1.
+template <typename T>
+__device__ void xent_row(const T* __restrict__ row, long long target, int K, T& lse, T& loss,
+                         int& hit) {
+    T m = row[0];
+    int arg = 0;
+    for (int k = 1; k < K; ++k) {
+        m = row[k] > m ? row[k] : m;
+        const T best = row[arg];
+        if (is_nan(row[k]) ? !is_nan(best) : (!is_nan(best) && row[k] > best)) arg = k;
+    }
+    T s = 0;
+    for (int k = 0; k < K; ++k) s += exp_t(row[k] - m);
+    lse = m + log_t(s);
+    const bool valid = target >= 0 && target < K;
+    loss = valid ? lse - row[target] : T(0) / T(0);
+    hit = valid && arg == target;
+}
+
+// One thread per row b: loss[b] and lse[b].
 template <typename T>
 __global__ void softmax_xent_fwd(const T* __restrict__ z, const long long* __restrict__ t,
                                  T* __restrict__ loss, T* __restrict__ lse, int B, int K) {
     for (int b = blockIdx.x * blockDim.x + threadIdx.x; b < B; b += gridDim.x * blockDim.x) {
-        const T* row = z + (long long)b * K;
-        T m = row[0];
-        for (int k = 1; k < K; ++k) m = row[k] > m ? row[k] : m;
-        T s = 0;
-        for (int k = 0; k < K; ++k) s += exp_t(row[k] - m);
-        const T l = m + log_t(s);
-        const long long target = t[b];
-        lse[b] = l;
-        loss[b] = (target >= 0 && target < K) ? l - row[target] : T(0) / T(0);
+        T lse_b, loss_b;
+        int hit;
+        xent_row(z + (long long)b * K, t[b], K, lse_b, loss_b, hit);
+        lse[b] = lse_b;
+        loss[b] = loss_b;
     }
 }
 
-// One thread per logit (b, k): dz = g[b] * (e^{z[b,k] - lse[b]} - [k == t[b]]).
+// The whole loss in ONE block (launched with XENT_THREADS threads, a power of two): thread i
+// takes rows i, i + XENT_THREADS, ... (lse[b] for the backward; loss[b] too when `losses` is
+// given), summing their losses and hits in that order; the block then adds the threads'
+// sums as a tree in shared memory — a fixed order, so the same bits every run. Thread 0
+// writes total[0] = the sum, divided by B when `mean` (when `total` is given), and, when
+// `stats` is given, adds to the running totals there: stats[0] += the batch's mean loss,
+// stats[1] += its correct predictions, stats[2] += B, stats[3] += 1 (one batch). So a
+// training step needs no separate mean, no accuracy ops and no host copy.
+#ifndef XENT_THREADS
+#error "compile with -DXENT_THREADS=<block size> (backend/cuda.py does)"
+#endif
+template <typename T>
+__global__ void softmax_xent_loss(const T* __restrict__ z, const long long* __restrict__ t,
+                                  T* __restrict__ lse, T* __restrict__ losses,
+                                  T* __restrict__ total, double* __restrict__ stats,
+                                  int B, int K, int mean) {
+    __shared__ T loss_part[XENT_THREADS];
+    __shared__ int hit_part[XENT_THREADS];
+    const int i = threadIdx.x;
+    T loss_sum = 0;
+    int hits = 0;
+    for (int b = i; b < B; b += XENT_THREADS) {
+        T lse_b, loss_b;
+        int hit;
+        xent_row(z + (long long)b * K, t[b], K, lse_b, loss_b, hit);
+        lse[b] = lse_b;
+        if (losses) losses[b] = loss_b;
+        loss_sum += loss_b;
+        hits += hit;
+    }
+    loss_part[i] = loss_sum;
+    hit_part[i] = hits;
+    __syncthreads();
+    for (int half = XENT_THREADS / 2; half > 0; half /= 2) {
+        if (i < half) {
+            loss_part[i] += loss_part[i + half];
+            hit_part[i] += hit_part[i + half];
+        }
+        __syncthreads();
+    }
+    if (i == 0) {
+        const T batch_mean = loss_part[0] / T(B);
+        if (total) total[0] = mean ? batch_mean : loss_part[0];
+        if (stats) {
+            stats[0] += (double)batch_mean;
+            stats[1] += (double)hit_part[0];
+            stats[2] += (double)B;
+            stats[3] += 1.0;
+        }
+    }
+}
+
+// One thread per logit (b, k): dz = g_b * (e^{z[b,k] - lse[b]} - [k == t[b]]) with
+// g_b = g[b * g_step] / denominator: g_step = 1 and denominator 1 for per-sample gradients,
+// g_step = 0 for the gradient of a sum (denominator 1) or of a mean (denominator B) — the
+// division the CPU does as g / B, here inside the kernel.
 template <typename T>
 __global__ void softmax_xent_bwd(const T* __restrict__ g, const T* __restrict__ z,
                                  const T* __restrict__ lse, const long long* __restrict__ t,
-                                 T* __restrict__ dz, int B, int K) {
+                                 T* __restrict__ dz, int B, int K, int g_step, T denominator) {
     const long long total = (long long)B * K;
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total;
          i += (long long)gridDim.x * blockDim.x) {
-        const int b = i / K, k = i % K;
+        const int b = (int)(i / K), k = (int)(i - (long long)b * K);
         const T p = exp_t(z[i] - lse[b]);
-        dz[i] = g[b] * (p - (k == t[b] ? T(1) : T(0)));
+        const T gb = g[(long long)b * g_step] / denominator;
+        dz[i] = gb * (p - (k == t[b] ? T(1) : T(0)));
     }
 }

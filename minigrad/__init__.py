@@ -5,7 +5,20 @@ from . import cuda
 from ._dtype import bool_ as bool
 from ._dtype import float32, float64, int64
 from .autograd import enable_grad, is_grad_enabled, no_grad
-from .creation import arange, full, ones, ones_like, rand, randn, tensor, where, zeros, zeros_like
+from .creation import (
+    arange,
+    full,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randn,
+    randn_like,
+    tensor,
+    where,
+    zeros,
+    zeros_like,
+)
 from .device import device
 from .random import manual_seed
 from .tensor import Tensor, as_tensor

@@ -42,6 +42,7 @@ import numpy as np
 from . import debug
 from ._dtype import tensor_type_name
 from .device import device_of, get_array_module
+from .graphs import CaptureError, capturing
 
 # ---- grad mode ----------------------------------------------------------------------------
 _grad_enabled = [True]
@@ -158,7 +159,13 @@ def storage_root(array):
 
 
 class Function:
-    """Base class of every differentiable op; see the module docstring."""
+    """Base class of every differentiable op; see the module docstring.
+
+    ``fresh_grads``: True when ``backward`` returns only new arrays that nothing else holds
+    (a backend kernel's outputs): a leaf then keeps such a gradient as its ``.grad`` as it is,
+    without the copy an array the graph might still use needs."""
+
+    fresh_grads = False
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -181,8 +188,14 @@ class Function:
         needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
         ctx = Context(cls, needs)
         arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
-        out = as_tensor(cls.forward(ctx, *arrays, **params) if not debug.ENABLED
-                        else debug.forward(cls, ctx, arrays, params))     # MINIGRAD_DEBUG=1
+        try:
+            out = as_tensor(cls.forward(ctx, *arrays, **params) if not debug.ENABLED
+                            else debug.forward(cls, ctx, arrays, params))   # MINIGRAD_DEBUG=1
+        except Exception as e:
+            if capturing():               # say which op could not be captured
+                raise CaptureError(f"during CUDA graph capture, {cls.__name__} failed: "
+                                   f"{e}") from e
+            raise
         out._share_storage_with(tensors)
         if any(needs) and recording:
             ctx.inputs = tuple(x if isinstance(x, Tensor) else None for x in inputs)
@@ -230,8 +243,15 @@ def backward(root, grad, retain_graph=False):
 
     pending = {id(root.grad_fn): grad}
     for node in reversed(order):
+        fresh = node.fn.fresh_grads
         g = pending.pop(id(node))
-        grads = node.fn.backward(node, g) if not debug.ENABLED else debug.backward(node, g)
+        try:
+            grads = node.fn.backward(node, g) if not debug.ENABLED else debug.backward(node, g)
+        except Exception as e:
+            if capturing():
+                raise CaptureError(f"during CUDA graph capture, {node.name} failed: {e}") \
+                    from e
+            raise
         if not isinstance(grads, tuple):
             grads = (grads,)
         for t, parent, gi, needed in zip(node.inputs, node.parents, grads,
@@ -243,8 +263,9 @@ def backward(root, grad, retain_graph=False):
                                    f"{tuple(gi.shape)} for an input of shape {t.shape}")
             if gi.dtype != t.dtype:
                 gi = gi.astype(t.dtype)
+                fresh = True
             if parent is None:
-                accumulate_into_leaf(t, gi)
+                accumulate_into_leaf(t, gi, fresh)
             else:
                 key = id(parent)
                 pending[key] = pending[key] + gi if key in pending else gi
@@ -252,13 +273,37 @@ def backward(root, grad, retain_graph=False):
             node.release()
 
 
-def accumulate_into_leaf(t, g):
-    """leaf.grad += g (the first gradient is copied: it may be an array the graph still uses)."""
+def accumulate_into_leaf(t, g, fresh=False):
+    """leaf.grad += g. The first gradient becomes ``.grad``: as it is when ``fresh`` (a new
+    array nothing else holds), else as a copy (it may be an array the graph still uses).
+    Later ones are added to it. A gradient made during a CUDA graph capture lives in the
+    graph's memory, which the graph's replays write: it is marked ``_graph_owned``, zeroed
+    rather than dropped by ``zero_grad`` and added to in place, so it keeps that memory."""
     from .tensor import as_tensor
     if t.grad is None:
-        t.grad = as_tensor(g.astype(t.dtype, copy=True))
+        t.grad = as_tensor(g if fresh else g.astype(t.dtype, copy=True))
+        t.grad._graph_owned = capturing()
+    elif t.grad._graph_owned:
+        get_array_module(g).add(t.grad.data, g, out=t.grad.data)
     else:
         t.grad.data = t.grad.data + g
+
+
+_seeds = {}
+
+
+def ones_seed(xp, shape, dtype):
+    """The gradient d root / d root = 1 that starts ``backward()`` of a one-element tensor.
+    A constant kept per (device, shape, dtype), so a step makes no array for it; never
+    written (backward functions do not write into their gradient). One made during a capture
+    holds nothing until a replay, so it is not kept."""
+    key = (xp.__name__, shape, dtype.str)
+    seed = _seeds.get(key)
+    if seed is None:
+        seed = xp.ones(shape, dtype=dtype)
+        if not capturing():
+            _seeds[key] = seed
+    return seed
 
 
 # ---- checking it ----------------------------------------------------------------------------

@@ -66,6 +66,18 @@ def rand(*shape, dtype=None, device=None, requires_grad=False):
     return _random(lambda g, s, dt: g.random(s, dtype=dt), shape, dtype, device, requires_grad)
 
 
+def rand_like(t, dtype=None, device=None, requires_grad=False):
+    """``rand`` of ``t``'s shape (and dtype and device, unless given)."""
+    return rand(t.shape, dtype=dtype or t.dtype, device=device or t.device,
+                requires_grad=requires_grad)
+
+
+def randn_like(t, dtype=None, device=None, requires_grad=False):
+    """``randn`` of ``t``'s shape (and dtype and device, unless given)."""
+    return randn(t.shape, dtype=dtype or t.dtype, device=device or t.device,
+                 requires_grad=requires_grad)
+
+
 def zeros_like(t, dtype=None, device=None, requires_grad=False):
     return zeros(t.shape, dtype=dtype or t.dtype, device=device or t.device,
                  requires_grad=requires_grad)

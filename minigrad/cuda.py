@@ -1,6 +1,20 @@
-"""Is a GPU usable, and if not, why not. Nothing here runs at ``import minigrad``:
-the first question asks CuPy, and the answer is remembered."""
+"""Is a GPU usable, and if not, why not; streams and CUDA graphs (``minigrad.graphs``,
+under PyTorch's names). Nothing here runs at ``import minigrad``: the first question asks
+CuPy, and the answer is remembered."""
 import functools
+
+from .graphs import (  # noqa: F401  (re-exported: minigrad.cuda.graph, ...)
+    CaptureError,
+    CUDAGraph,
+    Stream,
+    current_stream,
+    default_stream,
+    graph,
+    graphed,
+    is_current_stream_capturing,
+    refuse_during_capture,
+    stream,
+)
 
 
 @functools.lru_cache(maxsize=None)
@@ -47,6 +61,7 @@ def device_name():
 
 def synchronize():
     """Wait until the GPU has finished all work queued so far (for timing)."""
+    refuse_during_capture("minigrad.cuda.synchronize()", "it waits for the GPU")
     require()
     import cupy
     cupy.cuda.get_current_stream().synchronize()

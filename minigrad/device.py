@@ -12,6 +12,8 @@ The third lookup, "which backend computes this layer", is ``minigrad.backend.bac
 """
 import numpy as np
 
+from .graphs import capturing, refuse_during_capture
+
 
 class device:
     """A device name, as in PyTorch: ``minigrad.device("cuda")`` or ``device("cpu")``.
@@ -83,10 +85,14 @@ def get_array_module(*arrays):
 
 
 def move(array, dev):
-    """Copy an array to a device (or return it as it is when it is already there)."""
+    """Copy an array to a device (or return it as it is when it is already there). A copy
+    between host and GPU cannot be part of a CUDA graph: refused during a capture."""
     dev = device(dev)
     if device_of(array) == dev:
         return array
+    if capturing():
+        refuse_during_capture(f"a copy of a {tuple(array.shape)} array to the "
+                              f"{'GPU' if dev.type == 'cuda' else 'CPU'}")
     if dev.type == "cpu":
         return array.get()
     return dev.array_module.asarray(array)

@@ -3,6 +3,8 @@ index), a sequence (``for row in t``), a NumPy array (``np.asarray(t)``), and a 
 tensor when PyTorch functions are handed one (a mixin of the Tensor)."""
 import numpy as np
 
+from .graphs import capturing, refuse_during_capture
+
 
 class InteropMixin:
     """PyTorch's conversions of a Tensor to Python, NumPy and PyTorch objects."""
@@ -16,6 +18,9 @@ class InteropMixin:
         if self.data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, this one has shape "
                              f"{self.shape}")
+        if capturing() and self.device.type == "cuda":
+            refuse_during_capture("Tensor.item() (and float(t), int(t), bool(t), f\"{t}\")",
+                                  "it copies a value from the GPU to the host")
         return self.data.reshape(()).item()
 
     def _python_scalar(self):

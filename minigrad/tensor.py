@@ -85,6 +85,8 @@ class Tensor(InPlaceMixin, InteropMixin):
         t._setup(array if not isinstance(array, np.generic) else np.asarray(array))
         return t
 
+    _graph_owned = False            # a .grad made in a CUDA graph's memory (see zero_grad)
+
     def _setup(self, array):
         self._data = array
         self.grad = None
@@ -218,7 +220,7 @@ class Tensor(InPlaceMixin, InteropMixin):
                 raise RuntimeError(f"grad can be implicitly created only for a one-element "
                                    f"output; this one has shape {self.shape}: pass "
                                    "backward(gradient=...) of that shape")
-            grad = self.xp.ones(self.data.shape, dtype=self.dtype)
+            grad = autograd.ones_seed(self.xp, self.data.shape, self.dtype)
         else:
             grad = to_array(gradient, self.dtype)
             if grad.shape != self.data.shape:
@@ -235,7 +237,7 @@ class Tensor(InPlaceMixin, InteropMixin):
             other = Tensor._wrap(np.asarray(other))               # refused below, as PyTorch
         if isinstance(other, (numbers.Number, np.bool_)) and not isinstance(other, complex):
             dt = _dtype.scalar_dtype(other, self.dtype)           # a Python number
-            other = Tensor._wrap(self.xp.asarray(other, dtype=dt))
+            other = Tensor._wrap(_scalar_array(self.xp, other, dt))
         else:
             if not isinstance(other, Tensor):
                 other = Tensor(other, device=self.device)
@@ -465,6 +467,12 @@ class Tensor(InPlaceMixin, InteropMixin):
     # ---- printing ---------------------------------------------------------------------
     def __repr__(self):
         return tensor_repr(self, (_dtype.float32, _dtype.int64, _dtype.bool_))
+
+
+def _scalar_array(xp, value, dtype):
+    """A Python number as a 0-d array on xp's device: on the GPU filled there by a kernel,
+    not copied from the host (a host copy waits, and cannot be captured in a CUDA graph)."""
+    return xp.asarray(value, dtype=dtype) if xp is np else xp.full((), value, dtype=dtype)
 
 
 def type_name(t):

@@ -10,11 +10,14 @@
 #               in the nvidia-cuda-sanitizer-api wheel put in .whl/ (git-ignored), which
 #               this script unpacks into a temporary folder (docs/cuda.md says how to bring
 #               it along); without it these parts say "absent", not "pass";
-#   3. example  one epoch of examples/lenet_fashion.py on the GPU;
-#   4. bench    the GPU benchmarks (LeNet step/epoch vs PyTorch eager and CUDA graph; layers;
-#               the GEMM ladder, bench_ops --ladder;
-#               the CPU side is `make bench`'s);
-# then a table, one line per part. It installs nothing: it uses the python3 on PATH, which
+#   3. example  one epoch of examples/lenet_fashion.py on the GPU (its step captured as a
+#               CUDA graph, the default), and one with --eager;
+#   4. bench    the GPU benchmarks (LeNet step/epoch: minigrad eager and graph vs PyTorch
+#               eager and graph; layers; each kernel of a step; the GEMM ladder,
+#               bench_ops --ladder; the CPU side is `make bench`'s);
+# then a table, one line per part, and last the four-way LeNet table and the two HEADLINE
+# lines: minigrad's eager and captured ms/step against issue 12's targets. It installs
+# nothing: it uses the python3 on PATH, which
 # must have CuPy, NumPy, PyTorch and pytest, and runs minigrad from this checkout
 # (PYTHONPATH=.). Fashion-MNIST comes from $MINIGRAD_DATA, or ./data/fashion-mnist when that
 # exists (copy the four .gz files there; data/ is git-ignored). Logs go to $OUT when set.
@@ -110,15 +113,19 @@ else
 fi
 
 # 3. one epoch of the example
-run example 60 "$PY" examples/lenet_fashion.py --device cuda --epochs 1 --out "$LOG/run"
-[ "${RESULT[example]}" = pass ] && DETAIL[example]=$(grep -E "^epoch 1," "$LOG/example.log" | tail -1)
+run example 90 bash -c "'$PY' examples/lenet_fashion.py --device cuda --epochs 1 \
+  --out '$LOG/run' && '$PY' examples/lenet_fashion.py --device cuda --epochs 1 --eager \
+  --out '$LOG/run-eager'"
+[ "${RESULT[example]}" = pass ] && DETAIL[example]=$(grep -E "^epoch 1," "$LOG/example.log" |
+  sed 's/, time [^,]*//' | paste -sd ';' -)
 
 # 4. benchmarks
-run bench 130 bash -c "'$PY' -m benchmarks.bench_lenet --device cuda --repeats 5 --epochs 2 \
+run bench 170 bash -c "'$PY' -m benchmarks.bench_lenet --device cuda --repeats 5 --epochs 2 \
   --out '$LOG' && '$PY' -m benchmarks.bench_ops --device cuda --repeats 5 --out '$LOG' \
   && '$PY' -m benchmarks.bench_ops --ladder --repeats 3 --out '$LOG'"
 sed -n '/^| configuration/,/^$/p' "$LOG/bench.log"
 sed -n '/^| GEMM/,/^$/p' "$LOG/bench.log"
+sed -n '/^| kernel of one eager/,/^$/p' "$LOG/bench.log"
 
 echo
 echo "================ minigrad GPU check ================"
@@ -129,4 +136,10 @@ for part in "${PARTS[@]}"; do
 done
 echo "logs and JSON: $LOG"
 [ "$status" = 0 ] && echo "RESULT: every part that ran passed" || echo "RESULT: FAILED"
+
+echo
+echo "================ LeNet step on the GPU: minigrad vs PyTorch ================"
+sed -n '/^| configuration/,/^$/p' "$LOG/bench.log"
+grep -E "^HEADLINE" "$LOG/bench.log" ||
+  echo "HEADLINE: no GPU step timings (the bench part did not finish: see $LOG/bench.log)"
 exit "$status"

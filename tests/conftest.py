@@ -1,12 +1,19 @@
-"""Test set-up shared by every file: the ``device`` fixture and the cuda marker's rules.
+"""Test set-up shared by every file: the ``device`` and ``gpu_device`` fixtures and the cuda
+marker's rules.
 
 A test marked ``cuda`` (or the cuda case of ``device``) skips with the reason when no GPU is
 usable; with MINIGRAD_REQUIRE_CUDA=1 it fails instead, so a GPU run cannot pass by skipping.
 
 MINIGRAD_EMULATE_CUDA=1 runs the cuda tests without a GPU: CuPy is replaced by the host
 emulator in tests/cuda_emu (NumPy arrays labelled as device memory, the kernels compiled by
-g++). That checks minigrad's GPU code paths, not the GPU; it is slow (minutes)."""
+g++). That checks minigrad's GPU code paths, not the GPU; it is slow (minutes).
+
+``gpu_device`` runs a test on the GPU ("cuda": a real one, or the session's emulator), and
+also, in an ordinary run, on the host emulator installed for that test alone ("emulated"):
+so the GPU code paths of a few tensor-level tests (CUDA graphs, the LeNet step) are checked
+by ``make test`` too."""
 import os
+import shutil
 
 import pytest
 
@@ -15,6 +22,7 @@ if os.environ.get("MINIGRAD_EMULATE_CUDA") == "1":
     fake_cupy.install()
 
 import minigrad  # noqa: E402
+from helpers import emulated_gpu  # noqa: E402
 
 REQUIRE_CUDA = os.environ.get("MINIGRAD_REQUIRE_CUDA") == "1"
 
@@ -35,6 +43,18 @@ def device(request):
     return request.param
 
 
-@pytest.fixture(autouse=True)
-def _seeded():
-    minigrad.manual_seed(0)
+EMULATED = os.environ.get("MINIGRAD_EMULATE_CUDA") == "1"
+
+
+@pytest.fixture(params=[pytest.param("cuda", marks=pytest.mark.cuda), "emulated"])
+def gpu_device(request):
+    """"cuda" for both params; "emulated" installs the host emulator for this test."""
+    if request.param == "cuda":
+        yield "cuda"
+        return
+    if EMULATED:
+        pytest.skip("the whole session is emulated: the cuda case runs on the emulator")
+    if shutil.which("g++") is None:
+        pytest.skip("the emulator needs g++")
+    with emulated_gpu():
+        yield "cuda"

@@ -4,6 +4,8 @@ PyTorch runs in float64 on the CPU as the reference; minigrad runs in the dtype 
 device under test. The error measure is normwise relative: max|ours − ref| / max|ref|
 (so tiny reference elements do not blow it up). Tolerances: float64 1e-10, float32 1e-5,
 as docs/testing.md states; a test that needs more says why where it asks."""
+import contextlib
+
 import numpy as np
 import torch
 
@@ -59,3 +61,33 @@ def gradcheck_numpy(mg_fn, arrays, device="cpu", **kw):
               if np.asarray(a).dtype.kind == "f" else minigrad.tensor(a, device=device)
               for a in arrays]
     return minigrad.autograd.gradcheck(mg_fn, inputs, **kw)
+
+
+# ---- the host emulator in place of CuPy, for one test ------------------------------------------
+def forget_the_gpu():
+    """Drop what minigrad remembers about the GPU (so that CuPy can be swapped)."""
+    from minigrad.backend import cuda
+    minigrad.cuda.unavailable_reason.cache_clear()
+    for f in (cuda._module, cuda._kernel, cuda._max_blocks):
+        f.cache_clear()
+    cuda._adam_lists.clear()
+    minigrad.autograd._seeds.clear()
+
+
+@contextlib.contextmanager
+def emulated_gpu():
+    """The host emulator in place of CuPy for the duration (yields fake_cupy)."""
+    from cuda_emu import fake_cupy
+    saved = fake_cupy.install()
+    forget_the_gpu()
+    try:
+        yield fake_cupy
+    finally:
+        fake_cupy.uninstall(saved)
+        forget_the_gpu()
+
+
+def on_emulator():
+    """Is "cuda" the host emulator here (not a GPU)?"""
+    import cupy
+    return cupy.__name__.endswith("fake_cupy")

@@ -41,3 +41,49 @@ def check_lenet_payload(payload):
     assert default["settings"]["threads"] == machine["usable_cores"]
     assert results["pytorch cpu, 1 thread"]["settings"]["threads"] == 1
     assert "other_load_cores" in default["conditions"]
+
+
+# ---- the GPU parts, through the host emulator (its clock says nothing: structure only) ---------
+def test_lenet_bench_graph_config_trains_as_the_eager_one(gpu_device):
+    """bench_lenet's "minigrad cuda graph" worker replays a captured step (after 3 eager
+    ones) and ends with the parameters of "minigrad cuda eager" (small batches here)."""
+    import numpy as np
+
+    import minigrad
+    from benchmarks import bench_lenet
+    g = np.random.default_rng(0)
+    images, labels = g.random((32, 1, 28, 28), dtype=np.float32), g.integers(0, 10, 32)
+    params = {}
+    for graph in (False, True):
+        step, to_index, _ = bench_lenet.minigrad_config("cuda", images, labels, graph=graph)
+        for i in range(6):
+            step(to_index(np.arange(4 * i, 4 * i + 4)))
+        params[graph] = [p.detach().cpu().numpy() for p in step.net.parameters()]
+    for eager, captured in zip(params[False], params[True]):
+        np.testing.assert_array_equal(eager, captured)
+    assert minigrad.cuda.is_available()
+
+
+def test_lenet_bench_headline_lines():
+    from benchmarks.bench_lenet import headline
+    times = {"minigrad cuda eager": {"median": 1.2e-3}, "pytorch cuda eager": {"median": 3e-3},
+             "minigrad cuda graph": {"median": 0.3e-3}}
+    eager, graph = headline(times)
+    assert eager == ("HEADLINE minigrad cuda eager: 1.200 ms/step, 0.40× pytorch cuda eager; "
+                     "target ≤ 1.5 ms/step: met")
+    assert graph == ("HEADLINE minigrad cuda graph: 0.300 ms/step (pytorch cuda graph not "
+                     "measured); target ≤ 0.21 ms/step: NOT met")
+
+
+def test_ops_bench_lists_every_kernel_of_an_eager_step(gpu_device):
+    """bench_ops' kernel table: one row per launch of an eager LeNet step (fewer than 35),
+    each launch replayable alone inside a captured graph."""
+    from benchmarks import bench_ops
+    from benchmarks.common import Timer
+    answer = bench_ops.kernel_times(Timer("cupy"), calls=1, repeats=2, batch=2)
+    labels = [label for label, _ in answer["kernels"]]
+    assert 20 < len(labels) < 35
+    assert any(label.startswith("conv_fwd<float>") for label in labels)
+    assert labels[-1].startswith("adam_multi<float>")
+    rows, per_kernel, total = bench_ops.kernel_table([answer, answer])
+    assert len(rows) == len(labels) + 1 and rows[-1][0] == f"all {len(labels)} kernels"

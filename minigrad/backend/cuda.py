@@ -27,18 +27,27 @@ from ..shapes import out_size
 # Each kernel file and the templates it defines; each gets <float> and <double>.
 KERNELS = {
     "im2col.cu": ["im2col", "col2im"],
-    "gemm.cu": ["gemm", "sum_partials", "bias_grad"],
+    "gemm.cu": ["gemm", "conv_fwd", "conv_wgrad", "conv_dcols", "sum_partials", "bias_grad"],
     "maxpool.cu": ["maxpool2d_fwd", "maxpool2d_bwd"],
     "sigmoid.cu": ["sigmoid_fwd", "sigmoid_bwd"],
-    "softmax_xent.cu": ["softmax_xent_fwd", "softmax_xent_bwd"],
-    "adam.cu": ["adam_step"],
+    "softmax_xent.cu": ["softmax_xent_fwd", "softmax_xent_loss", "softmax_xent_bwd"],
+    "adam.cu": ["adam_step", "adam_count_steps", "adam_multi"],
     "gemm_ladder.cu": ["gemm_naive", "gemm_tiled", "gemm_coalesced", "gemm_regblock"],  # ladder.py
 }
 _CTYPE = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
 THREADS = 256
-TILE = 16          # the GEMM's tile edge: passed to the kernels as -DTILE, defined only here
-RB = 4             # the GEMM ladder's register block (gemm_regblock: RB x RB outputs a thread)
-DEFINES = {"TILE": TILE, "RB": RB}
+# The GEMM's tiles: a block of 256 threads owns a TM x TN tile of the output, the shape picked
+# per product (gemm_tile) from these; K is staged GEMM_TK at a time. Passed to the kernels as
+# -D defines: defined only here, so the launcher and the kernels cannot disagree.
+TILE_SHAPES = ((16, 16), (8, 32), (4, 64), (32, 8))
+GEMM_TK = 16
+XENT_THREADS = 256         # the one block of softmax_xent_loss (a power of two)
+ADAM_MAX_TENSORS = 16      # tensors per adam_multi launch (its AdamList struct)
+TILE = 16                  # the GEMM ladder's square tile edge (gemm_ladder.cu, ladder.py)
+RB = 4                     # the ladder's register block (gemm_regblock: RB x RB outputs a thread)
+DEFINES = {"GEMM_TK": GEMM_TK, "GEMM_TM_MAX": max(tm for tm, _ in TILE_SHAPES),
+           "GEMM_TN_MAX": max(tn for _, tn in TILE_SHAPES), "XENT_THREADS": XENT_THREADS,
+           "ADAM_MAX_TENSORS": ADAM_MAX_TENSORS, "TILE": TILE, "RB": RB}
 SPLIT_CHUNK = 4    # batch items per split-K partial sum: fixed, so the bits are too
 MAX_GRID_YZ = 65535
 
@@ -172,22 +181,46 @@ def _gemm_operands(a, b, trans_a, trans_b, who):
     return a, b, m, n, k, batch, stride_a, stride_b
 
 
-def gemm_grid(m, n, chunks):
+def gemm_tile(m, n):
+    """The (TM, TN) tile for an M x N product: the one that pads it least (a 6-row conv
+    output gets 8 x 32 tiles, not 16 x 16 ones with 10 idle rows); 16 x 16 on a tie."""
+    def padded(shape):
+        tm, tn = shape
+        return -(-m // tm) * tm * (-(-n // tn) * tn)
+    return min(TILE_SHAPES, key=padded)
+
+
+def gemm_grid(m, n, chunks, tile=None):
     """(column tiles, row tiles, batch chunks), each capped by _max_blocks() and the y and z
     limits of 65,535; the kernel loops over the rest, so any size launches."""
+    tm, tn = gemm_tile(m, n) if tile is None else tile
     cap = _max_blocks()
-    return (min(-(-n // TILE), cap), min(-(-m // TILE), cap, MAX_GRID_YZ),
+    return (min(-(-n // tn), cap), min(-(-m // tm), cap, MAX_GRID_YZ),
             min(chunks, cap, MAX_GRID_YZ))
 
 
+def _tiled(m, n, chunks=1):
+    """(grid, block) of a tiled product of M x N outputs in ``chunks`` chunks."""
+    tm, tn = gemm_tile(m, n)
+    return gemm_grid(m, n, chunks, (tm, tn)), (tn, tm)
+
+
+def _fits_int32(who, **sizes):
+    for name, v in sizes.items():
+        if v > 2**31 - 1:
+            raise ValueError(f"{who}: {name} = {v} does not fit the kernel's 32-bit indices")
+
+
 def _gemm_launch(a, b, c, bias, m, n, k, trans_a, trans_b, stride_a, stride_b, batch,
-                 per_block, bias_mode):
+                 per_block, bias_mode, ones=False):
     """C (chunks, M, N) from ``batch`` items, ``per_block`` of them summed per chunk; M, N and
-    batch are > 0 (K may be 0: then only the bias is written)."""
-    bias_arg = bias if bias is not None else c          # unread when bias_mode is 0
-    _launch("gemm.cu", "gemm", a, gemm_grid(m, n, -(-batch // per_block)), (TILE, TILE),
-            (a, b, c, bias_arg) + _i32(m, n, k, trans_a, trans_b)
-            + (np.int64(stride_a), np.int64(stride_b)) + _i32(batch, per_block, bias_mode),
+    batch are > 0 (K may be 0: then only the bias is written). ``ones``: one more column of
+    op(B), all ones, whose results (the sums of op(A)'s rows) follow each chunk's M x N."""
+    _fits_int32("gemm", M=m, N=n + 1, K=k, batch=batch)
+    grid, block = _tiled(m, n + ones, -(-batch // per_block))
+    _launch("gemm.cu", "gemm", a, grid, block,
+            (a, b, c, bias) + _i32(m, n, k, trans_a, trans_b)
+            + (np.int64(stride_a), np.int64(stride_b)) + _i32(batch, per_block, bias_mode, ones),
             [a.shape, b.shape])
 
 
@@ -225,9 +258,15 @@ def gemm_batch_sum(a, b, trans_a=False, trans_b=False):
     partial = cupy.empty((splits, m, n), dtype=a.dtype)
     _gemm_launch(a, b, partial, None, m, n, k, trans_a, trans_b, sa, sb, batch, SPLIT_CHUNK,
                  0)
-    out = cupy.empty((m, n), dtype=a.dtype)
-    _launch("gemm.cu", "sum_partials", a, _grid(m * n), (THREADS,),
-            (partial, out, np.int32(splits), np.int64(m * n)), [a.shape, b.shape])
+    return _sum_partials(partial, (m, n), [a.shape, b.shape])
+
+
+def _sum_partials(partial, shape, shapes):
+    import cupy
+    out = cupy.empty(shape, dtype=partial.dtype)
+    splits, size = partial.shape[0], out.size
+    _launch("gemm.cu", "sum_partials", partial, _grid(size), (THREADS,),
+            (partial, out, np.int32(splits), np.int64(size)), shapes)
     return out
 
 
@@ -241,6 +280,102 @@ def bias_grad(g):
     _launch("gemm.cu", "bias_grad", g, (c,), (THREADS,), (g, db) + _i32(outer, c, inner),
             [g.shape])
     return db
+
+
+# ---- conv2d and linear: the layers' products ---------------------------------------------------
+def _conv_shape(x_shape, w_shape, stride, padding, who):
+    n, c, h, w = x_shape
+    oc, c2, kh, kw = w_shape
+    if c != c2:
+        raise ValueError(f"{who}: input has {c} channels but the weight {tuple(w_shape)} "
+                         f"expects {c2}")
+    oh, ow = out_size(h, kh, stride, padding), out_size(w, kw, stride, padding)
+    _fits_int32(who, columns=n * oh * ow, rows=c * kh * kw, input=n * c * h * w)
+    return n, c, h, w, oc, kh, kw, oh, ow
+
+
+def conv2d_fwd(x, weight, bias, stride, padding):
+    """(y, saved): y = W @ im2col(x) + b for the whole batch in ONE product (conv_fwd), the
+    columns read straight from x, never written; saved = (x, weight) for the backward."""
+    import cupy
+    x = _ready(x, "conv2d", 4)
+    w = _ready(weight, "conv2d weight", 4, x.dtype)
+    if bias is not None:
+        bias = _ready(bias, "conv2d bias", 1, x.dtype)
+    n, c, h, wd, oc, kh, kw, oh, ow = _conv_shape(x.shape, w.shape, stride, padding, "conv2d")
+    y = cupy.empty((n, oc, oh, ow), dtype=x.dtype)
+    if y.size:
+        grid, block = _tiled(oc, n * oh * ow)
+        _launch("gemm.cu", "conv_fwd", x, grid, block,
+                (x, w, bias, y) + _i32(n, c, h, wd, oc, kh, kw, stride, padding, oh, ow),
+                [x.shape, w.shape])
+    return y, (x, w)
+
+
+def conv2d_bwd(g, saved, x_shape, w_shape, stride, padding, needs):
+    """(dx, dw, db), each None unless asked for in ``needs``:
+    dx = col2im(Wᵀ @ g) (conv_dcols: one product over the whole batch, then col2im);
+    dw and db together by split-K over the batch (conv_wgrad): chunks of SPLIT_CHUNK
+    images, each summing g[n] @ cols[n]ᵀ and, through a column of ones, g[n]'s rows; the
+    partials added in a fixed order (sum_partials). Two launches for both gradients."""
+    import cupy
+    x, w = saved
+    g = _ready(g, "conv2d gradient", 4, x.dtype)
+    n, c, h, wd, oc, kh, kw, oh, ow = _conv_shape(x_shape, w_shape, stride, padding,
+                                                  "conv2d backward")
+    k, p = c * kh * kw, oh * ow
+    if g.shape != (n, oc, oh, ow):
+        raise ValueError(f"conv2d backward: gradient {g.shape}, expected {(n, oc, oh, ow)}")
+    need_x, need_w, need_b = needs
+    dx = dw = db = None
+    if need_x:
+        dcols = cupy.empty((n, k, p), dtype=g.dtype)
+        if dcols.size and oc:
+            grid, block = _tiled(k, n * p)
+            _launch("gemm.cu", "conv_dcols", g, grid, block,
+                    (w, g, dcols) + _i32(n, oc, k, p), [g.shape, w.shape])
+        elif dcols.size:
+            dcols.fill(0)                       # no output channel: nothing flows back
+        dx = col2im(dcols, x_shape, kh, kw, stride, padding)
+    if need_w or need_b:
+        width = oc * k + (oc if need_b else 0)
+        if n == 0 or p == 0 or oc == 0:
+            out = cupy.zeros((width,), dtype=g.dtype)
+        else:
+            splits = -(-n // SPLIT_CHUNK)
+            partial = cupy.empty((splits, width), dtype=g.dtype)
+            grid, block = _tiled(oc, k + need_b, splits)
+            _launch("gemm.cu", "conv_wgrad", g, grid, block,
+                    (g, x, partial) + _i32(n, c, h, wd, oc, kh, kw, stride, padding, oh, ow,
+                                           SPLIT_CHUNK, need_b), [g.shape, x.shape])
+            out = _sum_partials(partial, (width,), [g.shape, x.shape])
+        dw = out[:oc * k].reshape(w_shape) if need_w else None
+        db = out[oc * k:] if need_b else None
+    return dx, dw, db
+
+
+def linear_bwd(g, x, weight, needs):
+    """(dx, dw, db) of y = x @ Wᵀ + b, each None unless asked for: dx = g @ W; dW = gᵀ @ x
+    and db = Σ_B g in ONE product, db through a column of ones appended to x."""
+    import cupy
+    g = _ready(g, "linear gradient", 2)
+    x, w = _ready(x, "linear", 2, g.dtype), _ready(weight, "linear weight", 2, g.dtype)
+    need_x, need_w, need_b = needs
+    dx = gemm(g, w) if need_x else None
+    dw = db = None
+    if need_w or need_b:
+        batch, out_f = g.shape
+        in_f = x.shape[1]
+        width = out_f * in_f + (out_f if need_b else 0)
+        both = cupy.empty((width,), dtype=g.dtype)
+        if batch == 0 or out_f == 0:
+            both.fill(0)
+        elif both.size:
+            _gemm_launch(g, x, both, None, out_f, in_f, batch, True, False, 0, 0, 1, 1, 0,
+                         ones=need_b)
+        dw = both[:out_f * in_f].reshape(out_f, in_f) if need_w else None
+        db = both[out_f * in_f:] if need_b else None
+    return dx, dw, db
 
 
 # ---- max-pool ----------------------------------------------------------------------------
@@ -319,7 +454,6 @@ def softmax_xent_fwd(logits, target):
 
 
 def softmax_xent_bwd(g, logits, lse, target):
-    import cupy
     z = _ready(logits, "softmax_xent_bwd", 2)
     g = _ready(g, "softmax_xent_bwd", 1, z.dtype)
     lse = _ready(lse, "softmax_xent_bwd lse", 1, z.dtype)
@@ -328,12 +462,60 @@ def softmax_xent_bwd(g, logits, lse, target):
     if not g.shape == lse.shape == t.shape == (b,):
         raise ValueError(f"softmax_xent_bwd: g {g.shape}, lse {lse.shape} and target "
                          f"{t.shape} must all be ({b},)")
+    return _xent_bwd(g, z, lse, t, 1, 1)
+
+
+def _xent_bwd(g, z, lse, t, g_step, denominator):
+    import cupy
     dz = cupy.empty_like(z)
     if z.size == 0:
         return dz
+    b, k = z.shape
     _launch("softmax_xent.cu", "softmax_xent_bwd", z, _grid(z.size), (THREADS,),
-            (g, z, lse, t, dz) + _i32(b, k), [z.shape])
+            (g, z, lse, t, dz) + _i32(b, k, g_step) + (z.dtype.type(denominator),), [z.shape])
     return dz
+
+
+# ---- the cross-entropy of a training step: one launch each way ------------------------------
+def cross_entropy_fwd(logits, target, reduction, stats=None):
+    """(loss, lse): the loss reduced by "mean" or "sum" (a 0-d array), or per sample
+    ("none"), and each row's log-sum-exp for the backward — in one launch, which also adds
+    to ``stats`` (a float64 array of 4 on the device, or None): the batch's mean loss, its
+    correct predictions (argmax == target), its size and 1 (see softmax_xent.cu)."""
+    import cupy
+    z = _ready(logits, "cross_entropy", 2)
+    t = _ready(target, "cross_entropy target", 1, np.int64)
+    b, k = z.shape
+    if t.shape[0] != b:
+        raise ValueError(f"cross_entropy: logits {z.shape} and target {t.shape} differ")
+    if k == 0 and b > 0:
+        raise ValueError(f"cross_entropy: logits of shape {z.shape} have no class")
+    if stats is not None and (stats.dtype != np.float64 or stats.shape != (4,)):
+        raise ValueError(f"cross_entropy: stats must be a float64 array of shape (4,), got "
+                         f"{stats.dtype} {stats.shape}")
+    lse = cupy.empty((b,), z.dtype)
+    out = cupy.empty((b,) if reduction == "none" else (), z.dtype)
+    if b == 0:                      # the mean of no loss is NaN, the sum 0; nothing to count
+        if reduction != "none":
+            out.fill(np.nan if reduction == "mean" else 0)
+        return out, lse
+    losses, total = (out, None) if reduction == "none" else (None, out)
+    _launch("softmax_xent.cu", "softmax_xent_loss", z, (1,), (XENT_THREADS,),
+            (z, t, lse, losses, total, stats) + _i32(b, k, reduction == "mean"), [z.shape])
+    return out, lse
+
+
+def cross_entropy_bwd(g, logits, lse, target, reduction):
+    """d loss / d logits from the loss's gradient ``g`` (0-d for "mean" and "sum", per
+    sample for "none"); a mean's division by the batch size happens in the kernel."""
+    z = _ready(logits, "cross_entropy", 2)
+    g = _ready(g, "cross_entropy gradient", dtype=z.dtype)
+    per_sample = reduction == "none"
+    if g.shape != (z.shape[0],) if per_sample else g.size != 1:
+        raise ValueError(f"cross_entropy: gradient of shape {g.shape} for a "
+                         f"{reduction!r} loss of {z.shape[0]} samples")
+    return _xent_bwd(g, z, lse, target, int(per_sample),
+                     z.shape[0] if reduction == "mean" else 1)
 
 
 # ---- Adam ----------------------------------------------------------------------------------
@@ -357,30 +539,62 @@ def adam_step(param, grad, m, v, step, lr, beta1, beta2, eps, weight_decay):
              f(weight_decay), f(bc2_sqrt)), [param.shape])
 
 
-# ---- conv2d as the ops call it: im2col, then the GEMM kernels ---------------------------------
-def conv2d_fwd(x, weight, bias, stride, pad):
-    """y = W_mat @ im2col(x)[n] + b for each image n; returns y (N, OC, OH, OW) and
-    (cols, W_mat) for the backward."""
-    oc, c, kh, kw = weight.shape
-    n, _, h, w = x.shape
-    cols = im2col(x, kh, kw, stride, pad)
-    w_mat = weight.reshape(oc, c * kh * kw)
-    y = gemm(w_mat, cols, bias=bias, bias_axis=0)
-    oh, ow = out_size(h, kh, stride, pad), out_size(w, kw, stride, pad)
-    return y.reshape(n, oc, oh, ow), (cols, w_mat)
+# adam.cu's AdamList, field for field (8-byte fields: no padding on either side)
+ADAM_LIST = np.dtype([("count", np.int64), ("start", np.int64, (ADAM_MAX_TENSORS + 1,))]
+                     + [(f, np.uint64, (ADAM_MAX_TENSORS,))
+                        for f in ("param", "grad", "exp_avg", "exp_avg_sq", "step")])
+_adam_lists = {}               # the pointers of a launch -> its AdamList (reused every step)
 
 
-def conv2d_bwd(g, saved, x_shape, w_shape, stride, pad, needs):
-    """dW = Σ_n g[n] @ cols[n]ᵀ (split-K over the batch), db = Σ g, dx = col2im(W_matᵀ @ g[n]),
-    each only when ``needs`` (dx, dW, db) asks for it."""
-    cols, w_mat = saved
-    need_x, need_w, need_b = needs
-    g = g.reshape(g.shape[0], g.shape[1], -1)
-    dx = dw = db = None
-    if need_x:
-        dx = col2im(gemm(w_mat, g, trans_a=True), x_shape, w_shape[2], w_shape[3], stride, pad)
-    if need_w:
-        dw = gemm_batch_sum(g, cols, trans_b=True).reshape(w_shape)
-    if need_b:
-        db = bias_grad(g)
-    return dx, dw, db
+def adam_multi(params, grads, exp_avgs, exp_avg_sqs, steps, lr, beta1, beta2, eps,
+               weight_decay):
+    """Adam on many tensors at once, in place: each step count (a 0-d float64 device array
+    per tensor) advanced by one kernel, then every element of every tensor updated by one
+    more — two launches per ADAM_MAX_TENSORS tensors of a dtype, whatever their number and
+    sizes, and no number from the host that changes from step to step (a CUDA graph replays
+    it as step t+1). The same arithmetic as adam_step."""
+    lists = {}
+    for p, g, m, v, t in zip(params, grads, exp_avgs, exp_avg_sqs, steps):
+        for name, arr in (("param", p), ("exp_avg", m), ("exp_avg_sq", v)):
+            if not arr.flags.c_contiguous:
+                raise ValueError(f"adam: {name} must be contiguous to be updated in place")
+        g = _ready(g, "adam grad", dtype=p.dtype)
+        if not p.shape == g.shape == m.shape == v.shape:
+            raise ValueError(f"adam: param {p.shape}, grad {g.shape}, exp_avg {m.shape} and "
+                             f"exp_avg_sq {v.shape} must have one shape")
+        if t.dtype != np.float64 or t.shape != ():
+            raise ValueError(f"adam: the step count must be a 0-d float64 device array, got "
+                             f"{t.dtype} {t.shape}")
+        if p.size:
+            lists.setdefault(p.dtype, []).append((p, g, m, v, t))
+    d_lr, d_b1, d_b2 = np.float64(lr), np.float64(beta1), np.float64(beta2)
+    for dtype, tensors in lists.items():
+        f = dtype.type
+        for first in range(0, len(tensors), ADAM_MAX_TENSORS):
+            chunk = tensors[first:first + ADAM_MAX_TENSORS]
+            adam_list = _adam_list(chunk)
+            total = int(adam_list["start"][0, len(chunk)])
+            shapes = [p.shape for p, *_ in chunk]
+            _launch("adam.cu", "adam_count_steps", chunk[0][0], (1,), (ADAM_MAX_TENSORS,),
+                    (adam_list,), shapes)
+            _launch("adam.cu", "adam_multi", chunk[0][0], _grid(total), (THREADS,),
+                    (adam_list, d_lr, d_b1, d_b2, f(beta1), f(beta2), f(eps), f(weight_decay)),
+                    shapes)
+
+
+def _adam_list(chunk):
+    """The AdamList of these tensors, made once for each set of addresses (a step's
+    gradients usually come back at the same addresses, a captured graph's always do)."""
+    key = tuple((p.size,) + tuple(a.data.ptr for a in (p, *rest)) for p, *rest in chunk)
+    adam_list = _adam_lists.get(key)
+    if adam_list is None:
+        if len(_adam_lists) > 64:            # addresses that keep changing: do not pile up
+            _adam_lists.clear()
+        adam_list = np.zeros(1, ADAM_LIST)
+        adam_list["count"] = len(chunk)
+        adam_list["start"][0, 1:len(chunk) + 1] = np.cumsum([p.size for p, *_ in chunk])
+        for j, tensors in enumerate(chunk):
+            for field, a in zip(("param", "grad", "exp_avg", "exp_avg_sq", "step"), tensors):
+                adam_list[field][0, j] = a.data.ptr
+        _adam_lists[key] = adam_list
+    return adam_list

@@ -10,8 +10,9 @@ from .modules import (
                       ReLU,
                       Sequential,
                       Sigmoid,
+                      TrainingStats,
 )
 from .parameter import Parameter
 
 __all__ = ["functional", "init", "Module", "Sequential", "Conv2d", "MaxPool2d", "Sigmoid",
-           "ReLU", "Linear", "Flatten", "CrossEntropyLoss", "Parameter"]
+           "ReLU", "Linear", "Flatten", "CrossEntropyLoss", "TrainingStats", "Parameter"]

@@ -99,8 +99,14 @@ def linear(x, weight, bias=None):
     return y.reshape(lead + (weight.shape[0],))
 
 
-def cross_entropy(logits, target, reduction="mean"):
-    """Cross-entropy of raw logits (B, K) against int64 class indices (B,)."""
+def cross_entropy(logits, target, reduction="mean", stats=None):
+    """Cross-entropy of raw logits (B, K) against int64 class indices (B,).
+
+    ``stats`` (minigrad's, not PyTorch's): a float64 tensor of 4 values on the logits' device
+    (``nn.TrainingStats`` holds one) to which the batch's mean loss, its number of correct
+    predictions (argmax of the logits = target), its size and 1 are added, in place and
+    outside the graph — on the GPU inside the loss's kernel, so that an epoch's loss and
+    accuracy need no work of their own and no copy to the host until it ends."""
     _check_float("cross_entropy", logits)
     if not isinstance(target, Tensor):
         target = Tensor(target, device=logits.device)
@@ -114,6 +120,13 @@ def cross_entropy(logits, target, reduction="mean"):
     if logits.ndim != 2 or target.shape != logits.shape[:1]:
         raise ValueError(f"cross_entropy: expected logits (B, K) and target (B,), got "
                          f"{logits.shape} and {target.shape}")
+    if stats is not None:
+        if not isinstance(stats, Tensor) or stats.shape != (4,) or \
+                stats.dtype != _dtype.float64 or stats.device != logits.device:
+            raise ValueError("cross_entropy: stats must be a float64 tensor of shape (4,) on "
+                             f"the logits' device ({logits.device}), e.g. "
+                             "minigrad.nn.TrainingStats(device).totals")
+        stats._mark_written()
     k = logits.shape[1]
     # On the GPU this check would wait for the device every step; the kernel there gives
     # a NaN loss for a class out of range instead.
@@ -122,7 +135,8 @@ def cross_entropy(logits, target, reduction="mean"):
         bad = target.data[out_of_range][0]
         raise IndexError(f"cross_entropy: target class {int(bad)} is out of range for "
                          f"{k} classes")
-    return ops.CrossEntropy.apply(logits, target, reduction=reduction)
+    return ops.CrossEntropy.apply(logits, target, reduction=reduction,
+                                  stats=None if stats is None else stats.data)
 
 
 def log_softmax(x, dim):

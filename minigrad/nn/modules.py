@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from .. import _dtype
+from ..autograd import no_grad as _no_grad
 from ..device import device as Device
 from ..device import move
 from ..shapes import pair
@@ -148,11 +149,10 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none=True):
+        """As Optimizer.zero_grad: drop the gradients (a CUDA graph's are zeroed instead)."""
+        from ..optim.optimizer import clear_grad
         for p in self.parameters():
-            if set_to_none or p.grad is None:
-                p.grad = None
-            else:
-                p.grad.data[...] = 0
+            clear_grad(p, set_to_none)
 
     # ---- state -------------------------------------------------------------------------
     def state_dict(self):
@@ -348,5 +348,31 @@ class CrossEntropyLoss(Module):
         super().__init__()
         self.reduction = reduction
 
-    def forward(self, logits, target):
-        return F.cross_entropy(logits, target, self.reduction)
+    def forward(self, logits, target, stats=None):
+        """``stats``: running loss and accuracy totals to add this batch to (see
+        ``nn.functional.cross_entropy`` and ``nn.TrainingStats``)."""
+        return F.cross_entropy(logits, target, self.reduction, stats)
+
+
+class TrainingStats:
+    """An epoch's loss and accuracy, summed on the device as training goes: pass ``totals``
+    as the ``stats`` of the loss (``loss_fn(y_hat, y, stats=meter.totals)``), read the
+    result once at the end of the epoch (``meter.read()``, the only copy to the host).
+
+    totals = [Σ batch mean losses, Σ correct predictions, Σ samples, Σ batches] (float64)."""
+
+    def __init__(self, device="cpu"):
+        from ..creation import zeros
+        self.totals = zeros(4, dtype=_dtype.float64, device=device)
+
+    def reset(self):
+        with _no_grad():
+            self.totals.zero_()
+
+    def read(self):
+        """{"loss": mean of the batch losses, "accuracy": correct / samples, "samples",
+        "batches"} (NaN for the means when nothing was added)."""
+        loss_sum, correct, samples, batches = (float(v) for v in self.totals.cpu().data)
+        return {"loss": loss_sum / batches if batches else float("nan"),
+                "accuracy": correct / samples if samples else float("nan"),
+                "samples": int(samples), "batches": int(batches)}

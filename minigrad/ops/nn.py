@@ -4,15 +4,17 @@ gradients combine) lives here once, for both devices.
 Which arithmetic goes where — the one rule of minigrad's dispatch:
 
 - **Backend functions** do the work of conv2d, max-pool, sigmoid, linear, the fused
-  softmax-cross-entropy and Adam: ``backend_of(x).im2col(...)`` runs the NumPy twin in
-  ``backend/cpu.py`` or launches a hand-written kernel through ``backend/cuda.py``.
+  softmax-cross-entropy and Adam: ``backend_of(x).conv2d_fwd(...)`` runs the NumPy twin in
+  ``backend/cpu.py`` or launches a hand-written kernel through ``backend/cuda.py``
+  (``fused_backend_of`` for the functions that fuse a step's work: cross-entropy with its
+  reduction, the linear backward, Adam over many tensors).
 - **Generic array code** does everything else, the same lines on both devices:
-  ``xp = get_array_module(x)`` then ``xp.maximum(x, 0)``. Here that is ReLU, LogSoftmax and
-  the cross-entropy's mean/sum; elsewhere every op in ``elementwise``, ``reduce`` and
+  ``xp = get_array_module(x)`` then ``xp.maximum(x, 0)``. Here that is ReLU and LogSoftmax;
+  elsewhere every op in ``elementwise``, ``reduce`` and
   ``shape``. On the GPU those run CuPy's own kernels, not ours.
 """
 from ..autograd import Function
-from ..backend import backend_of
+from ..backend import backend_of, fused_backend_of
 from ..device import get_array_module
 
 
@@ -24,9 +26,11 @@ class Conv2d(Function):
         dx = col2im(W_matᵀ @ g[n])
 
     Each backend does this as a pair, ``conv2d_fwd`` / ``conv2d_bwd``, because each lays out
-    the column matrix its own way (the GPU as above; the CPU batch-last, see backend/cpu.py).
-    What crosses this interface is NCHW; what the forward saves only the backend reads.
-    """
+    the column matrix its own way: the CPU batch-last (see backend/cpu.py); the GPU reads the
+    columns straight from x inside its GEMM, never writing them. What crosses this interface
+    is NCHW; what the forward saves only the backend reads."""
+    fresh_grads = True
+
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding):
         y, saved = backend_of(x).conv2d_fwd(x, weight, bias, stride, padding)
@@ -44,6 +48,8 @@ class Conv2d(Function):
 class MaxPool2d(Function):
     """y[n, c, oh, ow] = max of x over the window at (oh, ow); the gradient goes back to the
     element that was the max (to the first of equal maxima, to the last NaN if any)."""
+    fresh_grads = True
+
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding):
         kh, kw = kernel_size
@@ -61,6 +67,8 @@ class MaxPool2d(Function):
 
 class Sigmoid(Function):
     """y = 1 / (1 + e⁻ˣ);  dy/dx = y(1 − y)."""
+    fresh_grads = True
+
     @staticmethod
     def forward(ctx, x):
         y = backend_of(x).sigmoid_fwd(x)
@@ -89,6 +97,8 @@ class ReLU(Function):
 
 class Linear(Function):
     """y = x @ Wᵀ + b for x (B, in), W (out, in);  dx = g @ W,  dW = gᵀ @ x,  db = Σ_B g."""
+    fresh_grads = True
+
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
@@ -97,38 +107,29 @@ class Linear(Function):
     @staticmethod
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
-        be = backend_of(g)
-        need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        dx = be.gemm(g, weight) if need_x else None
-        dw = be.gemm(g, x, trans_a=True) if need_w else None
-        db = be.bias_grad(g.reshape(g.shape[0], g.shape[1], 1)) if need_b else None
-        return dx, dw, db
+        return fused_backend_of(g).linear_bwd(g, x, weight, ctx.needs_input_grad[:3])
 
 
 class CrossEntropy(Function):
     """loss[b] = logsumexp(z[b]) − z[b, t[b]], then reduced by mean, sum or not at all;
-    d loss[b] / dz[b] = softmax(z[b]) − onehot(t[b])."""
+    d loss[b] / dz[b] = softmax(z[b]) − onehot(t[b]).
+
+    One backend call each way (one kernel on the GPU): the reduction happens inside, and so
+    does, when ``stats`` is given, adding the batch's mean loss, correct predictions and size
+    to those running totals (see ``nn.functional.cross_entropy``)."""
+    fresh_grads = True
+
     @staticmethod
-    def forward(ctx, logits, target, reduction):
-        be = backend_of(logits)
-        losses, lse = be.softmax_xent_fwd(logits, target)
+    def forward(ctx, logits, target, reduction, stats=None):
+        out, lse = fused_backend_of(logits).cross_entropy_fwd(logits, target, reduction, stats)
         ctx.save_for_backward(logits, lse, target)
         ctx.reduction = reduction
-        if reduction == "mean":
-            return losses.mean()
-        if reduction == "sum":
-            return losses.sum()
-        return losses
+        return out
 
     @staticmethod
     def backward(ctx, g):
         logits, lse, target = ctx.saved_tensors
-        if ctx.reduction == "none":
-            per_sample = g
-        else:   # every sample gets the same share of the scalar's gradient
-            share = g / len(target) if ctx.reduction == "mean" else g
-            per_sample = get_array_module(g).broadcast_to(share, target.shape)
-        return backend_of(g).softmax_xent_bwd(per_sample, logits, lse, target), None
+        return fused_backend_of(g).cross_entropy_bwd(g, logits, lse, target, ctx.reduction), None
 
 
 class LogSoftmax(Function):

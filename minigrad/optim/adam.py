@@ -1,10 +1,17 @@
-from ..backend import backend_of
+from ..backend import fused_backend_of
+from ..graphs import refuse_during_capture
 from .optimizer import Optimizer
 
 
 class Adam(Optimizer):
-    """Adam (Kingma & Ba), PyTorch's update rule; the arithmetic is ``backend.adam_step``,
-    one fused pass (one kernel on the GPU) per parameter."""
+    """Adam (Kingma & Ba), PyTorch's update rule; the arithmetic is ``adam_multi`` of the
+    parameters' backend: on the GPU two launches for all the tensors of a group (see
+    ``backend/cuda.py``), on the CPU ``backend.cpu.adam_step`` for each in turn.
+
+    Each parameter's step count lives with its moments, on its device (a 0-d float64 array,
+    PyTorch's ``capturable`` behaviour), and the step advances it there: a CUDA graph that
+    captured ``step()`` replays step t+1, t+2, ..., never step t again. ``state_dict()`` gives
+    the count as an int, as before."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0):
         if lr < 0 or eps < 0 or weight_decay < 0 or not all(0 <= b < 1 for b in betas):
@@ -14,16 +21,40 @@ class Adam(Optimizer):
                                       weight_decay=weight_decay))
 
     def step(self):
-        for group, p in self._params():
-            if p.grad is None:
-                continue
-            state = self.state.get(id(p))
-            if state is None:
-                state = self.state[id(p)] = {"step": 0, "exp_avg": p.xp.zeros_like(p.data),
-                                             "exp_avg_sq": p.xp.zeros_like(p.data)}
-            state["step"] += 1
-            beta1, beta2 = group["betas"]
-            backend_of(p.data).adam_step(p.data, p.grad.data, state["exp_avg"],
-                                        state["exp_avg_sq"], state["step"], group["lr"],
-                                        beta1, beta2, group["eps"], group["weight_decay"])
-            p._mark_written()                 # an in-place write: its version goes up
+        for group in self.param_groups:
+            todo = [p for p in group["params"] if p.grad is not None]
+            for device in {p.device.type for p in todo}:
+                here = [p for p in todo if p.device.type == device]
+                states = [self._state(p) for p in here]
+                beta1, beta2 = group["betas"]
+                fused_backend_of(here[0].data).adam_multi(
+                    [p.data for p in here], [p.grad.data for p in here],
+                    [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states],
+                    [s["step"] for s in states], group["lr"], beta1, beta2, group["eps"],
+                    group["weight_decay"])
+            for p in todo:
+                p._mark_written()                 # an in-place write: its version goes up
+
+    def _state(self, p):
+        state = self.state.get(id(p))
+        if state is None or not hasattr(state["step"], "shape"):
+            refuse_during_capture(
+                "Adam's first step (or first after load_state_dict: it puts the moments and "
+                "the step count on the device)",
+                "state made during a capture would be reset by every replay; run a step "
+                "before capturing (warm up)")
+        if state is None:
+            xp = p.xp
+            state = self.state[id(p)] = {"step": xp.zeros((), dtype="float64"),
+                                         "exp_avg": xp.zeros_like(p.data),
+                                         "exp_avg_sq": xp.zeros_like(p.data)}
+        elif not hasattr(state["step"], "shape"):       # a count loaded as a number
+            state["step"] = p.xp.full((), float(state["step"]), dtype="float64")
+        return state
+
+    def state_dict(self):
+        saved = super().state_dict()
+        for entry in saved["state"].values():
+            if hasattr(entry.get("step"), "shape"):
+                entry["step"] = int(entry["step"].item())
+        return saved

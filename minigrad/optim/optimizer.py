@@ -40,11 +40,11 @@ class Optimizer:
                 yield group, p
 
     def zero_grad(self, set_to_none=True):
+        """Drop every gradient (or zero it, with set_to_none=False). A gradient a CUDA graph
+        writes (made during its capture) is zeroed in place instead: dropping it would leave
+        ``.grad`` unset while the graph's replays keep filling that memory."""
         for _, p in self._params():
-            if set_to_none or p.grad is None:
-                p.grad = None
-            else:
-                p.grad.data[...] = 0
+            clear_grad(p, set_to_none)
 
     def step(self):
         raise NotImplementedError
@@ -96,6 +96,16 @@ class Optimizer:
                     else:
                         restored[k] = v
                 self.state[id(p)] = restored
+
+
+def clear_grad(p, set_to_none):
+    """zero_grad for one parameter (Optimizer.zero_grad and Module.zero_grad)."""
+    if p.grad is None:
+        return
+    if set_to_none and not p.grad._graph_owned:
+        p.grad = None
+    else:
+        p.grad.data.fill(0)
 
 
 def _what(obj):

@@ -24,10 +24,20 @@ Opt-in checks (``CHECKS``, from the environment; tests may change it):
   sets that up (see ``sanitizer_env``).
 * "racecheck" (MINIGRAD_EMU_RACECHECK=1): every global and shared access is recorded and
   races (and reads of unwritten shared memory) are reported; see shim.h.
+
+Streams, events, memory pools and CUDA-graph capture are capture.py's: while the current
+stream captures, every launch and every array operation here is recorded instead of run
+(``_run`` and ``launch``), and ``Graph.launch`` replays the record. ``capture.stats`` counts
+kernel launches, CuPy operations, allocations and host-device copies.
+
+A kernel parameter may also be a struct passed by value (CuPy passes a NumPy structured
+array of one element that way): the array's bytes are handed to the kernel, after a check
+that its size is the struct's.
 """
 import contextlib
 import ctypes
 import hashlib
+import numbers
 import os
 import re
 import shutil
@@ -39,26 +49,147 @@ from pathlib import Path
 
 import numpy as np
 
+from cuda_emu import capture
+from cuda_emu.capture import EmulatorError, count, new_buffer
+
+
+class _Pointer:
+    """What ``cupy.ndarray.data`` is: a device pointer (``.ptr``)."""
+
+    def __init__(self, ptr):
+        self.ptr = ptr
+
 
 class ndarray(np.ndarray):  # noqa: N801  (CuPy's name)
-    """A NumPy array labelled as GPU memory: minigrad sees ``__cuda_array_interface__``."""
+    """A NumPy array labelled as GPU memory: minigrad sees ``__cuda_array_interface__``.
+
+    Every operation that computes goes through ``_run`` (NumPy's ufuncs through
+    ``__array_ufunc__``), so it is counted, and recorded instead of run during a capture;
+    copies to the host (``get``, ``item``) are counted and refused during a capture."""
 
     @property
     def __cuda_array_interface__(self):
         return {"shape": self.shape, "typestr": self.dtype.str, "version": 3,
                 "data": (self.ctypes.data, False)}
 
+    @property
+    def data(self):
+        return _Pointer(self.ctypes.data)
+
     def __array_wrap__(self, arr, context=None, return_scalar=False):
         return np.asarray(arr).view(ndarray)      # 0-d results stay device arrays, as in CuPy
 
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        for x in inputs + tuple(kwargs.get("out", ())):
+            if not isinstance(x, (np.ndarray, np.generic, numbers.Number, type(None))):
+                return NotImplemented             # a Tensor: let its reflected operator run
+        fn = getattr(ufunc, method)
+        name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
+        out = kwargs.get("out")
+        if method == "at":                        # in place into inputs[0]
+            return _run(name, fn, inputs, kwargs, writes=True)
+        if out is not None and any(o is not None for o in out):
+            _run(name, fn, inputs, kwargs, writes=True)
+            return out[0] if len(out) == 1 else out
+        kwargs.pop("out", None)
+        return _run(name, fn, inputs, kwargs)
+
     def __getitem__(self, index):
-        return _device(np.ndarray.__getitem__(self, index))   # a picked element too
+        if _selects_by_mask(index):
+            _refuse_in_capture("boolean-mask indexing (CuPy copies the count of selected "
+                               "elements to the host)")
+        return _run("getitem", np.ndarray.__getitem__, (self, _as_view_index(index)))
 
-    def get(self):
-        return np.array(self)
+    def __setitem__(self, index, value):
+        if _selects_by_mask(index):
+            _refuse_in_capture("boolean-mask assignment (CuPy copies the count of selected "
+                               "elements to the host)")
+        _run("setitem", np.ndarray.__setitem__, (self, index, value), writes=True)
 
-    def item(self):
-        return np.ndarray.item(self)
+    def copy(self, order="C"):
+        return _run("copy", np.ndarray.copy, (self, order))
+
+    def astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
+        return _run("astype", np.ndarray.astype, (self, dtype),
+                    dict(order=order, casting=casting, copy=copy))
+
+    def fill(self, value):
+        _run("fill", np.ndarray.fill, (self, value), writes=True)
+
+    def reshape(self, *shape, order="C"):
+        return _run("reshape", np.ndarray.reshape, (self, *shape), dict(order=order))
+
+    def ravel(self, order="C"):
+        return _run("ravel", np.ndarray.ravel, (self, order))
+
+    def flatten(self, order="C"):
+        return _run("flatten", np.ndarray.flatten, (self, order))
+
+    def argmax(self, axis=None, out=None, keepdims=False):
+        return _run("argmax", np.ndarray.argmax, (self, axis), dict(keepdims=keepdims))
+
+    def argmin(self, axis=None, out=None, keepdims=False):
+        return _run("argmin", np.ndarray.argmin, (self, axis), dict(keepdims=keepdims))
+
+    def take(self, indices, axis=None):
+        return _run("take", np.ndarray.take, (self, indices, axis))
+
+    def dot(self, other):
+        return _run("dot", np.ndarray.dot, (self, other))
+
+    def nonzero(self):
+        _refuse_in_capture("nonzero (CuPy copies the count of nonzero elements to the host)")
+        return _run("nonzero", np.ndarray.nonzero, (self,))
+
+    # ---- copies to the host ---------------------------------------------------------------
+    def get(self, stream=None, order="C", out=None):
+        _to_host("ndarray.get()")
+        return np.array(self.view(np.ndarray), order=order)
+
+    def item(self, *args):
+        _to_host("ndarray.item()")
+        return np.ndarray.item(self.view(np.ndarray), *args)
+
+    def tolist(self):
+        _to_host("ndarray.tolist()")
+        return self.view(np.ndarray).tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        return bool(self.item())
+
+    def __index__(self):
+        return int(self.item())
+
+
+def _as_view_index(index):
+    """An index of integers and slices picks a view, also when it picks one element (CuPy
+    gives a 0-d view there, NumPy a scalar copy): add an Ellipsis to say so."""
+    parts = index if isinstance(index, tuple) else (index,)
+    if all(isinstance(p, (numbers.Integral, slice)) or p is None for p in parts) and \
+            not isinstance(index, (bool, np.bool_)):
+        return parts + (Ellipsis,)
+    return index
+
+
+def _selects_by_mask(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(p, np.ndarray) and p.dtype == np.bool_ and p.ndim > 0 for p in parts)
+
+
+def _refuse_in_capture(what):
+    if capture.capturing() is not None:
+        capture.refuse(what)
+
+
+def _to_host(what):
+    _refuse_in_capture(f"{what}: a copy from device to host")
+    count("d2h")
 
 
 def _device(value):
@@ -76,38 +207,127 @@ def _host(value):
         return value.view(np.ndarray)
     if isinstance(value, (list, tuple)):
         return type(value)(_host(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _host(v) for k, v in value.items()}
     return value
 
 
-def _on_device(fn):
-    def on_device(*args, **kwargs):
-        kwargs = {k: _host(v) for k, v in kwargs.items()}
-        return _device(fn(*[_host(a) for a in args], **kwargs))
-    return on_device
+def _arrays(value):
+    """Every array inside ``value`` (nested tuples, lists and dicts)."""
+    if isinstance(value, np.ndarray):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _arrays(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _arrays(v)
+
+
+def _run(name, fn, args=(), kwargs=None, writes=False):
+    """One operation of the device's array library: ``fn(*args, **kwargs)`` on host views of
+    the arrays. ``writes``: fn writes into arrays it was given; else it returns new arrays, or
+    views of its inputs (then it is no operation at all: nothing runs on a device).
+
+    Counted as one operation (and each new array as an allocation). During a capture it is
+    recorded, not run: a new array gets its shape and dtype, poisoned contents, and the
+    recorded replay writes the result into it."""
+    kwargs = {} if kwargs is None else kwargs
+    recording = capture.capturing()
+    if writes:
+        count("ops")
+        if recording is None:
+            return fn(*_host(args), **_host(kwargs))
+        frozen = capture.freeze((_host(args), _host(kwargs)))
+        recording.record(name, lambda: _call(name, fn, frozen))
+        return None
+    result = _device(fn(*_host(args), **_host(kwargs)))
+    inputs = {id(capture.root_of(a)) for a in _arrays((args, kwargs))}
+    new = [r for r in _arrays(result) if id(capture.root_of(r)) not in inputs]
+    if not new:
+        return result                         # a view: no operation
+    count("ops")
+    for r in new:
+        new_buffer(r)
+    if recording is not None:
+        for r in new:
+            capture.poison(r)
+        frozen = capture.freeze((_host(args), _host(kwargs)))
+        into = capture.freeze(_host(result))
+        recording.record(name, lambda: _copy(capture.thaw(into, name), _call(name, fn, frozen)))
+    return result
+
+
+def _call(name, fn, frozen):
+    args, kwargs = capture.thaw(frozen, name)
+    return fn(*args, **kwargs)
+
+
+def _copy(into, value):
+    if isinstance(into, tuple):
+        for i, v in zip(into, value):
+            np.copyto(i, v)
+    else:
+        np.copyto(into, value)
+
+
+_WRITERS = {"copyto", "put", "place", "putmask"}       # NumPy functions that write in place
+_HOST_READS = {"nonzero", "argwhere", "flatnonzero", "unique"}   # CuPy reads a count on the host
 
 
 def __getattr__(name):
-    """Any other function: NumPy's, on device arrays."""
-    return _on_device(getattr(np, name))
+    """Any other function: NumPy's, on device arrays, through ``_run``."""
+    fn = getattr(np, name)
+    if not callable(fn) or isinstance(fn, type):
+        return fn
+
+    def on_device(*args, **kwargs):
+        if name in _HOST_READS:
+            _refuse_in_capture(f"cupy.{name} (it copies a count to the host)")
+        writes = name in _WRITERS or kwargs.get("out") is not None   # into `out`, in place
+        result = _run(name, fn, args, kwargs, writes=writes)
+        return kwargs["out"] if writes and kwargs.get("out") is not None else result
+    on_device.__name__ = name
+    return on_device
+
+
+def _from_host(array):
+    """A host array copied to the device (cupy.asarray of host data): refused during a
+    capture, as CuPy refuses it."""
+    _refuse_in_capture("a copy from host to device (cupy.asarray or cupy.array of host data)")
+    count("h2d")
+    device = array.view(ndarray)
+    new_buffer(device)
+    return device
 
 
 def asarray(a, dtype=None):
     """Like cupy.asarray: a device array stays as it is; host data is copied over."""
     if isinstance(a, ndarray):
         return a if dtype is None or a.dtype == dtype else a.astype(dtype)
-    return _device(np.array(a, dtype=dtype, copy=True))
+    return _from_host(np.array(a, dtype=dtype, copy=True))
 
 
 def array(a, dtype=None, copy=True):
-    return _device(np.array(_host(a), dtype=dtype, copy=copy))
+    if isinstance(a, ndarray):
+        return _run("array", np.array, (a,), dict(dtype=dtype, copy=copy))
+    return _from_host(np.array(a, dtype=dtype, copy=True))
+
+
+def ascontiguousarray(a, dtype=None):
+    """CuPy's keeps a 0-d array 0-d (NumPy's makes it 1-d)."""
+    return _run("ascontiguousarray", lambda x, dtype: np.ascontiguousarray(x, dtype).reshape(
+        np.shape(x)), (a,), dict(dtype=dtype))
 
 
 def empty(shape, dtype=float, order="C"):
     """Like cupy.empty: memory that holds garbage — here a poison pattern (all bits set: NaN
-    for floats, -1 for integers), so a kernel that leaves an element unwritten shows it."""
-    a = np.empty(shape, dtype=dtype, order=order)
-    ctypes.memset(a.ctypes.data, 0xFF, a.nbytes)
-    return a.view(ndarray)
+    for floats, -1 for integers), so a kernel that leaves an element unwritten shows it. An
+    allocation, no operation."""
+    a = np.empty(shape, dtype=dtype, order=order).view(ndarray)
+    capture.poison(a)
+    new_buffer(a)
+    return a
 
 
 def empty_like(a, dtype=None):
@@ -123,10 +343,6 @@ MAX_STATIC_SHARED = 48 * 1024          # bytes of __shared__ declared in a kerne
 CHECKS = {name for name, var in (("sanitize", "MINIGRAD_EMU_SANITIZE"),
                                  ("racecheck", "MINIGRAD_EMU_RACECHECK"))
           if os.environ.get(var) == "1"}
-
-
-class EmulatorError(RuntimeError):
-    """A launch the device would refuse, or a bug the emulator caught while running it."""
 
 
 def set_sm_count(count):
@@ -154,6 +370,11 @@ _FLAGS = {"sanitize": ["-fsanitize=address,undefined", "-fsanitize-recover=all",
 def _base_type(ty):
     """'const float* __restrict__' -> 'float'."""
     return " ".join(re.sub(r"\bconst\b|\*|__restrict__", " ", ty).split())
+
+
+def _is_struct(ty):
+    """A parameter passed by value that is neither a pointer nor a number: a struct."""
+    return "*" not in ty and _base_type(ty) not in _NUMPY
 
 
 def kernels_in(code):
@@ -238,17 +459,25 @@ class RawModule:
         self.defines = dict(o[2:].split("=", 1) for o in options if o.startswith("-D"))
         source = emulator_source(code, "racecheck" in checks)
         wrapper = [f'#include "{SHIM}"', "#line 1", source]     # the kernels' own lines
+        export = 'extern "C" __attribute__((visibility("default")))'
         for expr in name_expressions:
             name, t = expr[:-1].split("<")
             typed = [(re.sub(r"\bT\b", t, ty), n) for ty, n in self.kernels[name]["params"]]
-            decl = ", ".join(f"{ty} {n}" for ty, n in typed)
-            call = ", ".join(n for _, n in typed)
+            # a struct comes as a pointer to its bytes, and goes to the kernel by value
+            decl = ", ".join(f"const void* {n}" if _is_struct(ty) else f"{ty} {n}"
+                             for ty, n in typed)
+            call = ", ".join(f"*reinterpret_cast<const {ty}*>({n})" if _is_struct(ty) else n
+                             for ty, n in typed)
             wrapper.append(
-                f'extern "C" __attribute__((visibility("default"))) const char* '
+                f"{export} const char* "
                 f"run_{name}_{t}(unsigned gx, unsigned gy, unsigned gz, unsigned bx, "
                 f"unsigned by, unsigned bz, {decl}) {{\n"
                 f"  return emu::launch(dim3{{gx, gy, gz}}, dim3{{bx, by, bz}}, "
                 f"[&] {{ {name}<{t}>({call}); }});\n}}")
+            for ty, n in typed:
+                if _is_struct(ty):
+                    wrapper.append(f"{export} unsigned long sizeof_{name}_{t}_{n}() "
+                                   f"{{ return sizeof({ty}); }}")
         text = "\n".join(wrapper) + "\n"
         flags = ["-std=c++20", "-O1", "-shared", "-fPIC", "-fvisibility=hidden",
                  *(o for o in options if o.startswith("-D")),
@@ -283,6 +512,12 @@ class Kernel:
         self.fn.restype = ctypes.c_char_p
         self.params = [(re.sub(r"\bT\b", t, ty), n) for ty, n in info["params"]]
         self.shared_bytes = _shared_bytes(info["shared"], t, module.defines)
+        self.struct_bytes = {}
+        for ty, n in self.params:
+            if _is_struct(ty):
+                size = getattr(module.lib, f"sizeof_{name}_{t}_{n}")
+                size.restype = ctypes.c_ulong
+                self.struct_bytes[n] = size()
 
     def __call__(self, grid, block, args):
         launch(self, grid, block, args)
@@ -315,14 +550,26 @@ def check_launch(kernel, grid, block):
 
 def _convert(kernel, args):
     """The arguments as the kernel's parameter types, RawKernel's rules enforced: pointers from
-    contiguous arrays of exactly the pointed-to type, scalars of exactly the parameter's type
-    (RawKernel would misread anything else). An empty array is a null pointer, as in CuPy."""
+    contiguous arrays of exactly the pointed-to type (or None: a null pointer), scalars of
+    exactly the parameter's type (RawKernel would misread anything else). An empty array is a
+    null pointer, as in CuPy."""
     if len(args) != len(kernel.params):
         raise TypeError(f"{kernel.expr}: {len(args)} arguments for {len(kernel.params)} params")
     converted = []
     for (ty, name), a in zip(kernel.params, args):
         base = _base_type(ty)
-        if "*" in ty:
+        if _is_struct(ty):
+            size = kernel.struct_bytes[name]
+            if not isinstance(a, np.ndarray) or a.dtype.fields is None or a.size != 1 or \
+                    a.nbytes != size:
+                raise TypeError(f"{kernel.expr}: struct parameter {name} ({base}, {size} "
+                                "bytes) needs a NumPy structured array of one element of "
+                                f"that size, got {type(a).__name__} "
+                                f"{getattr(a, 'dtype', '')} of {getattr(a, 'nbytes', '?')} bytes")
+            converted.append(np.ascontiguousarray(a))
+        elif "*" in ty and a is None:            # CuPy passes None as a null pointer
+            converted.append(None)
+        elif "*" in ty:
             if not isinstance(a, np.ndarray) or not a.flags.c_contiguous:
                 raise TypeError(f"{kernel.expr}: pointer parameter {name} needs a contiguous "
                                 "array")
@@ -391,10 +638,58 @@ def _sanitizer_reports():
 def launch(kernel, grid, block, args):
     """The one way a kernel runs: check the configuration as the device does, convert the
     arguments, run every block, and raise the first problem found as an EmulatorError that
-    names the kernel. (Everything a launch needs passes through here.)"""
+    names the kernel. (Everything a launch needs passes through here.) During a capture the
+    launch is checked and recorded, not run; a replay runs it then."""
     grid, block = _dims(grid, "grid", kernel.expr), _dims(block, "block", kernel.expr)
     check_launch(kernel, grid, block)
-    args = _convert(kernel, args)
+    converted = _convert(kernel, args)
+    recording = capture.capturing()
+    if recording is not None:
+        frozen = _freeze_kernel_args(kernel, args)
+        recording.record(kernel.expr, lambda: _execute(
+            kernel, grid, block, _convert(kernel, _thaw_kernel_args(kernel, frozen))))
+        return
+    count("kernels")
+    _execute(kernel, grid, block, converted)
+
+
+class _StructArg:
+    """A struct argument as a graph records it: its bytes as they were, and each device
+    buffer its pointer fields point into (held weakly, checked at every replay)."""
+
+    def __init__(self, kernel, name, record):
+        self.bytes = record.copy()
+        self.buffers = []
+        for field in record.dtype.names:
+            values = np.asarray(record[field])
+            if values.dtype != np.uint64:
+                continue
+            for address in values.ravel():
+                if not address:
+                    continue
+                root = capture.buffer_at(int(address))
+                if root is None:
+                    raise EmulatorError(f"{kernel.expr}: struct argument {name}.{field} holds "
+                                        f"{int(address):#x}, inside no live device array")
+                self.buffers.append(capture.Ref(root))
+
+    def get(self, op):
+        for ref in self.buffers:
+            ref.get(op)                       # alive, or the replay fails naming it
+        return self.bytes
+
+
+def _freeze_kernel_args(kernel, args):
+    return [_StructArg(kernel, n, a) if _is_struct(ty) else capture.freeze(a)
+            for (ty, n), a in zip(kernel.params, args)]
+
+
+def _thaw_kernel_args(kernel, frozen):
+    return [a.get(kernel.expr) if isinstance(a, _StructArg) else capture.thaw(a, kernel.expr)
+            for a in frozen]
+
+
+def _execute(kernel, grid, block, args):
     lib = kernel.module.lib
     with _sanitizer_reports() as reports, _pointers(kernel, args) as pointers:
         if "racecheck" in CHECKS:          # race reports name the arguments they touch
@@ -409,28 +704,43 @@ def launch(kernel, grid, block, args):
     if error:
         raise EmulatorError(f"{where}: {error.decode()}")
 
+
 class _Device:
     id = 0
     attributes = {"MultiProcessorCount": int(os.environ.get("MINIGRAD_EMU_SMS", "1"))}
 
-
-class _Stream:
     def synchronize(self):
-        pass
+        _device_synchronize()
+
+
+def _device_synchronize():
+    if capture.capturing() is not None:
+        capture.refuse("cudaDeviceSynchronize")
+    count("syncs")
 
 
 def _scatter_add(a, slices, value):
-    np.add.at(_host(a), _host(slices), _host(value))
+    _run("scatter_add", np.add.at, (a, slices, value), writes=True)
 
 
 def install():
     """Make ``import cupy`` (and cupy.cuda, cupyx) give this stand-in; returns the old ones."""
     cuda = types.ModuleType("cupy.cuda")
     cuda.Device = _Device
-    cuda.get_current_stream = lambda: _Stream()
+    cuda.get_current_stream = capture.get_current_stream
+    cuda.Stream = capture.Stream
+    cuda.Event = capture.Event
+    cuda.get_elapsed_time = capture.get_elapsed_time
+    cuda.MemoryPool = capture.MemoryPool
+    cuda.using_allocator = capture.using_allocator
+    cuda.set_allocator = capture.set_allocator
+    cuda.get_allocator = capture.get_allocator
+    cuda.graph = types.SimpleNamespace(Graph=capture.Graph)
     cuda.runtime = types.SimpleNamespace(
         getDeviceCount=lambda: 1, driverGetVersion=lambda: 0,
-        getDeviceProperties=lambda i: {"name": b"minigrad CUDA emulator"})
+        getDeviceProperties=lambda i: {"name": b"minigrad CUDA emulator"},
+        deviceSynchronize=_device_synchronize, streamCaptureModeGlobal=0,
+        streamCaptureModeThreadLocal=1, streamCaptureModeRelaxed=2)
     cuda.nvrtc = types.SimpleNamespace(getVersion=lambda: (0, 0))
     cupyx = types.ModuleType("cupyx")
     cupyx.scatter_add = _scatter_add

@@ -260,6 +260,7 @@ struct gptr {
     checked_ref<T> operator*() const { return {p, nullptr, nullptr}; }
     gptr operator+(long long i) const { return {p + i}; }
     gptr operator-(long long i) const { return {p - i}; }
+    explicit operator bool() const { return p != nullptr; }
 };
 
 template <class T>
