@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import minigrad
+from helpers import emulated_gpu
 from minigrad import debug, nn
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,21 +93,14 @@ def test_the_gpu_is_synchronised_around_each_op(tracing, capsys, monkeypatch):
     for before and after the op (so the time is the kernel's, not the launch's)."""
     if shutil.which("g++") is None:
         pytest.skip("the emulator needs g++")
-    from cuda_emu import fake_cupy
-    from minigrad.backend import cuda
-    saved = fake_cupy.install()
+    from cuda_emu import capture
     waits = []
-    monkeypatch.setattr(fake_cupy._Stream, "synchronize", lambda self: waits.append(1))
-    try:
-        # the emulator's cupy, directly: is_available() may have cached a no for the session
-        import cupy
-        x = minigrad.as_tensor(cupy.asarray(np.linspace(-2, 2, 6).reshape(2, 3)))
+    monkeypatch.setattr(capture.Stream, "synchronize", lambda self: waits.append(1))
+    with emulated_gpu():
+        x = minigrad.tensor(np.linspace(-2, 2, 6).reshape(2, 3), device="cuda")
         assert x.device.type == "cuda"
+        waits.clear()                     # (making x may have waited too)
         nn.functional.sigmoid(x)
-    finally:
-        for f in (cuda._module, cuda._kernel, cuda._max_blocks):
-            f.cache_clear()
-        fake_cupy.uninstall(saved)
     lines = [g for g in traced(capsys.readouterr().err) if g[1] == "Sigmoid"]
     assert lines and lines[0][2:5] == ("(2,3)", "(2,3)", "cuda")
     assert len(waits) >= 2

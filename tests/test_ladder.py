@@ -13,7 +13,7 @@ import shutil
 import numpy as np
 import pytest
 
-from helpers import rel_err
+from helpers import forget_the_gpu, rel_err
 
 EMULATED = os.environ.get("MINIGRAD_EMULATE_CUDA") == "1"
 CAPS = {"cuda": None, "cuda-cap3": 3, "emulated": None, "emulated-cap1": 1}
@@ -33,16 +33,13 @@ def ladder(request):
             pytest.skip("the emulated backend needs g++")
         from cuda_emu import fake_cupy
         saved = fake_cupy.install()
-    caches = (cuda._module, cuda._kernel, cuda._max_blocks)
-    for f in caches:
-        f.cache_clear()
+    forget_the_gpu()
     real_max_blocks = cuda._max_blocks
     if CAPS[request.param]:
         cuda._max_blocks = lambda: CAPS[request.param]
     yield ladder
     cuda._max_blocks = real_max_blocks
-    for f in caches:
-        f.cache_clear()
+    forget_the_gpu()
     if saved is not None:
         from cuda_emu import fake_cupy
         fake_cupy.uninstall(saved)
