@@ -142,8 +142,9 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     (reduced the way ``nll_loss`` reduces, the mean dividing by Σ w[t[b]]). Without weight
     and smoothing this is the fused softmax-cross-entropy backend function (a kernel on the
     GPU); otherwise log_softmax followed by nll_loss. One difference from PyTorch, on the
-    GPU only: the fused path cannot look for ``ignore_index`` without waiting for the
-    device, so there a target equal to it gives a NaN loss, as any class out of range does;
+    GPU only: the fused path cannot look for ``ignore_index`` among the targets without
+    waiting for the device, so when ignore_index is not a class (the default −100) it is
+    taken there, and a target equal to it gives a NaN loss, as any class out of range does;
     ``nll_loss(log_softmax(x, 1), t)``, or a ``weight``, leaves it out on both devices."""
     logits = input
     target = _check_class_targets("cross_entropy", logits, target, weight, ignore_index,
@@ -151,7 +152,10 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got "
                          f"{label_smoothing}")
-    ignoring = (target.data == ignore_index).any() if target.device.type == "cpu" else False
+    if target.device.type == "cpu":
+        ignoring = bool((target.data == ignore_index).any())
+    else:   # no look at the targets (it would wait for the GPU); a class could be ignored
+        ignoring = 0 <= ignore_index < logits.shape[1]
     if weight is None and label_smoothing == 0 and not ignoring:
         return ops.CrossEntropy.apply(logits, target, reduction=reduction)
     logp = log_softmax(logits, 1)

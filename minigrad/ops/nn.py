@@ -167,6 +167,8 @@ class LogSoftmax(Function):
 # ==== Issue 15: average pooling, dropout, negative log-likelihood ===========================
 # Backend functions too (a NumPy twin in backend/cpu.py, a kernel in kernels/): avgpool.cu,
 # dropout.cu (the mask), nll.cu.
+from .elementwise import _quiet  # noqa: E402  (x / 0 without NumPy's warning)
+
 
 class AvgPool2d(Function):
     """y[n, c, oh, ow] = (Σ of x over the window at (oh, ow)) / d[oh, ow], the divisor d
@@ -210,7 +212,8 @@ class NLLLoss(Function):
         ctx.meta = ignore_index, reduction, logp.shape[1]
         if reduction == "mean":
             ctx.total_weight = w.sum()
-            return losses.sum() / ctx.total_weight
+            with _quiet(losses):            # every target ignored: 0 / 0 = NaN, as PyTorch
+                return losses.sum() / ctx.total_weight
         if reduction == "sum":
             return losses.sum()
         return losses
@@ -222,7 +225,8 @@ class NLLLoss(Function):
         if reduction == "none":
             per_sample = g
         else:   # every sample gets the same share of the scalar's gradient
-            share = g / ctx.total_weight if reduction == "mean" else g
+            with _quiet(g):
+                share = g / ctx.total_weight if reduction == "mean" else g
             per_sample = get_array_module(g).broadcast_to(share, target.shape)
         dlogp = backend_of(g).nll_bwd(per_sample, target, weight, ignore_index, classes)
         return dlogp, None, None
