@@ -7,7 +7,7 @@
 //   with momentum > 0: buf = momentum * buf + g / avg;  p -= lr * buf
 //   without:           p -= lr * g / avg
 // grad_avg is read and written only when CENTERED, momentum_buf only when momentum > 0
-// (the launcher passes p in their place otherwise).
+// (the launcher passes a null pointer in their place otherwise).
 
 __device__ __forceinline__ float sqrt_t(float v) { return sqrtf(v); }
 __device__ __forceinline__ double sqrt_t(double v) { return sqrt(v); }

@@ -533,18 +533,21 @@ def adadelta_step(param, grad, square_avg, acc_delta, lr, rho, eps, weight_decay
 def rmsprop_step(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps,
                  weight_decay, momentum, centered):
     """In place, like cpu.rmsprop_step (kernels/rmsprop.cu). ``grad_avg`` may be None unless
-    centered, ``momentum_buffer`` None unless momentum > 0."""
+    centered, ``momentum_buffer`` None unless momentum > 0: an empty array (a null pointer)
+    goes in their place, which the kernel never reads."""
     states = {"square_avg": square_avg}
     if centered:
         states["grad_avg"] = grad_avg
     if momentum > 0:
         states["momentum_buffer"] = momentum_buffer
+    import cupy
     grad = _in_place_operands("rmsprop_step", param, grad, states)
     if param.size == 0:
         return
     f = param.dtype.type
+    unused = cupy.empty(0, dtype=param.dtype)     # a null pointer the kernel never reads
     _launch("rmsprop.cu", "rmsprop_step", param, _grid(param.size), (THREADS,),
-            (param, grad, square_avg, grad_avg if centered else param,
-             momentum_buffer if momentum > 0 else param, np.int64(param.size), f(lr),
+            (param, grad, square_avg, grad_avg if centered else unused,
+             momentum_buffer if momentum > 0 else unused, np.int64(param.size), f(lr),
              f(alpha), f(eps), f(weight_decay), f(momentum), np.int32(bool(centered))),
             [param.shape])
