@@ -1,11 +1,15 @@
 """LeNet training speed: one step (batch 256: forward, backward, Adam) and one epoch of
-Fashion-MNIST, side by side in one run, for every configuration this machine has:
+Fashion-MNIST, for every configuration this machine has, each in a process of its own:
 
-    minigrad numpy · pytorch cpu · minigrad cuda · pytorch cuda eager ·
-    pytorch cuda graph (the whole step captured once and replayed)
+    minigrad numpy · pytorch cpu          each with its default threads, and with one thread
+    minigrad cuda · pytorch cuda eager · pytorch cuda graph (the whole step captured once)
 
-Same model, batch and data (already on the device); warm-up outside the timings; GPU
-times from CUDA events; repeats taken in turns; medians with their spread.
+Same model, batch and data (already on the device); warm-up outside the timings, and 3
+untimed steps at the start of every turn; GPU times from CUDA events. The driver takes the
+configurations in turns, round after round, with a pause between turns, and reports medians
+with their spread, the ratio minigrad ÷ PyTorch (default threads, and one thread each),
+every process's thread settings, and the machine as the system describes it (see
+benchmarks/common.py for why one process each).
 
     python -m benchmarks.bench_lenet --device cpu --quick     # < 1 minute
     python -m benchmarks.bench_lenet --device all --out bench-out
@@ -13,8 +17,12 @@ times from CUDA events; repeats taken in turns; medians with their spread.
 (run from the repository root: the model is examples/lenet_fashion.py's ``lenet``).
 """
 import argparse
+import json
 import sys
 from pathlib import Path
+
+if __package__ in (None, ""):              # run as a file: python benchmarks/bench_lenet.py
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
@@ -22,19 +30,41 @@ import minigrad
 from benchmarks.common import (
     Timer,
     bar_chart,
-    interleaved,
+    conditions,
+    in_turns,
     machine,
     machine_line,
     markdown,
+    quiet_turns,
+    serve,
+    start_workers,
+    stop_workers,
     summary,
     torch_or_none,
+    use_threads,
     write_json,
 )
 from examples.lenet_fashion import lenet
 from minigrad import nn
-from minigrad.backend.cpu import tune_malloc
 
 BATCH = 256
+CPU = {"framework": "minigrad", "device": "cpu"}
+TORCH_CPU = {"framework": "pytorch", "device": "cpu"}
+# configuration -> (what the worker runs, started with one-thread environment variables)
+CPU_CONFIGS = {
+    "minigrad numpy": ({**CPU, "threads": None}, False),
+    "pytorch cpu": ({**TORCH_CPU, "threads": None}, False),
+    "minigrad numpy, 1 thread": ({**CPU, "threads": 1}, True),
+    "pytorch cpu, 1 thread": ({**TORCH_CPU, "threads": 1}, True),
+}
+GPU_CONFIGS = {
+    "minigrad cuda": ({"framework": "minigrad", "device": "cuda", "threads": None}, False),
+    "pytorch cuda eager": ({"framework": "pytorch", "device": "cuda", "threads": None}, False),
+    "pytorch cuda graph": ({"framework": "pytorch", "device": "cuda", "threads": None,
+                           "graph": True}, False),
+}
+BASELINE = {"minigrad numpy": "pytorch cpu", "minigrad numpy, 1 thread": "pytorch cpu, 1 thread",
+            "minigrad cuda": "pytorch cuda eager"}
 
 
 def load_images():
@@ -49,6 +79,7 @@ def load_images():
             "random images (Fashion-MNIST not found)")
 
 
+# ---- inside a worker: one configuration ------------------------------------------------------
 def minigrad_config(device, images, labels):
     """(step(batch_index), to_index, Timer) for minigrad on ``device``: the data is moved
     there once, and ``to_index`` puts a NumPy array of batch indices there too."""
@@ -107,21 +138,45 @@ def torch_config(torch, device, images, labels, graph=False):
     return replay, to_index, Timer("torch")
 
 
-def configurations(which, images, labels):
+def worker_setup(spec):
+    settings = use_threads(spec)
+    images, labels, source = load_images()
+    if spec["framework"] == "minigrad":
+        step, to_index, timer = minigrad_config(spec["device"], images, labels)
+    else:
+        step, to_index, timer = torch_config(torch_or_none(), spec["device"], images, labels,
+                                             spec.get("graph", False))
+    first = to_index(np.arange(BATCH))
+    for _ in range(3):                                    # warm-up
+        step(first)
+    n = len(labels)
+
+    def steps(calls, warmup=3):
+        for _ in range(warmup):      # the pause before a turn lets the cores idle; untimed
+            step(first)
+        return {"seconds": timer.seconds(lambda: step(first), calls)}
+
+    def epoch(seed):
+        order = to_index(np.random.default_rng(seed).permutation(n))
+        batches = [order[i * BATCH:(i + 1) * BATCH] for i in range(n // BATCH)]
+        return {"seconds": timer.seconds(lambda: [step(b) for b in batches])}
+    return {**settings, "data": source}, {"steps": steps, "epoch": epoch}
+
+
+# ---- the driver ------------------------------------------------------------------------------
+def configurations(which):
     torch = torch_or_none()
     configs = {}
     if which in ("cpu", "all"):
-        configs["minigrad numpy"] = minigrad_config("cpu", images, labels)
-        if torch:
-            configs["pytorch cpu"] = torch_config(torch, "cpu", images, labels)
+        configs.update({k: v for k, v in CPU_CONFIGS.items()
+                        if torch or v[0]["framework"] == "minigrad"})
     if which in ("cuda", "all"):
         if minigrad.cuda.is_available():
-            configs["minigrad cuda"] = minigrad_config("cuda", images, labels)
+            configs["minigrad cuda"] = GPU_CONFIGS["minigrad cuda"]
         else:
             print(f"minigrad cuda: skipped ({minigrad.cuda.unavailable_reason()})")
         if torch and torch.cuda.is_available():
-            configs["pytorch cuda eager"] = torch_config(torch, "cuda", images, labels)
-            configs["pytorch cuda graph"] = torch_config(torch, "cuda", images, labels, True)
+            configs.update({k: v for k, v in GPU_CONFIGS.items() if k.startswith("pytorch")})
         elif which == "cuda":
             print("pytorch cuda: skipped (no CUDA build of PyTorch or no GPU)")
     if not configs:
@@ -129,13 +184,12 @@ def configurations(which, images, labels):
     return configs
 
 
-def bind(fn, *args):
-    return lambda: fn(*args)
-
-
-def run_all(step, batches):
-    for b in batches:
-        step(b)
+def threads_cell(ready):
+    if ready["device"] != "cpu":
+        return "—"
+    blas = ready.get("numpy_blas_threads")
+    return f"{ready['threads']}" + (f" (BLAS {blas})" if ready["framework"] == "minigrad"
+                                    and blas is not None else "")
 
 
 def main(argv=None):
@@ -143,67 +197,95 @@ def main(argv=None):
     ap.add_argument("--device", choices=["cpu", "cuda", "all"], default="all")
     ap.add_argument("--quick", action="store_true",
                     help="CPU only, few repeats, epoch time estimated from the step time")
-    ap.add_argument("--repeats", type=int, help="timed samples per configuration")
+    ap.add_argument("--repeats", type=int, help="timed rounds per configuration")
     ap.add_argument("--epochs", type=int, default=3, help="timed epochs (full mode)")
     ap.add_argument("--out", default="bench-out", help="folder for the JSON and PNG")
+    ap.add_argument("--quiet", type=float, metavar="CORES",
+                    help="on a shared machine: keep only rounds in which other processes kept "
+                         "at most CORES cores busy during every turn (e.g. 0.1), taking rounds "
+                         "until --repeats such rounds or --patience minutes")
+    ap.add_argument("--patience", type=float, default=30, help="minutes, with --quiet")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.worker:
+        return serve(lambda: worker_setup(json.loads(args.worker)))
     if args.quick:
         args.device = "cpu"
-    tune_malloc()             # for both frameworks alike: they share this process
-    images, labels, source = load_images()
     info = machine()
-    print(f"# LeNet training, batch {BATCH}, Adam — {source}\n{machine_line(info)}\n")
+    print(f"# LeNet training, batch {BATCH}, Adam — each configuration in its own process\n"
+          f"{machine_line(info)}\n", flush=True)
 
-    configs = configurations(args.device, images, labels)
-    n = len(labels)
-    steps_per_epoch = n // BATCH               # the last partial batch is dropped for all
     calls = 5 if args.quick else 20
     repeats = args.repeats or (5 if args.quick else 15)
-    first_batch = np.arange(BATCH)
-    steps = {name: (bind(step, to_index(first_batch)), timer)
-             for name, (step, to_index, timer) in configs.items()}
-    step_times = interleaved(steps, repeats, calls)
+    workers = start_workers("bench_lenet", configurations(args.device))
+    dropped = None
+    try:
+        if args.quiet is None:
+            step_answers = in_turns(workers, "steps", repeats, calls=calls)
+        else:
+            step_answers, dropped = quiet_turns(workers, "steps", repeats, args.quiet,
+                                                args.patience * 60, calls=calls)
+            if not all(step_answers.values()):
+                sys.exit(f"no round was quiet enough (other load ≤ {args.quiet} cores) in "
+                         f"{args.patience} minutes ({dropped} rounds thrown away)")
+        epoch_answers = {name: [] for name in workers}
+        if not args.quick:
+            for e in range(args.epochs):
+                for name, answers in in_turns(workers, "epoch", 1, seed=e).items():
+                    epoch_answers[name] += answers
+    finally:
+        stop_workers(workers)
 
-    epoch_times = {}
-    if not args.quick:
-        orders = [np.random.default_rng(e).permutation(n) for e in range(args.epochs)]
-        samples = {name: [] for name in configs}
-        for e in range(args.epochs):
-            for name, (step, to_index, timer) in configs.items():
-                order = to_index(orders[e])
-                batches = [order[i * BATCH:(i + 1) * BATCH] for i in range(steps_per_epoch)]
-                timer.sync()
-                samples[name].append(timer.seconds(bind(run_all, step, batches)))
-        epoch_times = {name: summary(s) for name, s in samples.items()}
-
+    source = next(iter(workers.values())).ready["data"]
+    steps_per_epoch = 60000 // BATCH               # the last partial batch is dropped for all
+    step_times = {name: summary([a["seconds"] for a in answers])
+                  for name, answers in step_answers.items()}
     rows, results = [], {}
-    for name in configs:
-        dev = "cuda" if "cuda" in name else "cpu"
-        base = "pytorch cuda eager" if dev == "cuda" else "pytorch cpu"
+    for name, w in workers.items():
         ms = step_times[name]["median"] * 1e3
-        epoch = epoch_times[name]["median"] if epoch_times else ms / 1e3 * steps_per_epoch
+        epoch = (summary([a["seconds"] for a in epoch_answers[name]]) if epoch_answers[name]
+                 else None)
+        base = BASELINE.get(name)
         ratio = (step_times[name]["median"] / step_times[base]["median"]
-                 if base in step_times and name.startswith("minigrad") else None)
-        results[name] = {"step_seconds": step_times[name],
-                         "epoch_seconds": epoch_times.get(name),
-                         "epoch_seconds_estimated": None if epoch_times else epoch,
+                 if base in step_times else None)
+        during = conditions(step_answers[name])
+        results[name] = {"settings": w.ready, "step_seconds": step_times[name],
+                         "turns": step_answers[name], "epoch_seconds": epoch,
                          "images_per_second": BATCH / step_times[name]["median"],
-                         "ratio_to_pytorch_same_device": ratio}
+                         "ratio_to_pytorch": ratio, "ratio_baseline": base,
+                         "conditions": during}
+        epoch_s = epoch["median"] if epoch else ms / 1e3 * steps_per_epoch
         spread = f"{step_times[name]['min'] * 1e3:.2f}–{step_times[name]['max'] * 1e3:.2f}"
-        rows.append([name, f"{ms:.2f}", spread, f"{epoch:.2f}" + ("" if epoch_times else " est."),
+        rows.append([name, threads_cell(w.ready), f"{ms:.2f}", spread,
+                     f"{epoch_s:.2f}" + ("" if epoch else " est."),
                      f"{BATCH / step_times[name]['median']:,.0f}",
-                     f"{ratio:.2f}×" if ratio else "—"])
+                     f"{ratio:.2f}×" if ratio else "—",
+                     f"{during.get('worker_cores', 0) * ms:.1f}",
+                     f"{during.get('other_load_cores', float('nan')):.2f}"])
     if "minigrad cuda" in step_times and "pytorch cuda graph" in step_times:
         results["minigrad_cuda_ratio_to_pytorch_cuda_graph"] = (
             step_times["minigrad cuda"]["median"] / step_times["pytorch cuda graph"]["median"])
     if "minigrad numpy" in step_times and "minigrad cuda" in step_times:
         speedup = step_times["minigrad numpy"]["median"] / step_times["minigrad cuda"]["median"]
         results["minigrad_gpu_speedup_over_cpu"] = speedup
-    table = markdown(["configuration", "ms/step", "range", "s/epoch", "images/s",
-                      "minigrad ÷ pytorch"], rows)
+    table = markdown(["configuration", "threads", "ms/step", "range", "s/epoch", "images/s",
+                      "minigrad ÷ pytorch", "CPU ms/step", "other load"], rows)
     print(table)
-    print(f"\n{steps_per_epoch} steps per epoch; {repeats} samples of {calls} steps each"
-          + ("" if args.quick else f"; {args.epochs} timed epochs"))
+    idle = max(conditions(a).get("idle_workers_cpu_s", 0) for a in step_answers.values())
+    kept = len(next(iter(step_answers.values())))
+    print(f"\n{steps_per_epoch} steps per epoch; data: {source}; {kept} rounds of {calls} "
+          "steps per configuration, taken in turns" +
+          ("" if dropped is None else f" (only rounds with other load ≤ {args.quiet} cores in "
+           f"every turn; {dropped} others thrown away)") +
+          ("" if args.quick else f"; {args.epochs} timed epochs") +
+          ".\nthreads: minigrad's (NumPy's OpenBLAS) or PyTorch's; CPU ms/step: CPU time of the "
+          "worker (all its threads) per step; other load: cores that other processes kept busy "
+          "during the turns (median: above ~0.1 the times are not those of a quiet machine); "
+          f"idle workers used at most {idle * 1e3:.1f} ms of CPU during another's turn "
+          "(median).")
+    for name, base in BASELINE.items():
+        if name in step_times and base in step_times:
+            print(f"{name} ÷ {base}: {results[name]['ratio_to_pytorch']:.2f}×")
     if "minigrad_cuda_ratio_to_pytorch_cuda_graph" in results:
         print("minigrad cuda takes "
               f"{results['minigrad_cuda_ratio_to_pytorch_cuda_graph']:.2f}× the time of PyTorch's "
@@ -213,10 +295,12 @@ def main(argv=None):
 
     out = Path(args.out)
     write_json(out / "bench_lenet.json", {"machine": info, "data": source, "batch": BATCH,
-                                          "quick": args.quick, "results": results,
+                                          "quick": args.quick, "rounds": kept,
+                                          "quiet": args.quiet, "rounds_thrown_away": dropped,
+                                          "calls_per_round": calls, "results": results,
                                           "table": table})
-    bar_chart(out / "bench_lenet.png", list(configs),
-              {"ms per step": [step_times[c]["median"] * 1e3 for c in configs]},
+    bar_chart(out / "bench_lenet.png", list(workers),
+              {"ms per step": [step_times[c]["median"] * 1e3 for c in workers]},
               f"LeNet training step, batch {BATCH}", "milliseconds (lower is better)")
     print(f"wrote {out / 'bench_lenet.json'} and {out / 'bench_lenet.png'}")
     return results

@@ -353,8 +353,10 @@ def train(args):
 
 
 if __name__ == "__main__":
-    # Process-wide, so only a script that owns its process asks for it: keep NumPy's big
-    # temporaries in the heap between steps (see minigrad.backend.cpu.tune_malloc).
-    from minigrad.backend.cpu import tune_malloc
-    tune_malloc()
+    # Process-wide, so only a script that owns its process asks for them: keep NumPy's big
+    # temporaries in the heap between steps, and run the CPU layers on every usable core
+    # (see minigrad.backend.cpu.tune_malloc and set_num_threads; the results are the same).
+    from minigrad.backend import cpu
+    cpu.tune_malloc()
+    cpu.set_num_threads()
     main()

@@ -1,10 +1,9 @@
 """Every layer on an empty batch (N = 0) and max-pool over a window holding NaN, forward and
 backward, against PyTorch (issue 10).
 
-The tensor-level parts (Flatten and reshape of zero-size tensors, the argument checks of
-``nn.functional``) are done; what fails here fails inside a backend function, which the CPU
-and GPU backend rewrites own. Those cases are marked ``xfail(strict=True)`` with the reason,
-so the merge that fixes a backend must remove the mark (a strict xfail that passes fails)."""
+Both backends follow PyTorch here: an empty batch gives empty results and zero gradients
+through every layer, and a NaN in a pooling window wins it (the last NaN in row-major order
+when there are several), forward and backward."""
 import math
 
 import numpy as np
@@ -16,9 +15,6 @@ import minigrad
 import minigrad.nn.functional as F
 from examples.lenet_fashion import lenet
 from helpers import rel_err
-
-BACKEND_N0 = "backend N=0 handled by the backend rewrite"
-BACKEND_NAN = "max-pool NaN rule handled by the backend rewrite"
 
 
 def compare(fn, torch_fn, arrays, device, ints=()):
@@ -84,14 +80,12 @@ def test_empty_batch(name, device):
     compare(fn, torch_fn, arrays, device, ints)
 
 
-@pytest.mark.xfail(strict=True, reason=BACKEND_N0)
 @pytest.mark.parametrize("name", sorted(N0_BACKEND))
 def test_empty_batch_through_the_backend(name, device):
     fn, torch_fn, arrays, ints = N0_BACKEND[name]
     compare(fn, torch_fn, arrays, device, ints)
 
 
-@pytest.mark.xfail(strict=True, reason=BACKEND_N0)
 def test_empty_batch_through_lenet_forward_and_backward(device):
     torch.manual_seed(0)
     ref = lenet(torch.nn).double()
@@ -116,29 +110,16 @@ NAN_WINDOWS = {
 }
 
 
-# Where today's backends still differ from PyTorch: the CPU backend's pool keeps the first
-# element of a window unless a later one is strictly larger, so a NaN after it never wins
-# the argmax.
-NAN_WAITING = {("backward", "cpu"): {"nan_not_first", "two_nans"}}
-
-
-def waits_for_the_backend(request, part, device, name):
-    if name in NAN_WAITING.get((part, device), ()):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=BACKEND_NAN))
-
-
 @pytest.mark.parametrize("name", sorted(NAN_WINDOWS))
-def test_max_pool_forward_with_nan_is_nan(name, device, request):
-    waits_for_the_backend(request, "forward", device, name)
+def test_max_pool_forward_with_nan_is_nan(name, device):
     x = np.array(NAN_WINDOWS[name])[None, None]
     out = F.max_pool2d(minigrad.tensor(x, device=device), 2).cpu().numpy()
     assert np.isnan(out).all() and np.isnan(TF.max_pool2d(torch.tensor(x), 2).numpy()).all()
 
 
 @pytest.mark.parametrize("name", sorted(NAN_WINDOWS))
-def test_max_pool_gradient_goes_to_the_nan(name, device, request):
+def test_max_pool_gradient_goes_to_the_nan(name, device):
     """PyTorch takes the NaN as the window's max, so the gradient goes there."""
-    waits_for_the_backend(request, "backward", device, name)
     x = np.array(NAN_WINDOWS[name])[None, None]
     ref = torch.tensor(x, requires_grad=True)
     TF.max_pool2d(ref, 2).sum().backward()

@@ -355,6 +355,35 @@ def adam_step(param, grad, m, v, step, lr, beta1, beta2, eps, weight_decay):
              f(weight_decay), f(bc2_sqrt)), [param.shape])
 
 
+# ---- conv2d as the ops call it: im2col, then the GEMM kernels ---------------------------------
+def conv2d_fwd(x, weight, bias, stride, pad):
+    """y = W_mat @ im2col(x)[n] + b for each image n; returns y (N, OC, OH, OW) and
+    (cols, W_mat) for the backward."""
+    oc, c, kh, kw = weight.shape
+    n, _, h, w = x.shape
+    cols = im2col(x, kh, kw, stride, pad)
+    w_mat = weight.reshape(oc, c * kh * kw)
+    y = gemm(w_mat, cols, bias=bias, bias_axis=0)
+    oh, ow = out_size(h, kh, stride, pad), out_size(w, kw, stride, pad)
+    return y.reshape(n, oc, oh, ow), (cols, w_mat)
+
+
+def conv2d_bwd(g, saved, x_shape, w_shape, stride, pad, needs):
+    """dW = Σ_n g[n] @ cols[n]ᵀ (split-K over the batch), db = Σ g, dx = col2im(W_matᵀ @ g[n]),
+    each only when ``needs`` (dx, dW, db) asks for it."""
+    cols, w_mat = saved
+    need_x, need_w, need_b = needs
+    g = g.reshape(g.shape[0], g.shape[1], -1)
+    dx = dw = db = None
+    if need_x:
+        dx = col2im(gemm(w_mat, g, trans_a=True), x_shape, w_shape[2], w_shape[3], stride, pad)
+    if need_w:
+        dw = gemm_batch_sum(g, cols, trans_b=True).reshape(w_shape)
+    if need_b:
+        db = bias_grad(g)
+    return dx, dw, db
+
+
 # ==== Issue 15: average pooling, dropout masks, NLL loss, Adadelta and RMSprop ==============
 # The twins of the functions at the end of cpu.py. Their kernel files are registered here,
 # beside the functions that launch them.

@@ -14,7 +14,6 @@ Which arithmetic goes where — the one rule of minigrad's dispatch:
 from ..autograd import Function
 from ..backend import backend_of
 from ..device import get_array_module
-from ..shapes import out_size
 
 
 class Conv2d(Function):
@@ -23,46 +22,32 @@ class Conv2d(Function):
     Backward, with g = dL/dy seen as (N, OC, P):
         dW = Σ_n g[n] @ cols[n]ᵀ      db = Σ over n and P of g
         dx = col2im(W_matᵀ @ g[n])
+
+    Each backend does this as a pair, ``conv2d_fwd`` / ``conv2d_bwd``, because each lays out
+    the column matrix its own way (the GPU as above; the CPU batch-last, see backend/cpu.py).
+    What crosses this interface is NCHW; what the forward saves only the backend reads.
     """
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding):
-        be = backend_of(x)
-        oc, c, kh, kw = weight.shape
-        n, _, h, w = x.shape
-        cols = be.im2col(x, kh, kw, stride, padding)
-        w_mat = weight.reshape(oc, c * kh * kw)
-        y = be.gemm(w_mat, cols, bias=bias, bias_axis=0)
-        ctx.save_for_backward(cols, w_mat)
+        y, saved = backend_of(x).conv2d_fwd(x, weight, bias, stride, padding)
+        ctx.save_for_backward(*saved)
         ctx.meta = x.shape, weight.shape, stride, padding
-        oh, ow = out_size(h, kh, stride, padding), out_size(w, kw, stride, padding)
-        return y.reshape(n, oc, oh, ow)
+        return y
 
     @staticmethod
     def backward(ctx, g):
-        cols, w_mat = ctx.saved_tensors
         x_shape, w_shape, stride, padding = ctx.meta
-        be = backend_of(g)
-        g = g.reshape(g.shape[0], g.shape[1], -1)
-        need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        dx = dw = db = None
-        if need_x:
-            dcols = be.gemm(w_mat, g, trans_a=True)
-            dx = be.col2im(dcols, x_shape, w_shape[2], w_shape[3], stride, padding)
-        if need_w:
-            dw = be.gemm_batch_sum(g, cols, trans_b=True).reshape(w_shape)
-        if need_b:
-            db = be.bias_grad(g)
-        return dx, dw, db
+        return backend_of(g).conv2d_bwd(g, ctx.saved_tensors, x_shape, w_shape, stride,
+                                        padding, ctx.needs_input_grad[:3])
 
 
 class MaxPool2d(Function):
     """y[n, c, oh, ow] = max of x over the window at (oh, ow); the gradient goes back to the
-    element that was the max."""
+    element that was the max (to the first of equal maxima, to the last NaN if any)."""
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding):
-        be = backend_of(x)
         kh, kw = kernel_size
-        y, arg = be.maxpool2d_fwd(x, kh, kw, stride, padding)
+        y, arg = backend_of(x).maxpool2d_fwd(x, kh, kw, stride, padding)
         ctx.save_for_backward(arg)
         ctx.meta = x.shape, kernel_size, stride, padding
         return y
