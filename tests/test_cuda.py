@@ -276,7 +276,9 @@ def test_a_batch_of_zero_gives_what_the_cpu_gives_without_a_launch(gpu, case, mo
     ref, ours = both(gpu, case.split()[0], *EMPTY_CASES[case]())
     for r, o in zip(ref if isinstance(ref, tuple) else (ref,),
                     ours if isinstance(ours, tuple) else (ours,)):
-        assert o.shape == r.shape and o.dtype == r.dtype
+        # max-pool's window offsets: uint8 on the CPU's 2×2 path (issue 13), int32 on the GPU
+        offsets = case == "maxpool2d_fwd" and o.dtype.kind in "iu" and r.dtype.kind in "iu"
+        assert o.shape == r.shape and (o.dtype == r.dtype or offsets)
         np.testing.assert_array_equal(get(o), r)          # the zeros of an empty sum, too
 
 
