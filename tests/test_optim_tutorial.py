@@ -85,10 +85,12 @@ TRAINING = {
 
 # Parameters in float32, as tests/test_optim.py allows Adam 1e-4: under a per-element scaling
 # an element whose gradient is tiny moves by an amount its rounding decides. RMSprop's first
-# steps are the most sign-like (g / √(0.01·g²) = ±10): PyTorch's own float32 run of this
-# centered RMSprop is 4.5e-4 away from its float64 run after 20 steps (AdamW: 3.1e-5,
-# Adadelta: 3.9e-7; measured), so RMSprop gets 1e-3.
-FLOAT32_PARAM_TOL = {"adadelta": 1e-4, "adamw": 1e-4, "rmsprop": 1e-3}
+# steps are the most sign-like (g / √(0.01·g²) = ±10). Measured on this LeNet after 20 steps
+# of this centered RMSprop, against PyTorch's float64 run: PyTorch's float32 run is 4.5e-4
+# away, minigrad's (issue 13's CPU conv rounds in another order) 7.0e-4; the two float32 runs
+# are 1.15e-3 apart, their errors in different elements (AdamW: 3.1e-5, Adadelta: 3.9e-7
+# from float64). So RMSprop gets 2e-3.
+FLOAT32_PARAM_TOL = {"adadelta": 1e-4, "adamw": 1e-4, "rmsprop": 2e-3}
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
