@@ -65,7 +65,7 @@ class Subset(Dataset):
 def default_collate(batch):
     """Stack a list of samples into one batch, as PyTorch's default_collate does:
     tensors and arrays are stacked along a new first dim (into a tensor), Python ints
-    become an int64 tensor, floats a float64 one, bools a bool one; strings stay a list;
+    become an int64 tensor, floats a float64 one, bools a bool one; strings stay as they are;
     tuples and lists are collated position by position (giving a list), dicts key by key."""
     elem = batch[0]
     if isinstance(elem, Tensor):
@@ -80,13 +80,13 @@ def default_collate(batch):
     if isinstance(elem, numbers.Real):
         return as_tensor(np.array(batch, dtype=np.float64))
     if isinstance(elem, str):
-        return list(batch)
+        return batch                                    # as given (a tuple within a sample)
     if isinstance(elem, collections.abc.Mapping):
         return {key: default_collate([b[key] for b in batch]) for key in elem}
     if isinstance(elem, collections.abc.Sequence):
         if any(len(b) != len(elem) for b in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        return [default_collate(list(samples)) for samples in zip(*batch)]
+        return [default_collate(samples) for samples in zip(*batch)]
     raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
                     f"dicts or lists; found {type(elem).__name__}")
 
