@@ -555,8 +555,8 @@ def adadelta_step(param, grad, square_avg, acc_delta, lr, rho, eps, weight_decay
         return
     f = param.dtype.type
     _launch("adadelta.cu", "adadelta_step", param, _grid(param.size), (THREADS,),
-            (param, grad, square_avg, acc_delta, np.int64(param.size), f(lr), f(rho), f(eps),
-             f(weight_decay)), [param.shape])
+            (param, grad, square_avg, acc_delta, np.int64(param.size), f(lr), f(rho),
+             f(1 - rho), f(eps), f(weight_decay)), [param.shape])
 
 
 def rmsprop_step(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps,
@@ -578,5 +578,6 @@ def rmsprop_step(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, 
     _launch("rmsprop.cu", "rmsprop_step", param, _grid(param.size), (THREADS,),
             (param, grad, square_avg, grad_avg if centered else unused,
              momentum_buffer if momentum > 0 else unused, np.int64(param.size), f(lr),
-             f(alpha), f(eps), f(weight_decay), f(momentum), np.int32(bool(centered))),
+             f(alpha), f(1 - alpha), f(eps), f(weight_decay), f(momentum),
+             np.int32(bool(centered))),
             [param.shape])
