@@ -46,7 +46,8 @@ test-emulated: $(VENV)/.test-ready
 	PYTHONPATH=tests $(PY) -m cuda_emu --sanitize --sms 132 -m cuda -p no:cacheprovider \
 	  --timeout=$(EMU_TIMEOUT) $(PYTEST_ARGS)
 	PYTHONPATH=tests $(PY) -m cuda_emu --racecheck -m cuda -p no:cacheprovider \
-	  --timeout=$(EMU_TIMEOUT) -k "not more_than" tests/test_cuda.py tests/test_ladder.py $(PYTEST_ARGS)
+	  --timeout=$(EMU_TIMEOUT) -k "not more_than" tests/test_cuda.py tests/test_ladder.py \
+	  tests/test_cuda_tutorial.py $(PYTEST_ARGS)
 
 # Debian's package dataset-fashion-mnist, when we may install it; else the official files.
 data: $(VENV)/.demo-ready

@@ -30,6 +30,12 @@ long = int64
 __version__ = "0.1.0"
 
 
+def flatten(input, start_dim=0, end_dim=-1):
+    """``input`` with dims start_dim..end_dim merged into one (all of them by default), as
+    ``torch.flatten``."""
+    return input.flatten(start_dim, end_dim)
+
+
 def _lazy(name):
     import importlib
     return importlib.import_module(f"minigrad.{name}")
@@ -37,7 +43,7 @@ def _lazy(name):
 
 def __getattr__(name):
     # nn, optim, data, viz and the save/load helpers load on first use, keeping import light.
-    if name in ("nn", "optim", "data", "autograd", "viz"):
+    if name in ("nn", "optim", "data", "autograd", "viz", "utils", "backends"):
         return _lazy(name)
     if name in ("save", "load"):
         return getattr(_lazy("serialization"), name)

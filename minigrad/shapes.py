@@ -8,6 +8,18 @@ def out_size(size, kernel, stride, pad):
     return (size + 2 * pad - kernel) // stride + 1
 
 
+def pool_out_size(size, kernel, stride, pad, ceil_mode=False):
+    """Output length of a pooling window, as PyTorch computes it: ``out_size`` rounded up
+    instead of down with ``ceil_mode``, except that the last window must start inside the
+    input or its left padding (a window over right padding alone is dropped)."""
+    if not ceil_mode:
+        return out_size(size, kernel, stride, pad)
+    n = -(-(size + 2 * pad - kernel) // stride) + 1
+    if (n - 1) * stride >= size + pad:
+        n -= 1
+    return n
+
+
 def pair(v, name):
     """An int or a pair of ints as a pair: kernel_size=5 means (5, 5)."""
     if isinstance(v, int):

@@ -425,6 +425,13 @@ class Tensor(InPlaceMixin, InteropMixin):
 
     view = reshape
 
+    def view_as(self, other):
+        """This tensor seen with ``other``'s shape: ``t.view(other.shape)``."""
+        return self.view(other.shape)
+
+    def reshape_as(self, other):
+        return self.reshape(other.shape)
+
     def flatten(self, start_dim=0, end_dim=-1):
         s, e = normalize_dim(start_dim, self.ndim), normalize_dim(end_dim, self.ndim)
         if self.ndim == 0:

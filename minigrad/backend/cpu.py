@@ -723,3 +723,167 @@ def adam_step(param, grad, m, v, step, lr, beta1, beta2, eps, weight_decay):
     np.divide(m, t, out=t)
     t *= step_size
     param -= t
+
+
+# ==== Issue 15: average pooling, dropout masks, NLL loss, Adadelta and RMSprop ==============
+# Self-contained plain NCHW NumPy (they share no helper with the functions above), each with
+# a twin of the same name in cuda.py.
+from .. import random  # noqa: E402  (minigrad's seeded generator, for dropout masks)
+from ..shapes import pool_out_size  # noqa: E402  (out_size, or rounded up with ceil_mode)
+
+
+def avgpool_divisor(h, w, kernel, stride, pad, ceil_mode, count_include_pad, divisor):
+    """What each output of an average pool divides its window's sum by, (OH, OW), PyTorch's
+    rule: the window clipped to the padded image (padding counts) when
+    ``count_include_pad``, else clipped to the image itself; ``divisor`` overrides both."""
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, pad
+    oh = pool_out_size(h, kh, sh, ph, ceil_mode)
+    ow = pool_out_size(w, kw, sw, pw, ceil_mode)
+    if divisor:
+        return np.full((oh, ow), divisor)
+
+    def extent(n_out, size, k, s, p):
+        start = np.arange(n_out) * s - p
+        end = np.minimum(start + k, size + p)                 # inside the padded image
+        if count_include_pad:
+            return end - start
+        return np.minimum(end, size) - np.maximum(start, 0)   # inside the image
+    return extent(oh, h, kh, sh, ph)[:, None] * extent(ow, w, kw, sw, pw)[None, :]
+
+
+def _avgpool_padded_shape(h, w, kernel, stride, pad, oh, ow):
+    """Rows and columns of zeros after the image so that every window, even the last one of
+    ``ceil_mode``, lies inside the array: (bottom, right)."""
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, pad
+    return max(ph, (oh - 1) * sh + kh - ph - h), max(pw, (ow - 1) * sw + kw - pw - w)
+
+
+def avgpool2d_fwd(x, kernel, stride, pad, ceil_mode=False, count_include_pad=True,
+                  divisor=None):
+    """The mean of each window:
+
+        out[n, c, oh, ow] = Σ over (i, j) of xpad[n, c, oh·SH + i, ow·SW + j] / d[oh, ow]
+
+    x: (N, C, H, W) -> (N, C, OH, OW); xpad is x with zeros around it, d is
+    ``avgpool_divisor``. kernel, stride and pad are (height, width) pairs. As in max-pool,
+    the loop runs over the KH·KW offsets, each adding a strided slab of the whole batch."""
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, pad
+    oh, ow = pool_out_size(h, kh, sh, ph, ceil_mode), pool_out_size(w, kw, sw, pw, ceil_mode)
+    bottom, right = _avgpool_padded_shape(h, w, kernel, stride, pad, oh, ow)
+    xpad = np.pad(x, ((0, 0), (0, 0), (ph, bottom), (pw, right)))
+    total = np.zeros((n, c, oh, ow), dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            total += xpad[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw]
+    d = avgpool_divisor(h, w, kernel, stride, pad, ceil_mode, count_include_pad, divisor)
+    return total / d.astype(x.dtype)
+
+
+def avgpool2d_bwd(g, x_shape, kernel, stride, pad, ceil_mode=False, count_include_pad=True,
+                  divisor=None):
+    """Each output's gradient, divided by its divisor, goes back to every pixel of its
+    window (padding takes its share and drops it):
+
+        dx[n, c, y, x] = Σ over windows (oh, ow) holding (y, x) of g[n, c, oh, ow] / d[oh, ow]
+    """
+    n, c, h, w = x_shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, pad
+    oh, ow = g.shape[2:]
+    bottom, right = _avgpool_padded_shape(h, w, kernel, stride, pad, oh, ow)
+    d = avgpool_divisor(h, w, kernel, stride, pad, ceil_mode, count_include_pad, divisor)
+    share = g / d.astype(g.dtype)
+    dxpad = np.zeros((n, c, ph + h + bottom, pw + w + right), dtype=g.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            dxpad[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw] += share
+    return np.ascontiguousarray(dxpad[:, :, ph:ph + h, pw:pw + w])
+
+
+def dropout_mask(shape, p, dtype):
+    """The mask dropout multiplies by: each element kept with probability 1 − p, and scaled
+    so that the mean is unchanged,
+
+        mask = keep / (1 − p),   keep ~ Bernoulli(1 − p)   (all zeros when p = 1)
+
+    drawn from minigrad's generator (``manual_seed`` makes it repeat). The GPU twin draws
+    from a counter-based generator instead, so the two devices give different masks."""
+    keep = random.generator().random(shape) >= p
+    scale = np.dtype(dtype).type(0.0 if p == 1 else 1.0 / (1.0 - p))
+    return keep * scale
+
+
+def nll_fwd(logp, target, weight, ignore_index):
+    """Negative log-likelihood of each row's class, weighted:
+
+        w[b]    = weight[t[b]] (1 without a weight), or 0 when t[b] = ignore_index
+        loss[b] = −w[b] · logp[b, t[b]]
+
+    logp: (B, K) log-probabilities, target: (B,) int64, weight: (K,) or None. Returns loss
+    and w, both (B,): a mean reduction divides Σ loss by Σ w, as PyTorch does."""
+    ignored = target == ignore_index
+    safe = np.where(ignored, 0, target)                 # any class: its term is zeroed below
+    w = weight[safe] if weight is not None else np.ones(len(target), dtype=logp.dtype)
+    w = np.where(ignored, 0, w).astype(logp.dtype)
+    picked = np.take_along_axis(logp, safe[:, None], axis=1)[:, 0]
+    return -w * picked, w
+
+
+def nll_bwd(g, target, weight, ignore_index, num_classes):
+    """d loss[b] / d logp[b, k] = −w[b] where k = t[b], else 0; scaled by g[b]: (B,) -> (B, K)."""
+    ignored = target == ignore_index
+    safe = np.where(ignored, 0, target)
+    w = weight[safe] if weight is not None else np.ones(len(target), dtype=g.dtype)
+    w = np.where(ignored, 0, w).astype(g.dtype)
+    d = np.zeros((len(target), num_classes), dtype=g.dtype)
+    d[np.arange(len(target)), safe] = -w * g
+    return d
+
+
+def adadelta_step(param, grad, square_avg, acc_delta, lr, rho, eps, weight_decay):
+    """One Adadelta update (Zeiler 2012) of ``param``, ``square_avg`` and ``acc_delta`` in
+    place, PyTorch's formula:
+
+        g     = grad + weight_decay·param
+        s     = ρ·s + (1 − ρ)·g²                       (running mean of g²)
+        delta = √(acc + eps) / √(s + eps) · g          (the step, in the units of param)
+        acc   = ρ·acc + (1 − ρ)·delta²                 (running mean of delta²)
+        param −= lr·delta
+    """
+    if weight_decay:
+        grad = grad + weight_decay * param
+    square_avg *= rho
+    square_avg += (1 - rho) * grad * grad
+    delta = np.sqrt(acc_delta + eps) / np.sqrt(square_avg + eps) * grad
+    acc_delta *= rho
+    acc_delta += (1 - rho) * delta * delta
+    param -= lr * delta
+
+
+def rmsprop_step(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps,
+                 weight_decay, momentum, centered):
+    """One RMSprop update in place, PyTorch's formula:
+
+        g   = grad + weight_decay·param
+        s   = α·s + (1 − α)·g²                         (running mean of g²)
+        avg = √(s − ḡ²) + eps with ḡ ← ḡ + (1 − α)(g − ḡ) when centered, else √s + eps
+        with momentum:  buf = momentum·buf + g / avg,  param −= lr·buf
+        without:        param −= lr · g / avg
+
+    ``grad_avg`` (ḡ) is used only when centered, ``momentum_buffer`` only with momentum."""
+    if weight_decay:
+        grad = grad + weight_decay * param
+    square_avg *= alpha
+    square_avg += (1 - alpha) * grad * grad
+    if centered:
+        grad_avg += (1 - alpha) * (grad - grad_avg)
+        avg = np.sqrt(square_avg - grad_avg * grad_avg)
+    else:
+        avg = np.sqrt(square_avg)
+    avg += eps
+    if momentum > 0:
+        momentum_buffer *= momentum
+        momentum_buffer += grad / avg
+        param -= lr * momentum_buffer
+    else:
+        param -= lr * (grad / avg)

@@ -598,3 +598,202 @@ def _adam_list(chunk):
                 adam_list[field][0, j] = a.data.ptr
         _adam_lists[key] = adam_list
     return adam_list
+
+
+# ==== Issue 15: average pooling, dropout masks, NLL loss, Adadelta and RMSprop ==============
+# The twins of the functions at the end of cpu.py. Their kernel files are registered here,
+# beside the functions that launch them.
+from .. import random  # noqa: E402  (minigrad's generator: the dropout masks' seed)
+from ..shapes import pool_out_size  # noqa: E402  (out_size, or rounded up with ceil_mode)
+
+KERNELS.update({
+    "avgpool.cu": ["avgpool2d_fwd", "avgpool2d_bwd"],
+    "dropout.cu": ["dropout_mask", "philox_advance"],
+    "nll.cu": ["nll_fwd", "nll_bwd"],
+    "adadelta.cu": ["adadelta_step"],
+    "rmsprop.cu": ["rmsprop_step"],
+})
+
+
+# ---- average pool ------------------------------------------------------------------------
+def _avgpool_args(x_shape, kernel, stride, pad, ceil_mode, count_include_pad, divisor):
+    n, c, h, w = x_shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, pad
+    oh, ow = pool_out_size(h, kh, sh, ph, ceil_mode), pool_out_size(w, kw, sw, pw, ceil_mode)
+    return (n, c, oh, ow), _i32(n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow,
+                                bool(count_include_pad), divisor or 0)
+
+
+def avgpool2d_fwd(x, kernel, stride, pad, ceil_mode=False, count_include_pad=True,
+                  divisor=None):
+    import cupy
+    x = _ready(x, "avgpool2d_fwd", 4)
+    out_shape, args = _avgpool_args(x.shape, kernel, stride, pad, ceil_mode,
+                                    count_include_pad, divisor)
+    out = cupy.empty(out_shape, dtype=x.dtype)
+    if out.size == 0:
+        return out
+    _launch("avgpool.cu", "avgpool2d_fwd", x, _grid(out.size), (THREADS,), (x, out) + args,
+            [x.shape])
+    return out
+
+
+def avgpool2d_bwd(g, x_shape, kernel, stride, pad, ceil_mode=False, count_include_pad=True,
+                  divisor=None):
+    import cupy
+    g = _ready(g, "avgpool2d_bwd", 4)
+    out_shape, args = _avgpool_args(x_shape, kernel, stride, pad, ceil_mode,
+                                    count_include_pad, divisor)
+    if g.shape != out_shape:
+        raise ValueError(f"avgpool2d_bwd: gradient {g.shape} must be {out_shape} for input "
+                         f"{tuple(x_shape)}")
+    if g.size == 0:                 # no window: nothing to spread back
+        return cupy.zeros(x_shape, dtype=g.dtype)
+    dx = cupy.empty(x_shape, dtype=g.dtype)
+    _launch("avgpool.cu", "avgpool2d_bwd", g, _grid(dx.size), (THREADS,), (g, dx) + args,
+            [g.shape, tuple(x_shape)])
+    return dx
+
+
+# ---- dropout masks -------------------------------------------------------------------------
+# The generator's state on the GPU: one int64 array (seed, offset) in device memory. The
+# seed comes from minigrad's generator (the number given to manual_seed, or the entropy it
+# drew without one); the offset counts the masks drawn since. The kernels read both from
+# device memory and philox_advance adds 1 to the offset after each mask, so nothing on the
+# host changes from one mask to the next: a captured CUDA graph replays with a fresh mask
+# every time. A new minigrad generator (manual_seed) rewrites the same array in place.
+_philox = {"generator": None, "state": None}
+
+
+def philox_state():
+    """The device array (seed, offset) that dropout masks are drawn from, set up for the
+    current minigrad generator (so the same manual_seed gives the same masks)."""
+    import cupy
+    gen = random.generator()
+    if _philox["generator"] is not gen:
+        seed = int(gen.bit_generator.seed_seq.entropy) % 2**63
+        values = np.array([seed, 0], dtype=np.int64)
+        if _philox["state"] is None:
+            _philox["state"] = cupy.asarray(values)
+        else:                       # in place: a graph holding the array sees the new seed
+            _philox["state"][...] = cupy.asarray(values)
+        _philox["generator"] = gen
+    return _philox["state"]
+
+
+def dropout_mask(shape, p, dtype):
+    """Like cpu.dropout_mask, from Philox4x32-10 (kernels/dropout.cu): keep / (1 − p) per
+    element, P(keep) = 1 − p. Different bits from the CPU's mask and from PyTorch's."""
+    import cupy
+    mask = cupy.empty(shape, dtype=dtype)
+    if mask.size == 0:
+        return mask
+    state = philox_state()
+    f = mask.dtype.type
+    threshold = np.int64(min(int(p * 2.0**32), 2**32))
+    scale = f(0.0 if p == 1 else 1.0 / (1.0 - p))
+    _launch("dropout.cu", "dropout_mask", mask, _grid(-(-mask.size // 4)), (THREADS,),
+            (mask, np.int64(mask.size), state, threshold, scale), [mask.shape])
+    _launch("dropout.cu", "philox_advance", mask, (1,), (1,), (state,), [mask.shape])
+    return mask
+
+
+# ---- negative log-likelihood -----------------------------------------------------------------
+def _nll_operands(logp, target, weight, who):
+    z = _ready(logp, who, 2)
+    t = _ready(target, f"{who} target", 1, np.int64)
+    b, k = z.shape
+    if t.shape != (b,):
+        raise ValueError(f"{who}: log-probabilities {z.shape} and target {t.shape} differ")
+    if weight is not None:
+        weight = _ready(weight, f"{who} weight", 1, z.dtype)
+        if weight.shape != (k,):
+            raise ValueError(f"{who}: weight has shape {weight.shape}, expected ({k},)")
+    return z, t, weight
+
+
+def nll_fwd(logp, target, weight, ignore_index):
+    import cupy
+    z, t, weight = _nll_operands(logp, target, weight, "nll_fwd")
+    b, k = z.shape
+    loss, w = cupy.empty((b,), z.dtype), cupy.empty((b,), z.dtype)
+    if b == 0:
+        return loss, w
+    if k == 0:
+        raise ValueError(f"nll_fwd: log-probabilities of shape {z.shape} have no class")
+    _launch("nll.cu", "nll_fwd", z, _grid(b), (THREADS,),
+            (z, t, weight if weight is not None else z, loss, w) + _i32(b, k)
+            + (np.int64(ignore_index), np.int32(weight is not None)), [z.shape])
+    return loss, w
+
+
+def nll_bwd(g, target, weight, ignore_index, num_classes):
+    import cupy
+    g = _ready(g, "nll_bwd", 1)
+    t = _ready(target, "nll_bwd target", 1, np.int64)
+    if t.shape != g.shape:
+        raise ValueError(f"nll_bwd: gradient {g.shape} and target {t.shape} differ")
+    if weight is not None:
+        weight = _ready(weight, "nll_bwd weight", 1, g.dtype)
+        if weight.shape != (num_classes,):
+            raise ValueError(f"nll_bwd: weight has shape {weight.shape}, expected "
+                             f"({num_classes},)")
+    d = cupy.empty((g.shape[0], num_classes), dtype=g.dtype)
+    if d.size == 0:
+        return d
+    _launch("nll.cu", "nll_bwd", g, _grid(d.size), (THREADS,),
+            (g, t, weight if weight is not None else g, d) + _i32(g.shape[0], num_classes)
+            + (np.int64(ignore_index), np.int32(weight is not None)), [d.shape])
+    return d
+
+
+# ---- Adadelta and RMSprop ------------------------------------------------------------------
+def _in_place_operands(who, param, grad, states):
+    """The gradient made contiguous; the parameter and the state arrays, which are updated
+    where they are, must already be (a copy would lose the update)."""
+    for name, arr in (("param", param),) + tuple(states.items()):
+        if not arr.flags.c_contiguous:
+            raise ValueError(f"{who}: {name} must be contiguous to be updated in place")
+        if arr.shape != param.shape or arr.dtype != param.dtype:
+            raise ValueError(f"{who}: {name} is {arr.dtype} {arr.shape}, the parameter "
+                             f"{param.dtype} {param.shape}")
+    grad = _ready(grad, f"{who} grad", dtype=param.dtype)
+    if grad.shape != param.shape:
+        raise ValueError(f"{who}: grad {grad.shape} and param {param.shape} differ")
+    return grad
+
+
+def adadelta_step(param, grad, square_avg, acc_delta, lr, rho, eps, weight_decay):
+    """In place, like cpu.adadelta_step (kernels/adadelta.cu)."""
+    grad = _in_place_operands("adadelta_step", param, grad,
+                              {"square_avg": square_avg, "acc_delta": acc_delta})
+    if param.size == 0:
+        return
+    f = param.dtype.type
+    _launch("adadelta.cu", "adadelta_step", param, _grid(param.size), (THREADS,),
+            (param, grad, square_avg, acc_delta, np.int64(param.size), f(lr), f(rho),
+             f(1 - rho), f(eps), f(weight_decay)), [param.shape])
+
+
+def rmsprop_step(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps,
+                 weight_decay, momentum, centered):
+    """In place, like cpu.rmsprop_step (kernels/rmsprop.cu). ``grad_avg`` may be None unless
+    centered, ``momentum_buffer`` None unless momentum > 0: an empty array (a null pointer)
+    goes in their place, which the kernel never reads."""
+    states = {"square_avg": square_avg}
+    if centered:
+        states["grad_avg"] = grad_avg
+    if momentum > 0:
+        states["momentum_buffer"] = momentum_buffer
+    import cupy
+    grad = _in_place_operands("rmsprop_step", param, grad, states)
+    if param.size == 0:
+        return
+    f = param.dtype.type
+    unused = cupy.empty(0, dtype=param.dtype)     # a null pointer the kernel never reads
+    _launch("rmsprop.cu", "rmsprop_step", param, _grid(param.size), (THREADS,),
+            (param, grad, square_avg, grad_avg if centered else unused,
+             momentum_buffer if momentum > 0 else unused, np.int64(param.size), f(lr),
+             f(alpha), f(1 - alpha), f(eps), f(weight_decay), f(momentum),
+             np.int32(bool(centered))),
+            [param.shape])

@@ -13,7 +13,10 @@ import math
 
 import numpy as np
 
-from ..shapes import out_size  # floor((size + 2·pad − kernel) / stride) + 1
+from ..shapes import (
+    out_size,  # floor((size + 2·pad − kernel) / stride) + 1
+    pool_out_size,  # out_size, or rounded up with ceil_mode
+)
 
 
 def padded(x, pad, fill=0.0):
@@ -223,3 +226,64 @@ def adam_step(param, grad, m, v, step, lr, beta1, beta2, eps, weight_decay=0.0):
         m_hat = m[i] / (1 - beta1 ** step)
         v_hat = v[i] / (1 - beta2 ** step)
         param[i] = param[i] - lr * m_hat / (math.sqrt(v_hat) + eps)
+
+
+# ---- average pool (issue 15) ------------------------------------------------------------------
+def avgpool2d_forward(x, kernel, stride, pad=0, ceil_mode=False, count_include_pad=True):
+    """y[n, c, r, s] = (sum of x over the window at (r, s)) / (how many cells it counts):
+    every cell of the window that lies inside the padded image when ``count_include_pad``,
+    else only those inside the image. Square kernel, stride and padding."""
+    n, c, h, w = x.shape
+    oh = pool_out_size(h, kernel, stride, pad, ceil_mode)
+    ow = pool_out_size(w, kernel, stride, pad, ceil_mode)
+    y = np.zeros((n, c, oh, ow), dtype=x.dtype)
+    for b in range(n):
+        for ch in range(c):
+            for r in range(oh):
+                for s in range(ow):
+                    total, cells, cells_in_image = 0.0, 0, 0
+                    for i in range(kernel):
+                        for j in range(kernel):
+                            row, col = r * stride + i - pad, s * stride + j - pad
+                            if row < h + pad and col < w + pad:
+                                cells += 1                  # inside the padded image
+                            if 0 <= row < h and 0 <= col < w:
+                                total += x[b, ch, row, col]
+                                cells_in_image += 1
+                    y[b, ch, r, s] = total / (cells if count_include_pad else cells_in_image)
+    return y
+
+
+# ---- Philox4x32-10 (issue 15): the GPU's dropout masks ----------------------------------------
+def philox4x32_10(counter, key):
+    """Salmon et al.'s counter-based generator, one counter at a time: four 32-bit words
+    ``counter`` and two ``key`` in, four uniformly random 32-bit words out. Ten rounds of:
+    multiply two words by fixed odd constants, keep the high and low halves of the 64-bit
+    products, xor the high halves into the other words and the key; the key steps by two
+    Weyl constants between rounds."""
+    mask = 0xFFFFFFFF
+    c0, c1, c2, c3 = counter
+    k0, k1 = key
+    for round_ in range(10):
+        if round_ > 0:
+            k0, k1 = (k0 + 0x9E3779B9) & mask, (k1 + 0xBB67AE85) & mask
+        p0, p1 = 0xD2511F53 * c0, 0xCD9E8D57 * c2
+        c0, c1, c2, c3 = (p1 >> 32) ^ c1 ^ k0, p1 & mask, (p0 >> 32) ^ c3 ^ k1, p0 & mask
+    return c0, c1, c2, c3
+
+
+def dropout_mask_philox(size, p, seed, offset, dtype=np.float64):
+    """The mask kernels/dropout.cu draws: element 4q + e is kept when word e of
+    Philox(counter = (q, offset) as two 64-bit halves, key = seed) is at least
+    floor(p·2³²); kept elements hold 1/(1 − p), the others 0."""
+    mask32 = 0xFFFFFFFF
+    threshold = min(int(p * 2.0**32), 2**32)
+    scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
+    out = np.zeros(size, dtype=dtype)
+    for q in range(-(-size // 4)):
+        words = philox4x32_10((q & mask32, q >> 32, offset & mask32, offset >> 32),
+                              (seed & mask32, seed >> 32))
+        for e in range(4):
+            if 4 * q + e < size and words[e] >= threshold:
+                out[4 * q + e] = scale
+    return out

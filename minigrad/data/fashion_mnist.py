@@ -163,11 +163,15 @@ def _not_in_root(root):
 
 class FashionMNIST(ArrayDataset):
     """The Fashion-MNIST train (60,000) or test (10,000) split, as uint8 images (N, 28, 28)
-    in ``.images`` and int64 labels (N,) in ``.labels``. ``ds[i]`` gives one (image, label)."""
+    in ``.images`` and int64 labels (N,) in ``.labels``. ``ds[i]`` gives one (image, label),
+    passed through ``transform`` and ``target_transform`` when they are given (torchvision's
+    arguments: ``transform=transforms.ToTensor()`` gives float tensors (1, 28, 28))."""
 
     classes = CLASSES
 
-    def __init__(self, root=None, train=True, download=True):
+    def __init__(self, root=None, train=True, download=True, transform=None,
+                 target_transform=None):
+        self.transform, self.target_transform = transform, target_transform
         self.root = locate(root, download)
         prefix = "train" if train else "t10k"
         self.images = load_verified(file_in(self.root, f"{prefix}-images-idx3-ubyte"),
@@ -178,6 +182,14 @@ class FashionMNIST(ArrayDataset):
             raise IDXError(f"{self.root}: {len(self.images)} images but {len(labels)} labels")
         self.labels = labels.astype(np.int64)
         self.train = train
+
+    def __getitem__(self, i):
+        image, label = self.images[i], self.labels[i]
+        if self.transform is not None:
+            image = self.transform(image)
+        if self.target_transform is not None:
+            label = self.target_transform(label)
+        return image, label
 
     def __repr__(self):
         split = "train" if self.train else "test"

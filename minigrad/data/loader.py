@@ -47,6 +47,10 @@ class DataLoader:
         if not hasattr(dataset, "images") or not hasattr(dataset, "labels"):
             raise TypeError("DataLoader needs a dataset with .images and .labels arrays "
                             "(FashionMNIST or ArrayDataset)")
+        if getattr(dataset, "transform", None) is not None or \
+                getattr(dataset, "target_transform", None) is not None:
+            raise TypeError("this DataLoader batches the raw .images and .labels and would "
+                            "skip the dataset's transform: use minigrad.utils.data.DataLoader")
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         self.dataset, self.batch_size = dataset, batch_size

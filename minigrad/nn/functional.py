@@ -2,9 +2,11 @@
 says what is wrong in terms of the layer, then calls the op in ``minigrad.ops.nn``."""
 from .. import _dtype
 from ..autograd import check_same_device
+from ..backend import backend_of
+from ..creation import where
 from ..ops import nn as ops
-from ..shapes import normalize_dim, pair
-from ..tensor import Tensor
+from ..shapes import normalize_dim, pair, pool_out_size
+from ..tensor import Tensor, as_tensor
 
 
 def _square(v, name):
@@ -99,44 +101,110 @@ def linear(x, weight, bias=None):
     return y.reshape(lead + (weight.shape[0],))
 
 
-def cross_entropy(logits, target, reduction="mean", stats=None):
-    """Cross-entropy of raw logits (B, K) against int64 class indices (B,).
+def _check_class_targets(op, scores, target, weight, ignore_index, reduction):
+    """The shared checks of cross_entropy and nll_loss: scores (B, K) float, target (B,)
+    int64 classes on the same device, weight (K,) or None, a known reduction. A class out of
+    range (other than ignore_index) is an IndexError on the CPU; on the GPU, where the check
+    would wait for the device every step, the kernels give a NaN loss instead."""
+    _check_float(op, scores, weight)
+    if not isinstance(target, Tensor):
+        target = Tensor(target, device=scores.device)
+    check_same_device(op, [scores, target] + ([weight] if weight is not None else []))
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    if target.dtype != _dtype.int64:
+        raise TypeError(f"{op}: target must hold int64 class indices, got "
+                        f"{target.dtype} (class probabilities are not supported)")
+    if scores.ndim != 2 or target.shape != scores.shape[:1]:
+        raise ValueError(f"{op}: expected input (B, K) and target (B,), got "
+                         f"{scores.shape} and {target.shape}")
+    k = scores.shape[1]
+    if weight is not None and weight.shape != (k,):
+        raise ValueError(f"{op}: weight has shape {weight.shape}, expected one weight per "
+                         f"class: ({k},)")
+    if target.device.type == "cpu":
+        t = target.data
+        out_of_range = ((t < 0) | (t >= k)) & (t != ignore_index)
+        if out_of_range.any():
+            raise IndexError(f"{op}: target class {int(t[out_of_range][0])} is out of range "
+                             f"for {k} classes")
+    return target
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
+                  label_smoothing=0.0, stats=None):
+    """Cross-entropy of raw logits (B, K) against int64 class indices (B,), PyTorch's
+    arguments: per-class ``weight``, targets equal to ``ignore_index`` left out, and
+    ``label_smoothing`` ε, which mixes the one-hot target with the uniform one:
+
+        loss[b] = (1 − ε)·nll[b] + (ε / K)·Σ_k w_k·(−log p[b, k])
+
+    (reduced the way ``nll_loss`` reduces, the mean dividing by Σ w[t[b]]). Without weight
+    and smoothing this is the fused softmax-cross-entropy backend function (a kernel on the
+    GPU); otherwise log_softmax followed by nll_loss. One difference from PyTorch, on the
+    GPU only: the fused path cannot look for ``ignore_index`` among the targets without
+    waiting for the device, so when ignore_index is not a class (the default −100) it is
+    taken there, and a target equal to it gives a NaN loss, as any class out of range does;
+    ``nll_loss(log_softmax(x, 1), t)``, or a ``weight``, leaves it out on both devices.
 
     ``stats`` (minigrad's, not PyTorch's): a float64 tensor of 4 values on the logits' device
     (``nn.TrainingStats`` holds one) to which the batch's mean loss, its number of correct
     predictions (argmax of the logits = target), its size and 1 are added, in place and
     outside the graph — on the GPU inside the loss's kernel, so that an epoch's loss and
-    accuracy need no work of their own and no copy to the host until it ends."""
-    _check_float("cross_entropy", logits)
-    if not isinstance(target, Tensor):
-        target = Tensor(target, device=logits.device)
-    check_same_device("cross_entropy", [logits, target])
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', "
-                         f"got {reduction!r}")
-    if target.dtype != _dtype.int64:
-        raise TypeError(f"cross_entropy: target must hold int64 class indices, got "
-                        f"{target.dtype} (class probabilities are not supported)")
-    if logits.ndim != 2 or target.shape != logits.shape[:1]:
-        raise ValueError(f"cross_entropy: expected logits (B, K) and target (B,), got "
-                         f"{logits.shape} and {target.shape}")
+    accuracy need no work of their own and no copy to the host until it ends. Only for the
+    fused path (no weight, no label smoothing, no ignored target)."""
+    logits = input
+    target = _check_class_targets("cross_entropy", logits, target, weight, ignore_index,
+                                  reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got "
+                         f"{label_smoothing}")
+    if target.device.type == "cpu":
+        ignoring = bool((target.data == ignore_index).any())
+    else:   # no look at the targets (it would wait for the GPU); a class could be ignored
+        ignoring = 0 <= ignore_index < logits.shape[1]
+    fused = weight is None and label_smoothing == 0 and not ignoring
     if stats is not None:
+        if not fused:
+            raise ValueError("cross_entropy: stats works only without weight, label_smoothing "
+                             "and ignored targets")
         if not isinstance(stats, Tensor) or stats.shape != (4,) or \
                 stats.dtype != _dtype.float64 or stats.device != logits.device:
             raise ValueError("cross_entropy: stats must be a float64 tensor of shape (4,) on "
                              f"the logits' device ({logits.device}), e.g. "
                              "minigrad.nn.TrainingStats(device).totals")
         stats._mark_written()
+    if fused:
+        return ops.CrossEntropy.apply(logits, target, reduction=reduction,
+                                      stats=None if stats is None else stats.data)
+    logp = log_softmax(logits, 1)
+    loss = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if label_smoothing == 0:
+        return loss
+    # the smoothing term: −Σ_k w_k·log p[b, k] per sample, 0 for an ignored one
+    kept = target != ignore_index
+    smooth = -((logp * weight).sum(1) if weight is not None else logp.sum(1))
+    smooth = where(kept, smooth, 0.0)
+    if reduction == "mean":
+        safe_target = where(kept, target, 0)
+        counted = where(kept, weight[safe_target], 0.0) if weight is not None else kept.float()
+        smooth = smooth.sum() / counted.sum().to(smooth.dtype)
+    elif reduction == "sum":
+        smooth = smooth.sum()
     k = logits.shape[1]
-    # On the GPU this check would wait for the device every step; the kernel there gives
-    # a NaN loss for a class out of range instead.
-    out_of_range = (target.data < 0) | (target.data >= k) if target.device.type == "cpu" else None
-    if out_of_range is not None and out_of_range.any():
-        bad = target.data[out_of_range][0]
-        raise IndexError(f"cross_entropy: target class {int(bad)} is out of range for "
-                         f"{k} classes")
-    return ops.CrossEntropy.apply(logits, target, reduction=reduction,
-                                  stats=None if stats is None else stats.data)
+    return (1 - label_smoothing) * loss + (label_smoothing / k) * smooth
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """Negative log-likelihood of log-probabilities (B, K) (a log_softmax's output) against
+    int64 classes (B,): loss[b] = −w[t[b]]·input[b, t[b]] with per-class weights w (all 1
+    by default), targets equal to ``ignore_index`` contributing nothing; the mean is the
+    weighted one, Σ loss / Σ w[t[b]], as PyTorch."""
+    target = _check_class_targets("nll_loss", input, target, weight, ignore_index, reduction)
+    if input.shape[1] == 0 and input.shape[0] > 0:
+        raise ValueError(f"nll_loss: input of shape {input.shape} has no class")
+    return ops.NLLLoss.apply(input, target, weight, ignore_index=int(ignore_index),
+                             reduction=reduction)
 
 
 def log_softmax(x, dim):
@@ -146,3 +214,60 @@ def log_softmax(x, dim):
 
 def flatten(x, start_dim=1, end_dim=-1):
     return x.flatten(start_dim, end_dim)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """The mean over kernel_size windows of x (N, C, H, W) or (C, H, W), stepping by stride
+    (default: the kernel size), with ``padding`` zeros around the image; the output size is
+    rounded down, or up with ``ceil_mode`` (a last window must start inside the image or its
+    left padding). Each window's sum is divided by its cell count — the padding's cells
+    included with ``count_include_pad``, else only the image's — or by ``divisor_override``.
+    Kernel, stride and padding may be pairs (height, width)."""
+    x = input
+    _check_float("avg_pool2d", x)
+    kernel = pair(kernel_size, "kernel_size")
+    stride = pair(stride if stride is not None else kernel_size, "stride")
+    padding = pair(padding, "padding")
+    if x.ndim == 3:                               # one unbatched image (C, H, W)
+        return avg_pool2d(x.unsqueeze(0), kernel, stride, padding, ceil_mode,
+                          count_include_pad, divisor_override).squeeze(0)
+    if x.ndim != 4:
+        raise ValueError(f"avg_pool2d: expected x of shape (N, C, H, W) or unbatched "
+                         f"(C, H, W), got {x.shape}")
+    if min(kernel) < 1 or min(stride) < 1 or min(padding) < 0:
+        raise ValueError(f"avg_pool2d: kernel_size and stride must be ≥ 1 and padding ≥ 0, "
+                         f"got {kernel}, {stride}, {padding}")
+    if padding[0] * 2 > kernel[0] or padding[1] * 2 > kernel[1]:
+        raise ValueError(f"avg_pool2d: padding {padding} must be at most half the kernel "
+                         f"size {kernel}")
+    if divisor_override is not None and (not isinstance(divisor_override, int)
+                                         or divisor_override < 1):
+        raise ValueError(f"avg_pool2d: divisor_override must be a positive int, got "
+                         f"{divisor_override!r}")
+    out = [pool_out_size(n, k, s, p, ceil_mode)
+           for n, k, s, p in zip(x.shape[2:], kernel, stride, padding)]
+    if min(out) < 1:
+        raise ValueError(f"avg_pool2d: kernel {kernel} with padding {padding} is larger than "
+                         f"the input {x.shape[2:]} (the output would be {tuple(out)})")
+    return ops.AvgPool2d.apply(x, kernel=kernel, stride=stride, padding=padding,
+                               ceil_mode=bool(ceil_mode),
+                               count_include_pad=bool(count_include_pad),
+                               divisor=divisor_override)
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability p and scale the rest by 1/(1 − p), so the mean is
+    unchanged; the identity (``input`` itself) when not ``training`` or p = 0. With
+    ``inplace`` the result is written into ``input``. The mask is drawn from minigrad's
+    generator on the CPU and from a counter-based generator (Philox) on the GPU, so
+    ``manual_seed`` makes both repeat; neither gives PyTorch's bits."""
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _check_float("dropout", input)
+    if not training or p == 0:
+        return input
+    if inplace:
+        mask = backend_of(input.data).dropout_mask(input.shape, float(p), input.dtype)
+        return input.mul_(as_tensor(mask))
+    return ops.Dropout.apply(input, p=float(p))

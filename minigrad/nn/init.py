@@ -47,15 +47,57 @@ def fan_out(tensor):
     return tensor.shape[0] * fan_in(tensor) // tensor.shape[1]
 
 
-def kaiming_uniform_(tensor, a=0.0):
-    """U(−b, b) with b = gain·√(3 / fan_in), gain = √(2 / (1 + a²)). PyTorch's default for
-    Linear and Conv2d weights uses a = √5, which gives b = 1/√fan_in."""
-    gain = math.sqrt(2.0 / (1 + a * a))
-    bound = gain * math.sqrt(3.0 / fan_in(tensor))
+def calculate_gain(nonlinearity, param=None):
+    """The factor that keeps activations' variance steady through a layer followed by
+    ``nonlinearity``, PyTorch's table: 1 for linear layers and sigmoid, 5/3 for tanh, √2 for
+    relu, √(2 / (1 + slope²)) for leaky_relu (slope ``param``, 0.01 by default), 3/4 for
+    selu."""
+    if nonlinearity in ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+                        "conv_transpose2d", "conv_transpose3d", "sigmoid"):
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        if isinstance(slope, bool) or not isinstance(slope, (int, float)):
+            raise ValueError(f"negative_slope {slope} not a valid number")
+        return math.sqrt(2.0 / (1 + slope * slope))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
+
+
+def _kaiming_gain_and_fan(tensor, a, mode, nonlinearity):
+    """The gain and the fan of He et al. (2015): the weights' std is gain / √fan."""
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
+    fan = fan_in(tensor) if mode == "fan_in" else fan_out(tensor)
+    return calculate_gain(nonlinearity, a), fan
+
+
+def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+    """U(−b, b) with b = √3 · gain / √fan (He et al.), fan = fan_in or fan_out (``mode``),
+    gain = calculate_gain(nonlinearity, a). PyTorch's default for Linear and Conv2d weights
+    uses a = √5, which gives b = 1/√fan_in."""
+    gain, fan = _kaiming_gain_and_fan(tensor, a, mode, nonlinearity)
+    bound = gain * math.sqrt(3.0 / fan)
     return uniform_(tensor, -bound, bound)
+
+
+def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+    """N(0, std²) with std = gain / √fan (He et al.), as kaiming_uniform_."""
+    gain, fan = _kaiming_gain_and_fan(tensor, a, mode, nonlinearity)
+    return normal_(tensor, 0.0, gain / math.sqrt(fan))
 
 
 def xavier_uniform_(tensor, gain=1.0):
     """U(−b, b) with b = gain·√(6 / (fan_in + fan_out)) (Glorot & Bengio)."""
     bound = gain * math.sqrt(6.0 / (fan_in(tensor) + fan_out(tensor)))
     return uniform_(tensor, -bound, bound)
+
+
+def xavier_normal_(tensor, gain=1.0):
+    """N(0, std²) with std = gain·√(2 / (fan_in + fan_out)) (Glorot & Bengio)."""
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in(tensor) + fan_out(tensor))))

@@ -342,16 +342,20 @@ class Flatten(Module):
 
 
 class CrossEntropyLoss(Module):
-    """Cross-entropy on raw logits and int64 class targets, mean over the batch by default."""
+    """Cross-entropy on raw logits and int64 class targets, mean over the batch by default;
+    PyTorch's ``weight``, ``ignore_index`` and ``label_smoothing`` (see F.cross_entropy)."""
 
-    def __init__(self, reduction="mean"):
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
         super().__init__()
-        self.reduction = reduction
+        self.weight, self.ignore_index = weight, ignore_index
+        self.reduction, self.label_smoothing = reduction, label_smoothing
 
     def forward(self, logits, target, stats=None):
         """``stats``: running loss and accuracy totals to add this batch to (see
         ``nn.functional.cross_entropy`` and ``nn.TrainingStats``)."""
-        return F.cross_entropy(logits, target, self.reduction, stats)
+        return F.cross_entropy(logits, target, self.weight, ignore_index=self.ignore_index,
+                               reduction=self.reduction, label_smoothing=self.label_smoothing,
+                               stats=stats)
 
 
 class TrainingStats:
@@ -376,3 +380,67 @@ class TrainingStats:
         return {"loss": loss_sum / batches if batches else float("nan"),
                 "accuracy": correct / samples if samples else float("nan"),
                 "samples": int(samples), "batches": int(batches)}
+
+
+# ==== Issue 15: the layers of PyTorch's MNIST example and d2l's LeNet ========================
+class NLLLoss(Module):
+    """Negative log-likelihood of log-probabilities (a LogSoftmax's output); see
+    F.nll_loss."""
+
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
+        super().__init__()
+        self.weight, self.ignore_index, self.reduction = weight, ignore_index, reduction
+
+    def forward(self, input, target):
+        return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index,
+                          reduction=self.reduction)
+
+
+class LogSoftmax(Module):
+    def __init__(self, dim=None):
+        super().__init__()
+        if dim is None:
+            raise ValueError("LogSoftmax: give the dim (minigrad does not guess it)")
+        self.dim = dim
+
+    def forward(self, x):
+        return F.log_softmax(x, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class Dropout(Module):
+    """During training, zero each element with probability p and scale the others by
+    1/(1 − p); in eval() mode, the identity. See F.dropout."""
+
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p, self.inplace = p, inplace
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class AvgPool2d(Module):
+    """The mean over each window; see F.avg_pool2d."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True, divisor_override=None):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+
+    def forward(self, x):
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

@@ -148,3 +148,71 @@ class LogSoftmax(Function):
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
         return g - get_array_module(y).exp(y) * g.sum(axis=ctx.dim, keepdims=True)
+
+
+# ==== Issue 15: average pooling, dropout, negative log-likelihood ===========================
+# Backend functions too (a NumPy twin in backend/cpu.py, a kernel in kernels/): avgpool.cu,
+# dropout.cu (the mask), nll.cu.
+from .elementwise import _quiet  # noqa: E402  (x / 0 without NumPy's warning)
+
+
+class AvgPool2d(Function):
+    """y[n, c, oh, ow] = (Σ of x over the window at (oh, ow)) / d[oh, ow], the divisor d
+    counting the window's cells (with or without padding: ``count_include_pad``) unless
+    ``divisor`` overrides it. Linear in x, so the backward spreads g / d over each window."""
+    @staticmethod
+    def forward(ctx, x, kernel, stride, padding, ceil_mode, count_include_pad, divisor):
+        ctx.meta = (x.shape, kernel, stride, padding, ceil_mode, count_include_pad, divisor)
+        return backend_of(x).avgpool2d_fwd(x, kernel, stride, padding, ceil_mode,
+                                           count_include_pad, divisor)
+
+    @staticmethod
+    def backward(ctx, g):
+        return backend_of(g).avgpool2d_bwd(g, *ctx.meta)
+
+
+class Dropout(Function):
+    """y = x · m, m = keep / (1 − p) with keep ~ Bernoulli(1 − p) per element (the mean of y
+    is x's); dy/dx = m. The mask comes from the backend: minigrad's generator on the CPU, a
+    counter-based one on the GPU."""
+    @staticmethod
+    def forward(ctx, x, p):
+        mask = backend_of(x).dropout_mask(x.shape, p, x.dtype)
+        ctx.save_for_backward(mask)
+        return x * mask
+
+    @staticmethod
+    def backward(ctx, g):
+        (mask,) = ctx.saved_tensors
+        return g * mask
+
+
+class NLLLoss(Function):
+    """loss[b] = −w[b]·logp[b, t[b]] with w[b] = weight[t[b]] (1 without weights; 0 for a
+    target equal to ignore_index), then reduced: the mean is Σ loss / Σ w (a weighted mean,
+    as PyTorch), or the sum, or none.  d loss[b] / d logp[b, k] = −w[b] at k = t[b], else 0."""
+    @staticmethod
+    def forward(ctx, logp, target, weight, ignore_index, reduction):
+        losses, w = backend_of(logp).nll_fwd(logp, target, weight, ignore_index)
+        ctx.save_for_backward(target, weight)
+        ctx.meta = ignore_index, reduction, logp.shape[1]
+        if reduction == "mean":
+            ctx.total_weight = w.sum()
+            with _quiet(losses):            # every target ignored: 0 / 0 = NaN, as PyTorch
+                return losses.sum() / ctx.total_weight
+        if reduction == "sum":
+            return losses.sum()
+        return losses
+
+    @staticmethod
+    def backward(ctx, g):
+        target, weight = ctx.saved_tensors
+        ignore_index, reduction, classes = ctx.meta
+        if reduction == "none":
+            per_sample = g
+        else:   # every sample gets the same share of the scalar's gradient
+            with _quiet(g):
+                share = g / ctx.total_weight if reduction == "mean" else g
+            per_sample = get_array_module(g).broadcast_to(share, target.shape)
+        dlogp = backend_of(g).nll_bwd(per_sample, target, weight, ignore_index, classes)
+        return dlogp, None, None

@@ -1,6 +1,11 @@
-"""Optimizers (PyTorch's ``torch.optim`` rules and names)."""
+"""Optimizers (PyTorch's ``torch.optim`` rules and names) and, in ``lr_scheduler``, the
+learning-rate schedules."""
+from . import lr_scheduler
+from .adadelta import Adadelta
 from .adam import Adam
+from .adamw import AdamW
 from .optimizer import Optimizer
+from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Adam", "SGD", "Optimizer"]
+__all__ = ["Adam", "AdamW", "Adadelta", "RMSprop", "SGD", "Optimizer", "lr_scheduler"]

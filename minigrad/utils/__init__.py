@@ -1,0 +1,2 @@
+"""PyTorch's ``torch.utils``: here, ``data`` (datasets and the DataLoader)."""
+from . import data
