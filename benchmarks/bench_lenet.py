@@ -38,11 +38,11 @@ from benchmarks.common import (
     machine,
     machine_line,
     markdown,
-    quiet_turns,
     serve,
     start_workers,
     stop_workers,
     summary,
+    timed_rounds,
     torch_or_none,
     use_threads,
     write_json,
@@ -234,16 +234,9 @@ def main(argv=None):
     calls = 5 if args.quick else 20
     repeats = args.repeats or (5 if args.quick else 15)
     workers = start_workers("bench_lenet", configurations(args.device))
-    dropped = None
     try:
-        if args.quiet is None:
-            step_answers = in_turns(workers, "steps", repeats, calls=calls)
-        else:
-            step_answers, dropped = quiet_turns(workers, "steps", repeats, args.quiet,
-                                                args.patience * 60, calls=calls)
-            if not all(step_answers.values()):
-                sys.exit(f"no round was quiet enough (other load ≤ {args.quiet} cores) in "
-                         f"{args.patience} minutes ({dropped} rounds thrown away)")
+        step_answers, dropped = timed_rounds(workers, "steps", repeats, args.quiet,
+                                             args.patience, calls=calls)
         epoch_answers = {name: [] for name in workers}
         if not args.quick:
             for e in range(args.epochs):

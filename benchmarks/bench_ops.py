@@ -36,11 +36,11 @@ from benchmarks.common import (
     machine,
     machine_line,
     markdown,
-    quiet_turns,
     serve,
     start_workers,
     stop_workers,
     summary,
+    timed_rounds,
     torch_or_none,
     use_threads,
     write_json,
@@ -333,16 +333,9 @@ def main(argv=None):
           f"{calls} calls, configurations in turns, each in its own process)\n"
           f"{machine_line(info)}\n", flush=True)
     workers = start_workers("bench_ops", configurations(args.device))
-    dropped = None
     try:
-        if args.quiet is None:
-            answers = in_turns(workers, "round", repeats, calls=calls)
-        else:
-            answers, dropped = quiet_turns(workers, "round", repeats, args.quiet,
-                                           args.patience * 60, calls=calls)
-            if not all(answers.values()):
-                sys.exit(f"no round was quiet enough (other load ≤ {args.quiet} cores) in "
-                         f"{args.patience} minutes ({dropped} rounds thrown away)")
+        answers, dropped = timed_rounds(workers, "round", repeats, args.quiet, args.patience,
+                                        calls=calls)
         gemm_answers = kernel_answers = None
         if "minigrad cuda" in workers:
             only = {"minigrad cuda": workers["minigrad cuda"]}

@@ -335,6 +335,18 @@ def quiet_turns(workers, cmd, rounds, max_load, patience_s, **args):
     return kept, dropped
 
 
+def timed_rounds(workers, cmd, rounds, quiet, patience_min, **args):
+    """``in_turns``, or with ``quiet`` (the --quiet option) ``quiet_turns``, exiting with a
+    message when no round was quiet enough. Returns (answers, rounds thrown away or None)."""
+    if quiet is None:
+        return in_turns(workers, cmd, rounds, **args), None
+    answers, dropped = quiet_turns(workers, cmd, rounds, quiet, patience_min * 60, **args)
+    if not all(answers.values()):
+        sys.exit(f"no round was quiet enough (other load ≤ {quiet} cores) in "
+                 f"{patience_min} minutes ({dropped} rounds thrown away)")
+    return answers, dropped
+
+
 # ---- summaries and outputs ---------------------------------------------------------------------
 def summary(samples):
     """Median and spread of a list of numbers."""

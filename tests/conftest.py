@@ -12,8 +12,10 @@ g++). That checks minigrad's GPU code paths, not the GPU; it is slow (minutes).
 also, in an ordinary run, on the host emulator installed for that test alone ("emulated"):
 so the GPU code paths of a few tensor-level tests (CUDA graphs, the LeNet step) are checked
 by ``make test`` too."""
+import importlib.util
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +60,13 @@ def gpu_device(request):
         pytest.skip("the emulator needs g++")
     with emulated_gpu():
         yield "cuda"
+
+
+@pytest.fixture
+def example():
+    """examples/lenet_fashion.py, freshly imported as a module (its main(), train(), ...)."""
+    path = Path(__file__).parent.parent / "examples" / "lenet_fashion.py"
+    spec = importlib.util.spec_from_file_location("lenet_fashion", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

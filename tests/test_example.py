@@ -1,7 +1,6 @@
 """examples/lenet_fashion.py end to end on a small synthetic Fashion-MNIST: the epoch lines,
 the artifacts, determinism, and a resumed run matching an uninterrupted one."""
 import csv
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -13,14 +12,6 @@ from minigrad.data import fashion_mnist as fm
 from test_data import make_split, trust
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "lenet_fashion.py"
-
-
-@pytest.fixture
-def example():
-    spec = importlib.util.spec_from_file_location("lenet_fashion", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture

@@ -76,15 +76,6 @@ def one_error_line(result, *fragments):
     return lines[0]
 
 
-@pytest.fixture
-def example():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("lenet_fashion", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def main_error(example, capsys, args):
     """Run main() in-process; expect exit 2 with one "error:" line, and return that line."""
     with pytest.raises(SystemExit) as e:

@@ -1,6 +1,5 @@
 """The example's instruments: --show-shapes (the shape walk), images per second on the epoch
 line (tests/test_example.py), --log-interval."""
-import importlib.util
 import re
 from pathlib import Path
 
@@ -9,14 +8,6 @@ import pytest
 from test_data import make_split, trust
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "lenet_fashion.py"
-
-
-@pytest.fixture
-def example():
-    spec = importlib.util.spec_from_file_location("lenet_fashion", EXAMPLE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_show_shapes_walks_every_layer_and_exits(example, capsys, tmp_path, monkeypatch):
