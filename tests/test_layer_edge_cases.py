@@ -126,3 +126,30 @@ def test_max_pool_gradient_goes_to_the_nan(name, device):
     ours = minigrad.tensor(x, device=device, requires_grad=True)
     F.max_pool2d(ours, 2).sum().backward()
     np.testing.assert_array_equal(ours.grad.cpu().numpy(), ref.grad.numpy())
+
+
+# ---- infinite and NaN gradients go only where PyTorch sends them ----------------------------
+def test_max_pool_backward_sends_an_infinite_gradient_to_the_max_alone(device):
+    """0 · ∞ is NaN: routing by multiplying with a mask would spread NaN over a window."""
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    g = np.array([[[[math.inf, 1.0], [math.nan, -math.inf]]]])
+    ours = minigrad.tensor(x, device=device, requires_grad=True)
+    F.max_pool2d(ours, 2).backward(minigrad.tensor(g, device=device))
+    ref = torch.tensor(x, requires_grad=True)
+    TF.max_pool2d(ref, 2).backward(torch.tensor(g))
+    np.testing.assert_array_equal(ours.grad.cpu().numpy(), ref.grad.numpy())
+
+
+def test_nll_loss_of_an_ignored_row_is_zero_even_at_minus_infinity(device):
+    """An ignored row's term is 0, not 0 · (−∞) = NaN, forward and backward."""
+    logp = np.array([[-math.inf, 0.0], [-0.5, -1.0]])
+    target = np.array([-100, 1])
+    for reduction in ("mean", "sum", "none"):
+        ours = minigrad.tensor(logp, device=device, requires_grad=True)
+        loss = F.nll_loss(ours, minigrad.tensor(target, device=device), reduction=reduction)
+        ref = torch.tensor(logp, requires_grad=True)
+        ref_loss = TF.nll_loss(ref, torch.tensor(target), reduction=reduction)
+        np.testing.assert_array_equal(loss.detach().cpu().numpy(), ref_loss.detach().numpy())
+        loss.sum().backward()
+        ref_loss.sum().backward()
+        np.testing.assert_array_equal(ours.grad.cpu().numpy(), ref.grad.numpy())

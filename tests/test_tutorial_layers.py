@@ -386,3 +386,13 @@ def test_init_errors():
         nn.init.kaiming_normal_(minigrad.zeros(3, 4), mode="fan_avg")
     with pytest.raises(ValueError, match="at least 2 dims"):
         nn.init.xavier_normal_(minigrad.zeros(3))
+
+
+def test_loss_weights_move_and_cast_with_the_loss(device):
+    """PyTorch keeps a loss's class weights as a buffer, so .to() moves them: the same here."""
+    for cls in (minigrad.nn.CrossEntropyLoss, minigrad.nn.NLLLoss):
+        loss_fn = cls(weight=minigrad.tensor([1.0, 2.0, 0.5])).to(device).double()
+        assert loss_fn.weight.device.type == device and loss_fn.weight.dtype == minigrad.float64
+        scores = minigrad.tensor(np.log(np.full((4, 3), 1 / 3)), device=device)
+        target = minigrad.tensor(np.array([0, 1, 2, 1]), device=device)
+        assert abs(loss_fn(scores, target).item() - np.log(3)) < 1e-12

@@ -620,10 +620,12 @@ def maxpool2d_bwd(g, arg, x_shape, kh, kw, stride, pad):
         dx = (np.zeros if h % 2 or w % 2 else np.empty)((c, h, w, n), dtype=g.dtype)
         quarters = _windows(dx, 2, 2, 2, oh, ow)
 
-        def work(lo, hi):
+        def work(lo, hi):                # (not g · mask: an infinite g would put NaN there)
             for i in range(2):
                 for j in range(2):
-                    np.multiply(gb[lo:hi], argb[lo:hi] == i * 2 + j, out=quarters[lo:hi, i, j])
+                    quarter = quarters[lo:hi, i, j]
+                    quarter[...] = 0
+                    np.copyto(quarter, gb[lo:hi], where=argb[lo:hi] == i * 2 + j)
         _split(c, work, grain=_grain(gb[0].size, passes=8))
         return from_batch_last(dx)
     oh, ow = g.shape[2:]
@@ -826,7 +828,9 @@ def nll_fwd(logp, target, weight, ignore_index):
     w = weight[safe] if weight is not None else np.ones(len(target), dtype=logp.dtype)
     w = np.where(ignored, 0, w).astype(logp.dtype)
     picked = np.take_along_axis(logp, safe[:, None], axis=1)[:, 0]
-    return -w * picked, w
+    with np.errstate(invalid="ignore"):             # 0 · (−∞) of an ignored row: set to 0
+        loss = np.where(ignored, 0, -w * picked).astype(logp.dtype)
+    return loss, w
 
 
 def nll_bwd(g, target, weight, ignore_index, num_classes):
@@ -836,7 +840,8 @@ def nll_bwd(g, target, weight, ignore_index, num_classes):
     w = weight[safe] if weight is not None else np.ones(len(target), dtype=g.dtype)
     w = np.where(ignored, 0, w).astype(g.dtype)
     d = np.zeros((len(target), num_classes), dtype=g.dtype)
-    d[np.arange(len(target)), safe] = -w * g
+    with np.errstate(invalid="ignore"):             # an ignored row gets 0, even for g = ±∞
+        d[np.arange(len(target)), safe] = np.where(ignored, 0, -w * g)
     return d
 
 

@@ -341,14 +341,29 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
-class CrossEntropyLoss(Module):
+class _WeightedLoss(Module):
+    """A loss with optional per-class weights, which ``to()`` moves and casts with it (they
+    are not parameters: nothing trains them)."""
+
+    def __init__(self, weight, ignore_index, reduction):
+        super().__init__()
+        self.weight, self.ignore_index, self.reduction = weight, ignore_index, reduction
+
+    def to(self, *args, dtype=None, device=None):
+        super().to(*args, dtype=dtype, device=device)
+        if self.weight is not None:
+            dtype, device = parse_to_args(args, dtype, device)
+            self.weight = self.weight.to(device=device, dtype=dtype)
+        return self
+
+
+class CrossEntropyLoss(_WeightedLoss):
     """Cross-entropy on raw logits and int64 class targets, mean over the batch by default;
     PyTorch's ``weight``, ``ignore_index`` and ``label_smoothing`` (see F.cross_entropy)."""
 
     def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
-        super().__init__()
-        self.weight, self.ignore_index = weight, ignore_index
-        self.reduction, self.label_smoothing = reduction, label_smoothing
+        super().__init__(weight, ignore_index, reduction)
+        self.label_smoothing = label_smoothing
 
     def forward(self, logits, target, stats=None):
         """``stats``: running loss and accuracy totals to add this batch to (see
@@ -383,13 +398,12 @@ class TrainingStats:
 
 
 # ==== Issue 15: the layers of PyTorch's MNIST example and d2l's LeNet ========================
-class NLLLoss(Module):
+class NLLLoss(_WeightedLoss):
     """Negative log-likelihood of log-probabilities (a LogSoftmax's output); see
     F.nll_loss."""
 
     def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
-        super().__init__()
-        self.weight, self.ignore_index, self.reduction = weight, ignore_index, reduction
+        super().__init__(weight, ignore_index, reduction)
 
     def forward(self, input, target):
         return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index,
