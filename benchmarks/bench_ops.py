@@ -148,23 +148,31 @@ def adam_fn(spec):
 
 
 def gemm_cases():
-    """Our GEMM kernel vs cuBLAS on the same three products (GPU only)."""
+    """Our GEMM kernels against cuBLAS (cupy.matmul) on three of LeNet's products, as the
+    layers run them (GPU only): linear1's forward (``gemm``), conv2's forward (``conv_fwd``,
+    reading the columns from x inside the GEMM) and conv1's weight and bias gradients
+    (``conv_wgrad``, split-K over the batch, then ``sum_partials``). cuBLAS gets the conv's
+    columns already in memory, so for the convs it is a bound, not a like-for-like twin."""
     import cupy
 
     from minigrad.backend import cuda as be
     g = np.random.default_rng(0)
     r = lambda *s: cupy.asarray(g.standard_normal(s).astype(np.float32))
     x, w = r(N, 256), r(120, 256)
-    w2, cols = r(16, 150), r(N, 150, 64)
-    g1, cols1 = r(N, 6, 576), r(N, 25, 576)
+    x2, w2, b2, cols2 = r(N, 6, 12, 12), r(16, 6, 5, 5), r(16), r(N, 150, 64)
+    x1, w1, b1, g1, cols1 = r(N, 1, 28, 28), r(6, 1, 5, 5), r(6), r(N, 6, 24, 24), r(N, 25, 576)
+    saved1 = be.conv2d_fwd(x1, w1, b1, 1, 0)[1]
     return {
         "linear1 x·Wᵀ": (lambda: be.gemm(x, w, trans_b=True), lambda: cupy.matmul(x, w.T),
                          2 * N * 256 * 120),
-        "conv2 W·cols": (lambda: be.gemm(w2, cols), lambda: cupy.matmul(w2, cols),
-                         2 * N * 16 * 150 * 64),
-        "conv1 dW split-K": (lambda: be.gemm_batch_sum(g1, cols1, trans_b=True),
-                             lambda: cupy.matmul(g1, cols1.transpose(0, 2, 1)).sum(0),
-                             2 * N * 6 * 25 * 576),
+        "conv2 forward": (lambda: be.conv2d_fwd(x2, w2, b2, 1, 0),
+                          lambda: cupy.matmul(w2.reshape(16, 150), cols2),
+                          2 * N * 16 * 150 * 64),
+        "conv1 dW, db": (lambda: be.conv2d_bwd(g1, saved1, x1.shape, w1.shape, 1, 0,
+                                               (False, True, True)),
+                         lambda: cupy.matmul(g1.reshape(N, 6, 576),
+                                             cols1.transpose(0, 2, 1)).sum(0),
+                         2 * N * 6 * 25 * 576),
     }
 
 

@@ -2,7 +2,7 @@
 
 Each forward is right. Use ``minigrad.autograd.gradcheck`` to find the op whose backward
 disagrees with finite differences, work out its derivative on paper, and fix it (only the
-backward; tests/exercises/test_ex_broken_backward.py checks all three).
+backward; tests/exercises/test_ex4_broken_backward.py checks all three).
 """
 from minigrad.autograd import Function
 from minigrad.device import get_array_module

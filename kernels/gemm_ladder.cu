@@ -50,7 +50,8 @@ __global__ void gemm_naive(const T* __restrict__ A, const T* __restrict__ B,
 // thread takes TILE multiply-adds from there. Each loaded element is used TILE times: global
 // traffic falls by a factor of TILE. Thread (ty, tx) loads op(A)[m0+ty, k0+tx] — for a
 // transposed A that is A[k0+tx, m0+ty], so neighbouring tx are M elements apart in memory.
-// (kernels/gemm.cu, the production GEMM, is this rung plus batching, bias and split-K.)
+// (kernels/gemm.cu, the production GEMM, started as this rung; it is now rung 3 below,
+// with tile shapes per product, batching, bias and split-K.)
 template <typename T>
 __global__ void gemm_tiled(const T* __restrict__ A, const T* __restrict__ B,
                            T* __restrict__ C, int M, int N, int K, int transA, int transB) {

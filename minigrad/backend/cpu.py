@@ -1,8 +1,11 @@
 """The CPU backend: each CNN building block in NumPy, written to read like its math.
 
-Each layer function here (im2col, col2im, gemm, gemm_batch_sum, bias_grad, maxpool2d_fwd/bwd,
-sigmoid_fwd/bwd, softmax_xent_fwd/bwd, adam_step) has a twin of the same name and signature
-in ``cuda.py`` that launches a hand-written kernel (``kernels/*.cu``); read this one first.
+Each layer function here — conv2d_fwd/bwd (and the textbook im2col, col2im, gemm,
+gemm_batch_sum, bias_grad), maxpool2d_fwd/bwd, avgpool2d_fwd/bwd, sigmoid_fwd/bwd,
+softmax_xent_fwd/bwd, cross_entropy_fwd/bwd, nll_fwd/bwd, linear_bwd, dropout_mask, and the
+optimizer steps adam_step, adam_multi, adadelta_step, rmsprop_step — has a twin of the same
+name and signature in ``cuda.py`` that launches hand-written kernels (``kernels/*.cu``);
+read this one first.
 The process helpers (``tune_malloc``, ``set_num_threads``) and the batch-last layout helpers
 have no twin. ReLU and the element-wise, reduction and shape ops are not here at all: they
 are generic array code in ``ops/``, which on the GPU runs CuPy's own kernels, not ours.
@@ -727,7 +730,54 @@ def adam_step(param, grad, m, v, step, lr, beta1, beta2, eps, weight_decay):
     param -= t
 
 
-# ==== Issue 15: average pooling, dropout masks, NLL loss, Adadelta and RMSprop ==============
+# ---- a training step's fused functions: what the GPU does in one or two launches ----------
+# (cross-entropy with its reduction and running totals, the linear backward, Adam over many
+# tensors with step counts in arrays) composed of the functions above, so the CPU's numbers
+# stay what they were before the GPU fused them.
+def cross_entropy_fwd(logits, target, reduction, stats=None):
+    """(loss, lse): the loss reduced by "mean" or "sum", or per sample ("none"), and each
+    row's log-sum-exp. ``stats`` (float64, 4 values, or None) gets the batch's mean loss,
+    its correct predictions (argmax of the logits = target), its size and 1 added."""
+    losses, lse = softmax_xent_fwd(logits, target)
+    out = losses.mean() if reduction == "mean" else losses.sum() if reduction == "sum" \
+        else losses
+    if stats is not None and len(target):
+        correct = np.count_nonzero(logits.argmax(axis=1) == target)
+        stats += (float(losses.mean()), correct, len(target), 1)
+    return out, lse
+
+
+def cross_entropy_bwd(g, logits, lse, target, reduction):
+    """d loss / d logits from the loss's gradient ``g``: every sample gets the same share of
+    a reduced loss's gradient (divided by the batch size for a mean)."""
+    if reduction == "none":
+        per_sample = g
+    else:
+        share = g / len(target) if reduction == "mean" else g
+        per_sample = np.broadcast_to(share, target.shape)
+    return softmax_xent_bwd(per_sample, logits, lse, target)
+
+
+def linear_bwd(g, x, weight, needs):
+    """(dx, dw, db) of y = x @ Wᵀ + b, each None unless asked for:
+    dx = g @ W,  dW = gᵀ @ x,  db = Σ_B g."""
+    need_x, need_w, need_b = needs
+    dx = gemm(g, weight) if need_x else None
+    dw = gemm(g, x, trans_a=True) if need_w else None
+    db = bias_grad(g.reshape(g.shape[0], g.shape[1], 1)) if need_b else None
+    return dx, dw, db
+
+
+def adam_multi(params, grads, exp_avgs, exp_avg_sqs, steps, lr, beta1, beta2, eps,
+               weight_decay):
+    """Adam on each tensor in turn (adam_step), each step count (a 0-d float64 array)
+    advanced first."""
+    for p, g, m, v, t in zip(params, grads, exp_avgs, exp_avg_sqs, steps):
+        t += 1
+        adam_step(p, g, m, v, int(t), lr, beta1, beta2, eps, weight_decay)
+
+
+# ==== average pooling, dropout masks, NLL loss, Adadelta and RMSprop ========================
 # Self-contained plain NCHW NumPy (they share no helper with the functions above), each with
 # a twin of the same name in cuda.py.
 from .. import random  # noqa: E402  (minigrad's seeded generator, for dropout masks)

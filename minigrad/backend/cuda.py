@@ -294,7 +294,7 @@ def _conv_shape(x_shape, w_shape, stride, padding, who):
     return n, c, h, w, oc, kh, kw, oh, ow
 
 
-def conv2d_fwd(x, weight, bias, stride, padding):
+def conv2d_fwd(x, weight, bias, stride, pad):
     """(y, saved): y = W @ im2col(x) + b for the whole batch in ONE product (conv_fwd), the
     columns read straight from x, never written; saved = (x, weight) for the backward."""
     import cupy
@@ -302,17 +302,17 @@ def conv2d_fwd(x, weight, bias, stride, padding):
     w = _ready(weight, "conv2d weight", 4, x.dtype)
     if bias is not None:
         bias = _ready(bias, "conv2d bias", 1, x.dtype)
-    n, c, h, wd, oc, kh, kw, oh, ow = _conv_shape(x.shape, w.shape, stride, padding, "conv2d")
+    n, c, h, wd, oc, kh, kw, oh, ow = _conv_shape(x.shape, w.shape, stride, pad, "conv2d")
     y = cupy.empty((n, oc, oh, ow), dtype=x.dtype)
     if y.size:
         grid, block = _tiled(oc, n * oh * ow)
         _launch("gemm.cu", "conv_fwd", x, grid, block,
-                (x, w, bias, y) + _i32(n, c, h, wd, oc, kh, kw, stride, padding, oh, ow),
+                (x, w, bias, y) + _i32(n, c, h, wd, oc, kh, kw, stride, pad, oh, ow),
                 [x.shape, w.shape])
     return y, (x, w)
 
 
-def conv2d_bwd(g, saved, x_shape, w_shape, stride, padding, needs):
+def conv2d_bwd(g, saved, x_shape, w_shape, stride, pad, needs):
     """(dx, dw, db), each None unless asked for in ``needs``:
     dx = col2im(Wᵀ @ g) (conv_dcols: one product over the whole batch, then col2im);
     dw and db together by split-K over the batch (conv_wgrad): chunks of SPLIT_CHUNK
@@ -321,7 +321,7 @@ def conv2d_bwd(g, saved, x_shape, w_shape, stride, padding, needs):
     import cupy
     x, w = saved
     g = _ready(g, "conv2d gradient", 4, x.dtype)
-    n, c, h, wd, oc, kh, kw, oh, ow = _conv_shape(x_shape, w_shape, stride, padding,
+    n, c, h, wd, oc, kh, kw, oh, ow = _conv_shape(x_shape, w_shape, stride, pad,
                                                   "conv2d backward")
     k, p = c * kh * kw, oh * ow
     if g.shape != (n, oc, oh, ow):
@@ -336,7 +336,7 @@ def conv2d_bwd(g, saved, x_shape, w_shape, stride, padding, needs):
                     (w, g, dcols) + _i32(n, oc, k, p), [g.shape, w.shape])
         elif dcols.size:
             dcols.fill(0)                       # no output channel: nothing flows back
-        dx = col2im(dcols, x_shape, kh, kw, stride, padding)
+        dx = col2im(dcols, x_shape, kh, kw, stride, pad)
     if need_w or need_b:
         width = oc * k + (oc if need_b else 0)
         if n == 0 or p == 0 or oc == 0:
@@ -346,7 +346,7 @@ def conv2d_bwd(g, saved, x_shape, w_shape, stride, padding, needs):
             partial = cupy.empty((splits, width), dtype=g.dtype)
             grid, block = _tiled(oc, k + need_b, splits)
             _launch("gemm.cu", "conv_wgrad", g, grid, block,
-                    (g, x, partial) + _i32(n, c, h, wd, oc, kh, kw, stride, padding, oh, ow,
+                    (g, x, partial) + _i32(n, c, h, wd, oc, kh, kw, stride, pad, oh, ow,
                                            SPLIT_CHUNK, need_b), [g.shape, x.shape])
             out = _sum_partials(partial, (width,), [g.shape, x.shape])
         dw = out[:oc * k].reshape(w_shape) if need_w else None
@@ -600,7 +600,7 @@ def _adam_list(chunk):
     return adam_list
 
 
-# ==== Issue 15: average pooling, dropout masks, NLL loss, Adadelta and RMSprop ==============
+# ==== average pooling, dropout masks, NLL loss, Adadelta and RMSprop ========================
 # The twins of the functions at the end of cpu.py. Their kernel files are registered here,
 # beside the functions that launch them.
 from .. import random  # noqa: E402  (minigrad's generator: the dropout masks' seed)

@@ -1,8 +1,9 @@
 """The GEMM ladder's launchers: C = op(A) @ op(B) by each rung of ``kernels/gemm_ladder.cu``.
 
     1 "naive"      one thread per output, everything from global memory
-    2 "tiled"      TILE x TILE tiles staged in shared memory (what kernels/gemm.cu does)
-    3 "coalesced"  the same, staging transposed operands in memory order
+    2 "tiled"      TILE x TILE tiles staged in shared memory
+    3 "coalesced"  the same, staging transposed operands in memory order (what
+                   kernels/gemm.cu does, with tile shapes picked per product)
     4 "regblock"   each thread computes RB x RB outputs from registers
 
 For learning and benchmarking (docs/ladder.md, ``python -m benchmarks.bench_ops --ladder``):

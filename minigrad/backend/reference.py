@@ -228,7 +228,7 @@ def adam_step(param, grad, m, v, step, lr, beta1, beta2, eps, weight_decay=0.0):
         param[i] = param[i] - lr * m_hat / (math.sqrt(v_hat) + eps)
 
 
-# ---- average pool (issue 15) ------------------------------------------------------------------
+# ---- average pool -----------------------------------------------------------------------------
 def avgpool2d_forward(x, kernel, stride, pad=0, ceil_mode=False, count_include_pad=True):
     """y[n, c, r, s] = (sum of x over the window at (r, s)) / (how many cells it counts):
     every cell of the window that lies inside the padded image when ``count_include_pad``,
@@ -254,7 +254,7 @@ def avgpool2d_forward(x, kernel, stride, pad=0, ceil_mode=False, count_include_p
     return y
 
 
-# ---- Philox4x32-10 (issue 15): the GPU's dropout masks ----------------------------------------
+# ---- Philox4x32-10: the GPU's dropout masks ---------------------------------------------------
 def philox4x32_10(counter, key):
     """Salmon et al.'s counter-based generator, one counter at a time: four 32-bit words
     ``counter`` and two ``key`` in, four uniformly random 32-bit words out. Ten rounds of:

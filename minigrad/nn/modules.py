@@ -397,7 +397,7 @@ class TrainingStats:
                 "samples": int(samples), "batches": int(batches)}
 
 
-# ==== Issue 15: the layers of PyTorch's MNIST example and d2l's LeNet ========================
+# ==== the layers of PyTorch's MNIST example and d2l's LeNet ==================================
 class NLLLoss(_WeightedLoss):
     """Negative log-likelihood of log-probabilities (a LogSoftmax's output); see
     F.nll_loss."""

@@ -5,16 +5,14 @@ Which arithmetic goes where — the one rule of minigrad's dispatch:
 
 - **Backend functions** do the work of conv2d, max-pool, sigmoid, linear, the fused
   softmax-cross-entropy and Adam: ``backend_of(x).conv2d_fwd(...)`` runs the NumPy twin in
-  ``backend/cpu.py`` or launches a hand-written kernel through ``backend/cuda.py``
-  (``fused_backend_of`` for the functions that fuse a step's work: cross-entropy with its
-  reduction, the linear backward, Adam over many tensors).
+  ``backend/cpu.py`` or launches a hand-written kernel through ``backend/cuda.py``.
 - **Generic array code** does everything else, the same lines on both devices:
   ``xp = get_array_module(x)`` then ``xp.maximum(x, 0)``. Here that is ReLU and LogSoftmax;
   elsewhere every op in ``elementwise``, ``reduce`` and
   ``shape``. On the GPU those run CuPy's own kernels, not ours.
 """
 from ..autograd import Function
-from ..backend import backend_of, fused_backend_of
+from ..backend import backend_of
 from ..device import get_array_module
 
 
@@ -107,7 +105,7 @@ class Linear(Function):
     @staticmethod
     def backward(ctx, g):
         x, weight = ctx.saved_tensors
-        return fused_backend_of(g).linear_bwd(g, x, weight, ctx.needs_input_grad[:3])
+        return backend_of(g).linear_bwd(g, x, weight, ctx.needs_input_grad[:3])
 
 
 class CrossEntropy(Function):
@@ -121,7 +119,7 @@ class CrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, logits, target, reduction, stats=None):
-        out, lse = fused_backend_of(logits).cross_entropy_fwd(logits, target, reduction, stats)
+        out, lse = backend_of(logits).cross_entropy_fwd(logits, target, reduction, stats)
         ctx.save_for_backward(logits, lse, target)
         ctx.reduction = reduction
         return out
@@ -129,7 +127,7 @@ class CrossEntropy(Function):
     @staticmethod
     def backward(ctx, g):
         logits, lse, target = ctx.saved_tensors
-        return fused_backend_of(g).cross_entropy_bwd(g, logits, lse, target, ctx.reduction), None
+        return backend_of(g).cross_entropy_bwd(g, logits, lse, target, ctx.reduction), None
 
 
 class LogSoftmax(Function):
@@ -150,7 +148,7 @@ class LogSoftmax(Function):
         return g - get_array_module(y).exp(y) * g.sum(axis=ctx.dim, keepdims=True)
 
 
-# ==== Issue 15: average pooling, dropout, negative log-likelihood ===========================
+# ==== average pooling, dropout, negative log-likelihood =====================================
 # Backend functions too (a NumPy twin in backend/cpu.py, a kernel in kernels/): avgpool.cu,
 # dropout.cu (the mask), nll.cu.
 from .elementwise import _quiet  # noqa: E402  (x / 0 without NumPy's warning)

@@ -1,4 +1,4 @@
-from ..backend import fused_backend_of
+from ..backend import backend_of
 from ..graphs import refuse_during_capture
 from .optimizer import Optimizer
 
@@ -27,7 +27,7 @@ class Adam(Optimizer):
                 here = [p for p in todo if p.device.type == device]
                 states = [self._state(p) for p in here]
                 beta1, beta2 = group["betas"]
-                fused_backend_of(here[0].data).adam_multi(
+                backend_of(here[0].data).adam_multi(
                     [p.data for p in here], [p.grad.data for p in here],
                     [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states],
                     [s["step"] for s in states], group["lr"], beta1, beta2, group["eps"],
