@@ -650,7 +650,7 @@ def maxpool2d_bwd(g, arg, x_shape, kh, kw, stride, pad):
 # ---- sigmoid, cross-entropy, Adam ------------------------------------------------------------
 def sigmoid_fwd(x):
     """σ(x) = 1 / (1 + e⁻ˣ), in four passes that write only into the output (negate, exp,
-    add one, reciprocal). For x below about −88 (float32; −709 in float64) e⁻ˣ overflows to
+    add one, divide 1 by it). For x below about −88 (float32; −709 in float64) e⁻ˣ overflows to
     ∞ and σ comes out 0, where the exact value is under 10⁻³⁸ (10⁻³⁰⁸)."""
     y = np.empty_like(x)
 
@@ -659,7 +659,7 @@ def sigmoid_fwd(x):
             np.negative(x, out=out)
             np.exp(out, out=out)
         out += 1
-        np.reciprocal(out, out=out)
+        np.divide(out.dtype.type(1), out, out=out)    # (np.reciprocal: same bits, slower)
     _elementwise(work, y, x)
     return y
 
