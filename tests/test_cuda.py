@@ -11,6 +11,7 @@ tests/cuda_emu, reporting 1 multiprocessor or, for "emulated-h200", the H200's 1
 emulated runs check the kernels' indexing and the launch code on any machine; only the GPU
 run shows the kernels on real hardware. Under MINIGRAD_EMULATE_CUDA=1 the "cuda" cases run
 on the emulator too (make test-emulated)."""
+import itertools
 import os
 import shutil
 import subprocess
@@ -22,7 +23,7 @@ import pytest
 import minigrad
 from examples.lenet_fashion import lenet
 from helpers import forget_the_gpu, rel_err
-from minigrad.backend import cpu
+from minigrad.backend import cpu, cpu_fused
 
 TOL = {"float64": 1e-12, "float32": 1e-5}
 EMULATED = os.environ.get("MINIGRAD_EMULATE_CUDA") == "1"     # the whole session emulates
@@ -191,6 +192,114 @@ def test_adam_step_matches_numpy(gpu, dtype):
         assert rel_err(get(a), b) <= TOL[dtype]
 
 
+# ---- issue 12's fused functions against their NumPy twins (cpu.py, cpu_fused.py) -----------
+NEEDS = list(itertools.product((False, True), repeat=3))          # (dx, dw, db), each or not
+
+
+def assert_grads_match(ref, ours, needs, tol):
+    for name, wanted, r, o in zip(("dx", "dw", "db"), needs, ref, ours):
+        if not wanted:
+            assert r is None and o is None, name
+        else:
+            assert o.shape == r.shape and rel_err(get(o), r) <= tol, name
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_conv2d_with_stride_2_and_padding_1_matches_numpy(gpu, with_bias, dtype):
+    """conv_fwd, conv_dcols + col2im and conv_wgrad with a stride and padding: 3 images of
+    9 x 8 (5 x 4 outputs, so column tiles straddle images) and every subset of the
+    gradients (no db without a bias: the layer never asks for one)."""
+    import cupy
+    x = rng.standard_normal((3, 2, 9, 8)).astype(dtype)
+    w = rng.standard_normal((5, 2, 3, 3)).astype(dtype)
+    b = rng.standard_normal(5).astype(dtype) if with_bias else None
+    y_ref, saved_ref = cpu.conv2d_fwd(x, w, b, 2, 1)
+    y, saved = gpu.conv2d_fwd(cupy.asarray(x), cupy.asarray(w),
+                              None if b is None else cupy.asarray(b), 2, 1)
+    assert y.shape == y_ref.shape == (3, 5, 5, 4) and rel_err(get(y), y_ref) <= TOL[dtype]
+    g = rng.standard_normal(y_ref.shape).astype(dtype)
+    for needs in NEEDS if with_bias else [n for n in NEEDS if not n[2]]:
+        ref = cpu.conv2d_bwd(g.copy(), saved_ref, x.shape, w.shape, 2, 1, needs)
+        ours = gpu.conv2d_bwd(cupy.asarray(g), saved, x.shape, w.shape, 2, 1, needs)
+        assert_grads_match(ref, ours, needs, TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("needs", NEEDS)
+def test_linear_bwd_matches_numpy_for_each_subset(gpu, needs, dtype):
+    """dx = g @ W; dW and db from one product with a column of ones (cpu_fused: two)."""
+    import cupy
+    g, x, w = (rng.standard_normal(s).astype(dtype) for s in ((7, 5), (7, 13), (5, 13)))
+    ref = cpu_fused.linear_bwd(g, x, w, needs)
+    ours = gpu.linear_bwd(*map(cupy.asarray, (g, x, w)), needs)
+    assert_grads_match(ref, ours, needs, TOL[dtype])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("with_stats", [True, False])
+def test_cross_entropy_fwd_bwd_match_numpy(gpu, reduction, with_stats, dtype):
+    """The one-launch loss (reduced in the kernel) and its gradient, and the running stats it
+    adds to: totals that already hold a batch, plus this batch's mean loss, correct
+    predictions, size and 1 (the counts exact, the mean loss to the dtype's tolerance)."""
+    import cupy
+    logits = (rng.standard_normal((37, 10)) * 3).astype(dtype)
+    target = rng.integers(0, 10, 37)
+    target[:20] = logits[:20].argmax(axis=1)               # at least 20 correct predictions
+    stats_ref = np.array([2.5, 11.0, 32.0, 1.0]) if with_stats else None
+    stats = cupy.asarray(stats_ref) if with_stats else None
+    (loss_ref, lse_ref) = cpu_fused.cross_entropy_fwd(logits, target, reduction, stats_ref)
+    loss, lse = gpu.cross_entropy_fwd(cupy.asarray(logits), cupy.asarray(target), reduction,
+                                      stats)
+    assert loss.shape == np.shape(loss_ref) and loss.dtype == logits.dtype
+    assert rel_err(get(loss), loss_ref) <= TOL[dtype]
+    assert rel_err(get(lse), lse_ref) <= TOL[dtype]
+    if with_stats:
+        got = get(stats)
+        assert stats_ref[1] >= 31 and got[1:].tolist() == stats_ref[1:].tolist()
+        assert abs(got[0] - stats_ref[0]) <= TOL[dtype] * abs(stats_ref[0])
+    g = rng.standard_normal(37 if reduction == "none" else ()).astype(dtype)
+    ref = cpu_fused.cross_entropy_bwd(g, logits, lse_ref, target, reduction)
+    ours = gpu.cross_entropy_bwd(cupy.asarray(g), cupy.asarray(logits), lse,
+                                 cupy.asarray(target), reduction)
+    assert ours.shape == ref.shape and rel_err(get(ours), ref) <= TOL[dtype]
+
+
+def test_adam_multi_over_more_tensors_than_one_launch_takes(gpu):
+    """adam_multi on 2·ADAM_MAX_TENSORS + 3 float32 tensors and ADAM_MAX_TENSORS + 2 float64
+    ones, interleaved, of uneven sizes, with weight decay, four steps —
+    against cpu_fused.adam_multi (cpu.adam_step on each). Each dtype takes its own chunks of
+    ADAM_MAX_TENSORS, the last one shorter. Not bitwise: the kernel computes (1−β2)·g·g where
+    the CPU computes (g·g)·(1−β2), its step size and √(1−β2ᵗ) from the device's pow, and
+    nvcc may fuse a multiply and an add; each such difference is an ulp or two, so float64
+    agrees to 1e-12 and float32 to 1e-5 (normwise relative, as the other backend tests).
+    The step counts are exact, an empty tensor's included (PyTorch counts its steps too)."""
+    import cupy
+    dtypes = ["float32"] * (2 * gpu.ADAM_MAX_TENSORS + 3) + ["float64"] * (
+        gpu.ADAM_MAX_TENSORS + 2)
+    dtypes = [dtypes[i] for i in rng.permutation(len(dtypes))]
+    sizes = [0] + [int(s) for s in rng.integers(1, 300, len(dtypes) - 1)]
+    host = [[rng.standard_normal(size).astype(dt), rng.standard_normal(size).astype(dt),
+             np.abs(rng.standard_normal(size)).astype(dt)]        # param, exp_avg, exp_avg_sq
+            for size, dt in zip(sizes, dtypes)]
+    dev = [[cupy.array(a) for a in t] for t in host]               # copies: updated in place
+    steps_ref = [np.zeros(()) for _ in host]
+    steps = [cupy.zeros(()) for _ in host]
+    for _ in range(4):
+        grads = [rng.standard_normal(p.shape).astype(p.dtype) for p, _, _ in host]
+        args = (3e-3, 0.9, 0.999, 1e-8, 0.01)
+        params, exp_avgs, exp_avg_sqs = zip(*host)
+        cpu_fused.adam_multi(params, grads, exp_avgs, exp_avg_sqs, steps_ref, *args)
+        params, exp_avgs, exp_avg_sqs = zip(*dev)
+        gpu.adam_multi(params, [cupy.asarray(g) for g in grads], exp_avgs, exp_avg_sqs, steps,
+                       *args)
+    assert [float(get(t)) for t in steps] == [float(t) for t in steps_ref] == [4.0] * len(host)
+    for j, (ref, ours) in enumerate(zip(host, dev)):
+        for name, r, o in zip(("param", "exp_avg", "exp_avg_sq"), ref, ours):
+            assert o.dtype == r.dtype and rel_err(get(o), r) <= TOL[r.dtype.name], (j, name)
+
+
 @pytest.mark.cuda
 def test_training_twice_gives_bitwise_identical_parameters():
     def train():
@@ -313,11 +422,42 @@ def test_the_gemm_grid_stays_within_the_device_limits(gpu):
         assert 1 <= grid[0] <= 2**31 - 1 and all(1 <= d <= 65_535 for d in grid[1:]), grid
 
 
-def test_a_conv_over_more_than_65535_images(gpu):
-    """The batch of a conv's GEMM on gridDim.z: 70,000 images of one pixel and 3 channels."""
+# The two tests past 65,535 chunks run once on the GPU and once emulated (H200 grid), not in
+# every cap variant: their chunk loops do not depend on the block cap (the capped loops are
+# the smaller tests' business), and each emulated run takes seconds (the conv's ~20).
+ONE_GPU_RUN = [pytest.param("cuda", marks=pytest.mark.cuda)] + ([] if EMULATED
+                                                                 else ["emulated-h200"])
+
+
+@pytest.mark.parametrize("gpu", ONE_GPU_RUN, indirect=True)
+def test_a_batched_gemm_over_more_than_65535_items(gpu):
+    """A batched GEMM's items on gridDim.z: 70,000 products of one column and 3 rows."""
     w, cols, bias = f64(2, 3), f64(70_000, 3, 1), f64(2)
     ref, ours = both(gpu, "gemm", w, cols, bias=bias, bias_axis=0)
     assert ours.shape == (70_000, 2, 1) and rel_err(get(ours), ref) <= 1e-12
+
+
+@pytest.mark.parametrize("gpu", ONE_GPU_RUN, indirect=True)
+def test_a_conv_over_more_than_65535_images(gpu):
+    """conv2d_fwd and conv2d_bwd over 262,141 images: conv_wgrad sums the batch in chunks of
+    SPLIT_CHUNK = 4 images, one chunk per gridDim.z slot, so 65,536 chunks, one past the
+    65,535 that gridDim.z can hold (the launcher also caps it at _max_blocks(): the blocks
+    loop over the rest). The smallest such case: 1x1 images of one channel, one 1x1 filter.
+    conv_fwd and conv_dcols put the batch's pixels on gridDim.x instead (no 65,535 limit
+    there; 4,096 tiles of 64 columns here). Against the NumPy backend."""
+    import cupy
+    n = 4 * 65_535 + 1
+    assert -(-n // gpu.SPLIT_CHUNK) > gpu.MAX_GRID_YZ
+    x, w, b = f64(n, 1, 1, 1), f64(1, 1, 1, 1), f64(1)
+    y_ref, saved_ref = cpu.conv2d_fwd(x, w, b, 1, 0)
+    y, saved = gpu.conv2d_fwd(cupy.asarray(x), cupy.asarray(w), cupy.asarray(b), 1, 0)
+    assert y.shape == (n, 1, 1, 1) and rel_err(get(y), y_ref) <= 1e-12
+    g = f64(n, 1, 1, 1)
+    needs = (True, True, True)
+    ref = cpu.conv2d_bwd(g.copy(), saved_ref, x.shape, w.shape, 1, 0, needs)
+    ours = gpu.conv2d_bwd(cupy.asarray(g), saved, x.shape, w.shape, 1, 0, needs)
+    for name, r, o in zip(("dx", "dw", "db"), ref, ours):
+        assert o.shape == r.shape and rel_err(get(o), r) <= 1e-12, name
 
 
 def test_a_linear_over_more_than_a_million_rows(gpu):

@@ -77,6 +77,14 @@ def test_on_the_gpu_captured_epochs_give_the_eager_numbers(example, data, tmp_pa
     # No curves.png here (the CPU test checks it): matplotlib's font library aborts under
     # the AddressSanitizer runtime that make test-emulated preloads.
     monkeypatch.setattr(example, "plot_curves", lambda history, path: None)
+    made = []                                   # every graphed() step the example makes
+    real_graphed = example.minigrad.cuda.graphed
+
+    def recording_graphed(fn, *args, **kw):
+        made.append(real_graphed(fn, *args, **kw))
+        return made[-1]
+    monkeypatch.setattr(example.minigrad.cuda, "graphed", recording_graphed)
+
     def run_on_gpu(name, *extra):
         history = example.main(["--device", "cuda", "--data", str(data), "--out",
                                 str(tmp_path / name), "--batch-size", "16", "--train-subset",
@@ -84,7 +92,13 @@ def test_on_the_gpu_captured_epochs_give_the_eager_numbers(example, data, tmp_pa
         lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("epoch")]
         return history, lines
     captured, captured_lines = run_on_gpu("graph")
+    # Really captured and replayed, not eager under a label: 40 images are batches of 16, 16
+    # and 8 each epoch (12 steps). The 16s: 3 eager, a capture in epoch 2, replayed there
+    # and in epochs 3 and 4 (5 replays); the 8s: eager in epochs 1-3, captured and replayed
+    # in epoch 4.
+    assert len(made) == 1 and made[0].calls == {"eager": 6, "capture": 2, "replay": 6}
     eager, eager_lines = run_on_gpu("eager", "--eager")
+    assert len(made) == 1                       # --eager wraps nothing
     assert all(ln.endswith(", CUDA graph") for ln in captured_lines) and len(captured_lines) == 4
     assert all(ln.endswith(", eager") for ln in eager_lines)
     assert numbers(captured) == numbers(eager)

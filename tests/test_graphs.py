@@ -7,16 +7,37 @@ Each test runs with ``gpu_device``: on a GPU (or the session's emulator under
 capture records launches and CuPy operations instead of running them and whose replay fails
 on a buffer freed since the capture (see tests/cuda_emu/capture.py). The emulator checks the
 logic of capture and replay; that CuPy accepts every call during a real capture, and the
-speed, only a GPU shows (``make gpu-check``)."""
+speed, only a GPU shows (``make gpu-check``). The two tests that only the emulator can check
+(a freed buffer named at replay, launch counts) take the ``emulator`` fixture instead: never
+run on a GPU, so never skipped there."""
+import os
+import shutil
+
 import numpy as np
 import pytest
 
 import minigrad
 from examples.lenet_fashion import lenet
-from helpers import on_emulator
+from helpers import emulated_gpu, on_emulator
 from minigrad.backend import cuda as cuda_backend
 
 BATCH = 8                 # small: the emulator runs every thread of every kernel on a CPU
+EMULATED = os.environ.get("MINIGRAD_EMULATE_CUDA") == "1"     # the whole session emulates
+
+
+@pytest.fixture(params=[pytest.param("emulated", marks=[pytest.mark.cuda] if EMULATED else [])])
+def emulator():
+    """For what only the emulator can show (a replay naming a freed buffer, launch counts):
+    "cuda" on the session's emulator under make test-emulated (marked cuda there, so its
+    -m cuda selects it), else on the emulator installed for this test alone. Never on a GPU,
+    so a GPU run (MINIGRAD_REQUIRE_CUDA=1) neither runs nor skips these as GPU tests."""
+    if EMULATED:
+        yield "cuda"
+        return
+    if shutil.which("g++") is None:
+        pytest.skip("the emulator needs g++")
+    with emulated_gpu():
+        yield "cuda"
 
 
 def batches(count, size=BATCH, seed=1):
@@ -293,12 +314,11 @@ def test_zero_grad_zeroes_a_graphs_gradients_instead_of_dropping_them(gpu_device
     assert all(g.cpu().numpy().any() for g in grads[:1])
 
 
-def test_replay_fails_once_a_buffer_the_graph_uses_is_freed(gpu_device):
+def test_replay_fails_once_a_buffer_the_graph_uses_is_freed(emulator):
     """Rebinding a parameter's array after the capture (load_state_dict does) frees the
     memory the graph updates: on a GPU a silent write to memory someone else may own; the
     emulator's replay names it."""
-    if not on_emulator():
-        pytest.skip("on a GPU the replay would silently write freed memory")
+    assert on_emulator()
     from cuda_emu.capture import EmulatorError
     step, net, _, _ = lenet_trainer()
     graphed = minigrad.cuda.graphed(step, warmup=1)
@@ -311,13 +331,12 @@ def test_replay_fails_once_a_buffer_the_graph_uses_is_freed(gpu_device):
 
 
 # ---- launches per step --------------------------------------------------------------------------
-def test_an_eager_lenet_step_makes_fewer_than_35_launches(gpu_device):
+def test_an_eager_lenet_step_makes_fewer_than_35_launches(emulator):
     """Counted by the emulator: every launch of our kernels and every CuPy operation of one
     eager training step (zero_grad, forward, loss, backward, Adam), after the first step
     made Adam's state. Before issue 12 it was 63 (48 kernels, 15 CuPy ops) and 55 arrays;
     a replay of the captured step is one graph launch and two input copies."""
-    if not on_emulator():
-        pytest.skip("the launch count comes from the emulator")
+    assert on_emulator()
     from cuda_emu.capture import stats
     step, _, _, _ = lenet_trainer()
     data = batches(3)

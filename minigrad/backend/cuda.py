@@ -565,8 +565,7 @@ def adam_multi(params, grads, exp_avgs, exp_avg_sqs, steps, lr, beta1, beta2, ep
         if t.dtype != np.float64 or t.shape != ():
             raise ValueError(f"adam: the step count must be a 0-d float64 device array, got "
                              f"{t.dtype} {t.shape}")
-        if p.size:
-            lists.setdefault(p.dtype, []).append((p, g, m, v, t))
+        lists.setdefault(p.dtype, []).append((p, g, m, v, t))   # an empty one's t counts too
     d_lr, d_b1, d_b2 = np.float64(lr), np.float64(beta1), np.float64(beta2)
     for dtype, tensors in lists.items():
         f = dtype.type
@@ -577,9 +576,10 @@ def adam_multi(params, grads, exp_avgs, exp_avg_sqs, steps, lr, beta1, beta2, ep
             shapes = [p.shape for p, *_ in chunk]
             _launch("adam.cu", "adam_count_steps", chunk[0][0], (1,), (ADAM_MAX_TENSORS,),
                     (adam_list,), shapes)
-            _launch("adam.cu", "adam_multi", chunk[0][0], _grid(total), (THREADS,),
-                    (adam_list, d_lr, d_b1, d_b2, f(beta1), f(beta2), f(eps), f(weight_decay)),
-                    shapes)
+            if total:
+                _launch("adam.cu", "adam_multi", chunk[0][0], _grid(total), (THREADS,),
+                        (adam_list, d_lr, d_b1, d_b2, f(beta1), f(beta2), f(eps),
+                         f(weight_decay)), shapes)
 
 
 def _adam_list(chunk):
