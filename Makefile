@@ -38,7 +38,7 @@ exercises: $(VENV)/.test-ready
 # Every GPU test without a GPU: CuPy replaced by the host emulator in tests/cuda_emu, the
 # kernels built with AddressSanitizer and UBSan (python -m cuda_emu preloads their runtime),
 # the device reporting an H200's 132 multiprocessors; then the backend tests again with every
-# memory access recorded for races (but the two sized past 65,535 blocks, which the first pass
+# memory access recorded for races (but the three sized past 65,535 blocks, which the first pass
 # ran: they check grid arithmetic, and take minutes with every access recorded). A per-test
 # timeout turns a hang into a failure.
 EMU_TIMEOUT ?= 900
