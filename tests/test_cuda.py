@@ -23,7 +23,7 @@ import pytest
 import minigrad
 from examples.lenet_fashion import lenet
 from helpers import forget_the_gpu, rel_err
-from minigrad.backend import cpu, cpu_fused
+from minigrad.backend import cpu
 
 TOL = {"float64": 1e-12, "float32": 1e-5}
 EMULATED = os.environ.get("MINIGRAD_EMULATE_CUDA") == "1"     # the whole session emulates
@@ -192,7 +192,7 @@ def test_adam_step_matches_numpy(gpu, dtype):
         assert rel_err(get(a), b) <= TOL[dtype]
 
 
-# ---- issue 12's fused functions against their NumPy twins (cpu.py, cpu_fused.py) -----------
+# ---- the fused step functions against their NumPy twins ------------------------------------
 NEEDS = list(itertools.product((False, True), repeat=3))          # (dx, dw, db), each or not
 
 
@@ -228,10 +228,10 @@ def test_conv2d_with_stride_2_and_padding_1_matches_numpy(gpu, with_bias, dtype)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("needs", NEEDS)
 def test_linear_bwd_matches_numpy_for_each_subset(gpu, needs, dtype):
-    """dx = g @ W; dW and db from one product with a column of ones (cpu_fused: two)."""
+    """dx = g @ W; dW and db from one product with a column of ones (the CPU: two)."""
     import cupy
     g, x, w = (rng.standard_normal(s).astype(dtype) for s in ((7, 5), (7, 13), (5, 13)))
-    ref = cpu_fused.linear_bwd(g, x, w, needs)
+    ref = cpu.linear_bwd(g, x, w, needs)
     ours = gpu.linear_bwd(*map(cupy.asarray, (g, x, w)), needs)
     assert_grads_match(ref, ours, needs, TOL[dtype])
 
@@ -249,7 +249,7 @@ def test_cross_entropy_fwd_bwd_match_numpy(gpu, reduction, with_stats, dtype):
     target[:20] = logits[:20].argmax(axis=1)               # at least 20 correct predictions
     stats_ref = np.array([2.5, 11.0, 32.0, 1.0]) if with_stats else None
     stats = cupy.asarray(stats_ref) if with_stats else None
-    (loss_ref, lse_ref) = cpu_fused.cross_entropy_fwd(logits, target, reduction, stats_ref)
+    (loss_ref, lse_ref) = cpu.cross_entropy_fwd(logits, target, reduction, stats_ref)
     loss, lse = gpu.cross_entropy_fwd(cupy.asarray(logits), cupy.asarray(target), reduction,
                                       stats)
     assert loss.shape == np.shape(loss_ref) and loss.dtype == logits.dtype
@@ -260,7 +260,7 @@ def test_cross_entropy_fwd_bwd_match_numpy(gpu, reduction, with_stats, dtype):
         assert stats_ref[1] >= 31 and got[1:].tolist() == stats_ref[1:].tolist()
         assert abs(got[0] - stats_ref[0]) <= TOL[dtype] * abs(stats_ref[0])
     g = rng.standard_normal(37 if reduction == "none" else ()).astype(dtype)
-    ref = cpu_fused.cross_entropy_bwd(g, logits, lse_ref, target, reduction)
+    ref = cpu.cross_entropy_bwd(g, logits, lse_ref, target, reduction)
     ours = gpu.cross_entropy_bwd(cupy.asarray(g), cupy.asarray(logits), lse,
                                  cupy.asarray(target), reduction)
     assert ours.shape == ref.shape and rel_err(get(ours), ref) <= TOL[dtype]
@@ -269,7 +269,7 @@ def test_cross_entropy_fwd_bwd_match_numpy(gpu, reduction, with_stats, dtype):
 def test_adam_multi_over_more_tensors_than_one_launch_takes(gpu):
     """adam_multi on 2·ADAM_MAX_TENSORS + 3 float32 tensors and ADAM_MAX_TENSORS + 2 float64
     ones, interleaved, of uneven sizes, with weight decay, four steps —
-    against cpu_fused.adam_multi (cpu.adam_step on each). Each dtype takes its own chunks of
+    against cpu.adam_multi (cpu.adam_step on each). Each dtype takes its own chunks of
     ADAM_MAX_TENSORS, the last one shorter. Not bitwise: the kernel computes (1−β2)·g·g where
     the CPU computes (g·g)·(1−β2), its step size and √(1−β2ᵗ) from the device's pow, and
     nvcc may fuse a multiply and an add; each such difference is an ulp or two, so float64
@@ -290,7 +290,7 @@ def test_adam_multi_over_more_tensors_than_one_launch_takes(gpu):
         grads = [rng.standard_normal(p.shape).astype(p.dtype) for p, _, _ in host]
         args = (3e-3, 0.9, 0.999, 1e-8, 0.01)
         params, exp_avgs, exp_avg_sqs = zip(*host)
-        cpu_fused.adam_multi(params, grads, exp_avgs, exp_avg_sqs, steps_ref, *args)
+        cpu.adam_multi(params, grads, exp_avgs, exp_avg_sqs, steps_ref, *args)
         params, exp_avgs, exp_avg_sqs = zip(*dev)
         gpu.adam_multi(params, [cupy.asarray(g) for g in grads], exp_avgs, exp_avg_sqs, steps,
                        *args)
