@@ -623,12 +623,17 @@ def maxpool2d_bwd(g, arg, x_shape, kh, kw, stride, pad):
         dx = (np.zeros if h % 2 or w % 2 else np.empty)((c, h, w, n), dtype=g.dtype)
         quarters = _windows(dx, 2, 2, 2, oh, ow)
 
-        def work(lo, hi):                # (not g · mask: an infinite g would put NaN there)
+        def work(lo, hi):
+            g_part, arg_part = gb[lo:hi], argb[lo:hi]
+            finite = np.isfinite(g_part).all()
             for i in range(2):
                 for j in range(2):
-                    quarter = quarters[lo:hi, i, j]
-                    quarter[...] = 0
-                    np.copyto(quarter, gb[lo:hi], where=argb[lo:hi] == i * 2 + j)
+                    quarter, mine = quarters[lo:hi, i, j], arg_part == i * 2 + j
+                    if finite:                              # g · mask: one fast pass
+                        np.multiply(g_part, mine, out=quarter)
+                    else:                                   # (0 · ±∞ or NaN would be NaN)
+                        quarter[...] = 0
+                        np.copyto(quarter, g_part, where=mine)
         _split(c, work, grain=_grain(gb[0].size, passes=8))
         return from_batch_last(dx)
     oh, ow = g.shape[2:]
