@@ -32,7 +32,8 @@ list names minigrad. Run it from the repository root:
     python examples/pytorch_mnist.py --dry-run          # one batch, then the test set
     python examples/pytorch_mnist.py --epochs 1         # 938 steps of 64 images
 
-(A step of 64 images took about a second on the project's 2-core machine.)
+(A training step of 64 images took about 0.09 s on the project's 2-core CPU machine,
+measured 2026-11-29.)
 
 On the GPU the dropout masks come from minigrad's counter-based generator, on the CPU from
 its NumPy one; neither gives PyTorch's bits, so the numbers differ from PyTorch's run after
