@@ -519,16 +519,23 @@ def cross_entropy_bwd(g, logits, lse, target, reduction):
 
 
 # ---- Adam ----------------------------------------------------------------------------------
+def _adam_operands(who, param, grad, m, v):
+    """Check one tensor's Adam operands (param, m and v are updated where they are, so they
+    must be contiguous: a copy would lose the update); returns grad ready for a kernel."""
+    for name, arr in (("param", param), ("exp_avg", m), ("exp_avg_sq", v)):
+        if not arr.flags.c_contiguous:
+            raise ValueError(f"{who}: {name} must be contiguous to be updated in place")
+    grad = _ready(grad, f"{who} grad", dtype=param.dtype)
+    if not param.shape == grad.shape == m.shape == v.shape:
+        raise ValueError(f"{who}: param {param.shape}, grad {grad.shape}, exp_avg {m.shape} "
+                         f"and exp_avg_sq {v.shape} must have one shape")
+    return grad
+
+
 def adam_step(param, grad, m, v, step, lr, beta1, beta2, eps, weight_decay):
     """In place, like cpu.adam_step; param, m and v must already be contiguous (they are
     updated where they are, so a copy would lose the update)."""
-    for name, arr in (("param", param), ("m", m), ("v", v)):
-        if not arr.flags.c_contiguous:
-            raise ValueError(f"adam_step: {name} must be contiguous to be updated in place")
-    grad = _ready(grad, "adam_step grad", dtype=param.dtype)
-    if not param.shape == grad.shape == m.shape == v.shape:
-        raise ValueError(f"adam_step: param {param.shape}, grad {grad.shape}, m {m.shape} and "
-                         f"v {v.shape} must have one shape")
+    grad = _adam_operands("adam_step", param, grad, m, v)
     if param.size == 0:
         return
     f = param.dtype.type
@@ -555,13 +562,7 @@ def adam_multi(params, grads, exp_avgs, exp_avg_sqs, steps, lr, beta1, beta2, ep
     it as step t+1). The same arithmetic as adam_step."""
     lists = {}
     for p, g, m, v, t in zip(params, grads, exp_avgs, exp_avg_sqs, steps):
-        for name, arr in (("param", p), ("exp_avg", m), ("exp_avg_sq", v)):
-            if not arr.flags.c_contiguous:
-                raise ValueError(f"adam: {name} must be contiguous to be updated in place")
-        g = _ready(g, "adam grad", dtype=p.dtype)
-        if not p.shape == g.shape == m.shape == v.shape:
-            raise ValueError(f"adam: param {p.shape}, grad {g.shape}, exp_avg {m.shape} and "
-                             f"exp_avg_sq {v.shape} must have one shape")
+        g = _adam_operands("adam", p, g, m, v)
         if t.dtype != np.float64 or t.shape != ():
             raise ValueError(f"adam: the step count must be a 0-d float64 device array, got "
                              f"{t.dtype} {t.shape}")
