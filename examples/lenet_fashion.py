@@ -37,7 +37,7 @@ from pathlib import Path
 
 import minigrad
 from minigrad import debug, nn
-from minigrad.data import DataLoader, FashionMNIST
+from minigrad.data import ArrayLoader, FashionMNIST
 from minigrad.data.fashion_mnist import ChecksumError, DataNotFoundError
 from minigrad.data.idx import IDXError
 from minigrad.serialization import CheckpointError, atomic_write
@@ -347,9 +347,9 @@ def train(args):
 
     minigrad.manual_seed(args.seed)
     train_set, test_set = load_data(args)
-    train_iter = DataLoader(train_set, args.batch_size, shuffle=True, seed=args.seed,
+    train_iter = ArrayLoader(train_set, args.batch_size, shuffle=True, seed=args.seed,
                             device=device)
-    test_iter = DataLoader(test_set, args.batch_size, device=device)
+    test_iter = ArrayLoader(test_set, args.batch_size, device=device)
 
     net = lenet().to(device)
     optimizer = minigrad.optim.Adam(net.parameters(), lr=args.lr)

@@ -2,8 +2,8 @@
 import numpy as np
 
 from . import _dtype, random
+from .arguments import shape_arg
 from .device import device as Device
-from .shapes import shape_arg
 from .tensor import Tensor, as_tensor
 
 

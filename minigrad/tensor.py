@@ -10,17 +10,17 @@ import numbers
 import numpy as np
 
 from . import _dtype, autograd
+from .arguments import normalize_dim, normalize_dims, resolve_shape, shape_arg
 from .autograd import Version, check_same_device, is_grad_enabled
 from .device import device as Device
 from .device import device_of, get_array_module, looks_like_a_device, move
 from .inplace import DETACHED, InPlaceMixin
 from .interop import InteropMixin
 from .ops import elementwise as E
-from .ops import nn as N
+from .ops import layers as N
 from .ops import reduce as R
 from .ops import shape as S
 from .printing import tensor_repr
-from .shapes import normalize_dim, normalize_dims, resolve_shape, shape_arg
 
 MaxResult = collections.namedtuple("max", ["values", "indices"])
 

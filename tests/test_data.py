@@ -1,4 +1,4 @@
-"""The IDX reader, Fashion-MNIST lookup, checksums and download, and the DataLoader."""
+"""The IDX reader, Fashion-MNIST lookup, checksums and download, and the ArrayLoader."""
 import gzip
 import hashlib
 import io
@@ -10,8 +10,8 @@ import pytest
 import minigrad
 from minigrad.data import (
     ArrayDataset,
+    ArrayLoader,
     ChecksumError,
-    DataLoader,
     DataNotFoundError,
     FashionMNIST,
     IDXError,
@@ -170,44 +170,44 @@ def test_real_fashion_mnist_when_present():
     assert np.bincount(test.labels).tolist() == [1000] * 10
 
 
-# ---- DataLoader -------------------------------------------------------------------------
+# ---- ArrayLoader ------------------------------------------------------------------------
 def small(n=10):
     images = np.arange(n * 4, dtype=np.uint8).reshape(n, 2, 2) * 5
     return ArrayDataset(images, np.arange(n))
 
 
 def test_loader_order_scaling_and_partial_batch():
-    batches = list(DataLoader(small(), 4))
+    batches = list(ArrayLoader(small(), 4))
     assert [len(y) for _, y in batches] == [4, 4, 2]
     X, y = batches[0]
     assert X.shape == (4, 1, 2, 2) and X.dtype == minigrad.float32 and y.dtype == minigrad.int64
     assert y.tolist() == [0, 1, 2, 3]
     np.testing.assert_allclose(X.numpy()[1, 0], np.array([[20, 25], [30, 35]]) / 255, rtol=1e-6)
-    assert [len(y) for _, y in DataLoader(small(), 4, drop_last=True)] == [4, 4]
-    assert len(DataLoader(small(), 4)) == 3 and len(DataLoader(small(), 4, drop_last=True)) == 2
+    assert [len(y) for _, y in ArrayLoader(small(), 4, drop_last=True)] == [4, 4]
+    assert len(ArrayLoader(small(), 4)) == 3 and len(ArrayLoader(small(), 4, drop_last=True)) == 2
 
 
 def test_loader_shuffle_is_reproducible_and_changes_each_epoch():
     def epoch_orders(loader, epochs=2):
         return [np.concatenate([y.numpy() for _, y in loader]).tolist() for _ in range(epochs)]
-    a = epoch_orders(DataLoader(small(), 3, shuffle=True, seed=7))
-    b = epoch_orders(DataLoader(small(), 3, shuffle=True, seed=7))
+    a = epoch_orders(ArrayLoader(small(), 3, shuffle=True, seed=7))
+    b = epoch_orders(ArrayLoader(small(), 3, shuffle=True, seed=7))
     assert a == b and a[0] != a[1] and sorted(a[0]) == list(range(10))
-    assert epoch_orders(DataLoader(small(), 3, shuffle=True, seed=8)) != a
-    resumed = DataLoader(small(), 3, shuffle=True, seed=7)
+    assert epoch_orders(ArrayLoader(small(), 3, shuffle=True, seed=8)) != a
+    resumed = ArrayLoader(small(), 3, shuffle=True, seed=7)
     resumed.set_epoch(1)
     assert epoch_orders(resumed, 1)[0] == a[1]
     minigrad.manual_seed(5)
-    c = epoch_orders(DataLoader(small(), 3, shuffle=True))
+    c = epoch_orders(ArrayLoader(small(), 3, shuffle=True))
     minigrad.manual_seed(5)
-    assert epoch_orders(DataLoader(small(), 3, shuffle=True)) == c
+    assert epoch_orders(ArrayLoader(small(), 3, shuffle=True)) == c
 
 
 def test_loader_errors():
     with pytest.raises(ValueError, match="batch_size"):
-        DataLoader(small(), 0)
+        ArrayLoader(small(), 0)
     with pytest.raises(TypeError, match="images and .labels"):
-        DataLoader([1, 2, 3], 2)
+        ArrayLoader([1, 2, 3], 2)
     with pytest.raises(ValueError, match="3 images but 2 labels"):
         ArrayDataset(np.zeros((3, 2, 2)), [0, 1])
 

@@ -1,5 +1,5 @@
 """Device backends: the same functions, once in NumPy (``cpu``) and once as CUDA kernel
-launches (``cuda``). The layer ops in ``minigrad.ops.nn`` and the optimizers call
+launches (``cuda``). The layer ops in ``minigrad.ops.layers`` and the optimizers call
 ``backend_of(x).conv2d_fwd(...)`` and never need to know which device they are on."""
 from ..device import device_of
 from . import cpu

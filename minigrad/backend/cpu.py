@@ -33,7 +33,7 @@ import threading
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..shapes import out_size
+from ..arguments import out_size
 
 
 # ---- the process: malloc and threads (entry scripts opt in; importing changes nothing) ----
@@ -786,7 +786,7 @@ def adam_multi(params, grads, exp_avgs, exp_avg_sqs, steps, lr, beta1, beta2, ep
 # Self-contained plain NCHW NumPy (they share no helper with the functions above), each with
 # a twin of the same name in cuda.py.
 from .. import random  # noqa: E402  (minigrad's seeded generator, for dropout masks)
-from ..shapes import pool_out_size  # noqa: E402  (out_size, or rounded up with ceil_mode)
+from ..arguments import pool_out_size  # noqa: E402  (out_size, or rounded up with ceil_mode)
 
 
 def avgpool_divisor(h, w, kernel, stride, pad, ceil_mode, count_include_pad, divisor):

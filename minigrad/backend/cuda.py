@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..shapes import out_size
+from ..arguments import out_size
 
 # Each kernel file and the templates it defines; each gets <float> and <double>.
 KERNELS = {
@@ -605,7 +605,7 @@ def _adam_list(chunk):
 # The twins of the functions at the end of cpu.py. Their kernel files are registered here,
 # beside the functions that launch them.
 from .. import random  # noqa: E402  (minigrad's generator: the dropout masks' seed)
-from ..shapes import pool_out_size  # noqa: E402  (out_size, or rounded up with ceil_mode)
+from ..arguments import pool_out_size  # noqa: E402  (out_size, or rounded up with ceil_mode)
 
 KERNELS.update({
     "avgpool.cu": ["avgpool2d_fwd", "avgpool2d_bwd"],

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from ..shapes import (
+from ..arguments import (
     out_size,  # floor((size + 2·pad − kernel) / stride) + 1
     pool_out_size,  # out_size, or rounded up with ceil_mode
 )

@@ -32,7 +32,7 @@ class ArrayDataset:
         return ArrayDataset(self.images[idx], self.labels[idx])
 
 
-class DataLoader:
+class ArrayLoader:
     """Yields (X, y): X float32 (B, C, H, W) scaled to [0, 1] (uint8 images are divided by
     255), y int64 (B,), on ``device``.
 
@@ -45,11 +45,11 @@ class DataLoader:
     def __init__(self, dataset, batch_size, shuffle=False, drop_last=False, seed=None,
                  device="cpu"):
         if not hasattr(dataset, "images") or not hasattr(dataset, "labels"):
-            raise TypeError("DataLoader needs a dataset with .images and .labels arrays "
+            raise TypeError("ArrayLoader needs a dataset with .images and .labels arrays "
                             "(FashionMNIST or ArrayDataset)")
         if getattr(dataset, "transform", None) is not None or \
                 getattr(dataset, "target_transform", None) is not None:
-            raise TypeError("this DataLoader batches the raw .images and .labels and would "
+            raise TypeError("this ArrayLoader batches the raw .images and .labels and would "
                             "skip the dataset's transform: use minigrad.utils.data.DataLoader")
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
@@ -103,5 +103,5 @@ def load_data_fashion_mnist(batch_size, root=None, device="cpu", seed=None, down
     from .fashion_mnist import FashionMNIST
     train = FashionMNIST(root, train=True, download=download)
     test = FashionMNIST(root, train=False, download=download)
-    return (DataLoader(train, batch_size, shuffle=True, seed=seed, device=device),
-            DataLoader(test, batch_size, shuffle=False, device=device))
+    return (ArrayLoader(train, batch_size, shuffle=True, seed=seed, device=device),
+            ArrayLoader(test, batch_size, shuffle=False, device=device))

@@ -1,11 +1,11 @@
 """The layers as functions (PyTorch's ``torch.nn.functional``). Each checks its inputs and
-says what is wrong in terms of the layer, then calls the op in ``minigrad.ops.nn``."""
+says what is wrong in terms of the layer, then calls the op in ``minigrad.ops.layers``."""
 from .. import _dtype
+from ..arguments import normalize_dim, pair, pool_out_size
 from ..autograd import check_same_device
 from ..backend import backend_of
 from ..creation import where
-from ..ops import nn as ops
-from ..shapes import normalize_dim, pair, pool_out_size
+from ..ops import layers as ops
 from ..tensor import Tensor, as_tensor
 
 

@@ -7,10 +7,10 @@ import math
 import numpy as np
 
 from .. import _dtype
+from ..arguments import pair
 from ..autograd import no_grad as _no_grad
 from ..device import device as Device
 from ..device import move
-from ..shapes import pair
 from ..tensor import Tensor, as_tensor, parse_to_args
 from . import functional as F
 from . import init

@@ -1,3 +1,3 @@
 """Differentiable ops. Each is a ``Function`` whose forward and backward work on arrays;
 ``elementwise``, ``reduce`` and ``shape`` hold the generic ones (NumPy or CuPy array code),
-``nn`` the CNN layers that call the device backends."""
+``layers`` the CNN layers that call the device backends."""

@@ -1,7 +1,7 @@
 """Reductions: sum, mean, max over all elements or over some dims."""
+from ..arguments import normalize_dims
 from ..autograd import Function
 from ..device import get_array_module
-from ..shapes import normalize_dims
 
 
 def _expand_back(g, in_shape, dims, keepdim):

@@ -10,7 +10,7 @@ Everything runs in the calling process: ``num_workers``, ``pin_memory``, ``timeo
 ``worker_init_fn``, ``prefetch_factor`` and ``persistent_workers`` are accepted, so that
 PyTorch code passes them unchanged, and have no effect.
 
-(``minigrad.data.DataLoader``, the LeNet example's loader, is a different one: it converts
+(``minigrad.data.ArrayLoader``, the LeNet example's loader, is a different one: it converts
 a whole in-memory image set once, on its device, and yields (images, labels) batches.)
 """
 import collections.abc

@@ -1,4 +1,4 @@
-"""Shape arithmetic shared by the Tensor, the layers and both backends: how big a sliding
+"""Argument arithmetic shared by the Tensor, the layers and every backend: how big a sliding
 window's output is, what a dim or shape argument means. No arrays here, no device."""
 import numpy as np
 
