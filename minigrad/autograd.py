@@ -42,7 +42,7 @@ import numpy as np
 from . import debug
 from ._dtype import tensor_type_name
 from .device import device_of, get_array_module
-from .graphs import CaptureError, capturing
+from .gpu_state import CaptureError, capturing
 
 # ---- grad mode ----------------------------------------------------------------------------
 _grad_enabled = [True]

@@ -12,7 +12,7 @@ The third lookup, "which backend computes this layer", is ``minigrad.backend.bac
 """
 import numpy as np
 
-from .graphs import capturing, refuse_during_capture
+from .gpu_state import capturing, refuse_during_capture, require
 
 
 class device:
@@ -39,8 +39,7 @@ class device:
         """numpy for "cpu", cupy for "cuda" (asking for cuda checks that it is usable)."""
         if self.type == "cpu":
             return np
-        from . import cuda
-        cuda.require()
+        require()
         import cupy
         return cupy
 

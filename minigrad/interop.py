@@ -3,7 +3,7 @@ index), a sequence (``for row in t``), a NumPy array (``np.asarray(t)``), and a 
 tensor when PyTorch functions are handed one (a mixin of the Tensor)."""
 import numpy as np
 
-from .graphs import capturing, refuse_during_capture
+from .gpu_state import capturing, refuse_during_capture
 
 
 class InteropMixin:

@@ -14,6 +14,7 @@ from .arguments import normalize_dim, normalize_dims, resolve_shape, shape_arg
 from .autograd import Version, check_same_device, is_grad_enabled
 from .device import device as Device
 from .device import device_of, get_array_module, looks_like_a_device, move
+from .gpu_state import require as require_gpu
 from .inplace import DETACHED, InPlaceMixin
 from .interop import InteropMixin
 from .ops import elementwise as E
@@ -175,8 +176,7 @@ class Tensor(InPlaceMixin, InteropMixin):
         out = self
         if device is not None and Device(device) != self.device:
             if Device(device).type == "cuda":
-                from . import cuda
-                cuda.require()
+                require_gpu()
             out = S.ToDevice.apply(out, Device(device).type)
         if dtype is not None and _dtype.as_dtype(dtype) != out.dtype:
             out = out._cast(_dtype.as_dtype(dtype))

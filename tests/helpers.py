@@ -67,7 +67,7 @@ def gradcheck_numpy(mg_fn, arrays, device="cpu", **kw):
 def forget_the_gpu():
     """Drop what minigrad remembers about the GPU (so that CuPy can be swapped)."""
     from minigrad.backend import cuda
-    minigrad.cuda.unavailable_reason.cache_clear()
+    minigrad.gpu_state.forget()
     for f in (cuda._module, cuda._kernel, cuda._max_blocks):
         f.cache_clear()
     cuda._adam_lists.clear()

@@ -3,7 +3,6 @@ says what is wrong in terms of the layer, then calls the op in ``minigrad.ops.la
 from .. import _dtype
 from ..arguments import normalize_dim, pair, pool_out_size
 from ..autograd import check_same_device
-from ..backend import backend_of
 from ..creation import where
 from ..ops import layers as ops
 from ..tensor import Tensor, as_tensor
@@ -268,6 +267,5 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if not training or p == 0:
         return input
     if inplace:
-        mask = backend_of(input.data).dropout_mask(input.shape, float(p), input.dtype)
-        return input.mul_(as_tensor(mask))
+        return input.mul_(as_tensor(ops.dropout_mask(input.data, float(p))))
     return ops.Dropout.apply(input, p=float(p))

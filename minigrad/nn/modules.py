@@ -11,6 +11,7 @@ from ..arguments import pair
 from ..autograd import no_grad as _no_grad
 from ..device import device as Device
 from ..device import move
+from ..gpu_state import require as require_gpu
 from ..tensor import Tensor, as_tensor, parse_to_args
 from . import functional as F
 from . import init
@@ -114,8 +115,7 @@ class Module:
         if device is not None:
             device = Device(device)
             if device.type == "cuda":
-                from .. import cuda
-                cuda.require()
+                require_gpu()
         if dtype is not None:
             dtype = _dtype.as_dtype(dtype)
             if not _dtype.is_float(dtype):

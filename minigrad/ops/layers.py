@@ -169,13 +169,19 @@ class AvgPool2d(Function):
         return backend_of(g).avgpool2d_bwd(g, *ctx.meta)
 
 
+def dropout_mask(x, p):
+    """The mask dropout multiplies ``x`` by, m = keep / (1 − p) with keep ~ Bernoulli(1 − p)
+    per element, drawn by the backend of x's device: minigrad's generator on the CPU, a
+    counter-based one on the GPU. (``dropout(x, inplace=True)`` multiplies x by it in place.)"""
+    return backend_of(x).dropout_mask(x.shape, p, x.dtype)
+
+
 class Dropout(Function):
     """y = x · m, m = keep / (1 − p) with keep ~ Bernoulli(1 − p) per element (the mean of y
-    is x's); dy/dx = m. The mask comes from the backend: minigrad's generator on the CPU, a
-    counter-based one on the GPU."""
+    is x's); dy/dx = m. The mask is ``dropout_mask``'s."""
     @staticmethod
     def forward(ctx, x, p):
-        mask = backend_of(x).dropout_mask(x.shape, p, x.dtype)
+        mask = dropout_mask(x, p)
         ctx.save_for_backward(mask)
         return x * mask
 

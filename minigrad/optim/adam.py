@@ -1,5 +1,5 @@
 from ..backend import backend_of
-from ..graphs import refuse_during_capture
+from ..gpu_state import refuse_during_capture
 from .optimizer import Optimizer
 
 

@@ -25,27 +25,15 @@ PyTorch's names and recipe: ``CUDAGraph``, ``graph(g)``, ``Stream``, ``stream(s)
 one replay per call, a graph per input shape). Built on CuPy's stream capture
 (``Stream.begin_capture``/``end_capture``, ``Graph.launch``) and ``cupy.cuda.MemoryPool``
 with ``cupy.cuda.using_allocator``. See docs/cuda.md for what was checked where.
+
+Whether a capture is running, and ``CaptureError``, live in the leaf ``minigrad.gpu_state``,
+where the engine asks; this module counts its captures there. Users reach all of it through
+``minigrad.cuda``.
 """
 import os
 
-_depth = [0]                  # captures under way (minigrad's own; for its checks)
-
-
-class CaptureError(RuntimeError):
-    """An operation that cannot be recorded into a CUDA graph was called during capture."""
-
-
-def capturing():
-    """Is minigrad capturing a CUDA graph now? (A cheap flag, for minigrad's own checks.)"""
-    return _depth[0] > 0
-
-
-def refuse_during_capture(what, why="it copies between host and GPU memory, which the "
-                                    "GPU cannot replay"):
-    """Raise a CaptureError naming ``what`` when a capture is under way."""
-    if _depth[0]:
-        raise CaptureError(f"{what} cannot be captured in a CUDA graph: {why}. Do it before "
-                           "the capture or after a replay (see docs/cuda.md)")
+from .gpu_state import CaptureError, capture_ended, capture_started, refuse_during_capture, require
+from .tensor import Tensor, as_tensor
 
 
 def is_current_stream_capturing():
@@ -61,7 +49,6 @@ class Stream:
 
     def __init__(self, priority=0, _cupy_stream=None):
         if _cupy_stream is None:
-            from .cuda import require
             require()
             import cupy
             _cupy_stream = cupy.cuda.Stream(non_blocking=True)
@@ -83,6 +70,14 @@ class Stream:
 
     def __repr__(self):
         return f"<minigrad.cuda.Stream {self.cupy_stream.ptr:#x}>"
+
+
+def synchronize():
+    """Wait until the GPU has finished all work queued so far (for timing)."""
+    refuse_during_capture("minigrad.cuda.synchronize()", "it waits for the GPU")
+    require()
+    import cupy
+    cupy.cuda.get_current_stream().synchronize()
 
 
 def current_stream():
@@ -141,7 +136,6 @@ class CUDAGraph:
         if os.environ.get("MINIGRAD_CUDA_SYNC") == "1":
             raise CaptureError("MINIGRAD_CUDA_SYNC=1 waits for the GPU after every launch, "
                                "which cannot be captured: unset it to capture a graph")
-        from .cuda import require
         require()
         import cupy
         self._stream = cupy.cuda.get_current_stream()
@@ -158,7 +152,7 @@ class CUDAGraph:
         self._pool = cupy.cuda.MemoryPool()
         self._allocating = cupy.cuda.using_allocator(self._pool.malloc)
         self._allocating.__enter__()
-        _depth[0] += 1
+        capture_started()
         try:
             self._stream.begin_capture(mode)
         except BaseException:
@@ -175,7 +169,7 @@ class CUDAGraph:
             self._end_allocating()
 
     def _end_allocating(self):
-        _depth[0] -= 1
+        capture_ended()
         self._allocating.__exit__(None, None, None)
         self._allocating = None
 
@@ -221,7 +215,6 @@ class graph:
         self.mode = capture_error_mode
 
     def __enter__(self):
-        from .cuda import synchronize
         synchronize()                   # work queued before starts before the graph's
         if self.stream is None:
             self.stream = Stream()
@@ -269,7 +262,6 @@ class graphed:
         self.calls = {"eager": 0, "replay": 0, "capture": 0}     # a tally (reset it freely)
 
     def __call__(self, *args):
-        from .tensor import Tensor
         tensors = [a for a in args if isinstance(a, Tensor)]
         if not tensors or any(t.device.type != "cuda" for t in tensors):
             self.calls["eager"] += 1
@@ -299,14 +291,12 @@ class graphed:
 
 def _static_copy(t):
     """A tensor of its own memory holding ``t``'s values now (made before a capture)."""
-    from .tensor import as_tensor
     copy = as_tensor(t.xp.empty_like(t.data))
     copy.data[...] = t.data
     return copy
 
 
 def _copy_into(static, args):
-    from .tensor import Tensor
     for s, a in zip(static, args):
         if isinstance(a, Tensor):
             s.data[...] = a.data
