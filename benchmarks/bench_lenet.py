@@ -18,7 +18,7 @@ minigrad eager ≤ 1.5 ms/step and minigrad graph ≤ 0.21 ms/step.
     python -m benchmarks.bench_lenet --device cpu --quick     # < 1 minute
     python -m benchmarks.bench_lenet --device all --out bench-out
 
-(run from the repository root: the model is examples/lenet_fashion.py's ``lenet``).
+(run from the repository root: the model is examples/lenet.py's ``lenet``).
 """
 import argparse
 import json
@@ -48,7 +48,7 @@ from benchmarks.common import (
     use_threads,
     write_json,
 )
-from examples.lenet_fashion import lenet
+from examples.lenet import lenet
 from minigrad import nn
 
 BATCH = 256

@@ -45,7 +45,7 @@ from benchmarks.common import (
     use_threads,
     write_json,
 )
-from examples.lenet_fashion import lenet
+from examples.lenet import lenet
 
 N = 256
 # name: (input shapes, minigrad fn, torch fn name, needs grad of input 0, flops of the

@@ -22,9 +22,9 @@ import minigrad
 from minigrad.data.fashion_mnist import CLASSES, FashionMNIST
 
 try:
-    from lenet_fashion import lenet  # run as a script: examples/ is on sys.path
+    from lenet import lenet  # run as a script: examples/ is on sys.path
 except ImportError:
-    from examples.lenet_fashion import lenet  # imported from the repository root (tests)
+    from examples.lenet import lenet  # imported from the repository root (tests)
 
 
 def load_model(path):

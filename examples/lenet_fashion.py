@@ -1,5 +1,5 @@
 """Train LeNet-5 (sigmoid, max-pool) on Fashion-MNIST with Adam: minigrad's main job.
-The network is ``lenet()`` below; the tests and benchmarks import it from here.
+The network is ``lenet()`` of examples/lenet.py, which the tests and benchmarks import too.
 
     python examples/lenet_fashion.py                 # GPU if usable, else CPU; 5 epochs
     python examples/lenet_fashion.py --device cpu --epochs 1
@@ -42,6 +42,11 @@ from minigrad.data.fashion_mnist import ChecksumError, DataNotFoundError
 from minigrad.data.idx import IDXError
 from minigrad.serialization import CheckpointError, atomic_write
 
+try:
+    from lenet import lenet  # run as a script: examples/ is on sys.path
+except ImportError:
+    from examples.lenet import lenet  # imported from the repository root (tests, benchmarks)
+
 # Settings a checkpoint fixes (a resumed run keeps them, so its numbers carry on) and their
 # defaults; the command line's value is None when it was not given.
 SETTINGS = {"seed": 0, "lr": 1e-3, "batch_size": 256, "train_subset": None, "test_subset": None}
@@ -51,21 +56,6 @@ RUN_FILES = ("checkpoint.npz", "metrics.csv", "metrics.json", "curves.png")
 
 class RunError(Exception):
     """An expected failure: reported as one line, "error: <message>", exit status 2."""
-
-
-def lenet(nn=nn):
-    """LeNet-5 with sigmoids and max-pooling on 28×28 images, without padding (so the second
-    stage ends in 16 maps of 4×4). ``nn`` is the layer library: minigrad's by default;
-    ``lenet(torch.nn)`` builds the same network, with the same parameter names, in PyTorch."""
-    return nn.Sequential(                                         # shapes for a batch of N:
-        nn.Conv2d(1, 6, kernel_size=5), nn.Sigmoid(),             # (N, 1, 28, 28) -> (N, 6, 24, 24)
-        nn.MaxPool2d(kernel_size=2, stride=2),                    # -> (N, 6, 12, 12)
-        nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(),            # -> (N, 16, 8, 8)
-        nn.MaxPool2d(kernel_size=2, stride=2),                    # -> (N, 16, 4, 4)
-        nn.Flatten(),                                             # -> (N, 256)
-        nn.Linear(16 * 4 * 4, 120), nn.Sigmoid(),                 # -> (N, 120)
-        nn.Linear(120, 84), nn.Sigmoid(),                         # -> (N, 84)
-        nn.Linear(84, 10))                                        # -> (N, 10) class scores
 
 
 class _Parser(argparse.ArgumentParser):

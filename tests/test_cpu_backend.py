@@ -12,7 +12,7 @@ import torch
 
 import minigrad
 import minigrad.nn.functional as F
-from examples.lenet_fashion import lenet
+from examples.lenet import lenet
 from helpers import to_numpy
 from minigrad.backend import cpu
 

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 import minigrad
-from examples.lenet_fashion import lenet
+from examples.lenet import lenet
 from helpers import forget_the_gpu, rel_err
 from minigrad.backend import cpu
 

@@ -19,7 +19,7 @@ LINE = re.compile(r"^\[minigrad\] (forward|backward) +(\w+) +(.*?) -> (.*?) +(cp
 
 STEP = """
 import minigrad
-from examples.lenet_fashion import lenet
+from examples.lenet import lenet
 minigrad.manual_seed(0)
 net = lenet()
 loss = minigrad.nn.CrossEntropyLoss()(net(minigrad.randn(4, 1, 28, 28)),

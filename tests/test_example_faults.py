@@ -235,7 +235,7 @@ def test_resume_from_something_else_is_a_one_line_error(example, data, tmp_path,
     if kind == "npy":
         np.save(path, np.zeros(3))
     elif kind == "state_dict":
-        from examples.lenet_fashion import lenet
+        from examples.lenet import lenet
         minigrad.save(lenet().state_dict(), path)
     elif kind == "nested":
         deep = '{"format": "minigrad-checkpoint-1", "root": ' + "[" * 100_000 + \

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import minigrad
-from examples.lenet_fashion import lenet
+from examples.lenet import lenet
 from helpers import emulated_gpu, on_emulator
 from minigrad.backend import cuda as cuda_backend
 

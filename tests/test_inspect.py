@@ -3,7 +3,7 @@ import pytest
 
 import minigrad
 from examples import inspect_lenet
-from examples.lenet_fashion import lenet
+from examples.lenet import lenet
 from test_data import make_split, trust
 
 

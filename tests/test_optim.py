@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import minigrad
-from examples.lenet_fashion import lenet
+from examples.lenet import lenet
 from helpers import rel_err
 from minigrad import nn
 

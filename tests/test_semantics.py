@@ -342,7 +342,7 @@ def test_module_apply_and_requires_grad_like_torch():
 
 
 def test_sequential_slices_keep_the_child_names_like_torch():
-    from examples.lenet_fashion import lenet
+    from examples.lenet import lenet
     ours, ref = lenet(nn), lenet(torch.nn)
     for index in [slice(2, 5), slice(None, None, 2), slice(-3, None)]:
         assert list(ours[index].state_dict()) == list(ref[index].state_dict())

@@ -122,7 +122,7 @@ def test_load_with_map_location_cuda(tmp_path):
 
 
 def test_a_minigrad_state_dict_loads_into_a_pytorch_model(tmp_path):
-    from examples.lenet_fashion import lenet
+    from examples.lenet import lenet
     ours = lenet()
     ref = lenet(torch.nn)
     ref.load_state_dict(ours.state_dict())           # straight from memory

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import minigrad
-from examples.lenet_fashion import lenet
+from examples.lenet import lenet
 
 
 def lenet_loss():
