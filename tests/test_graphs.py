@@ -291,6 +291,25 @@ def test_a_plain_error_inside_a_capture_is_raised_as_it_was(gpu_device):
     assert not minigrad.cuda.is_current_stream_capturing()
 
 
+def test_the_engine_sees_a_capture_through_gpu_state(gpu_device):
+    """``minigrad.gpu_state.capturing()``, what autograd, device and optim ask, is True inside
+    a capture only, and False again after one that failed; ``minigrad.cuda.CaptureError`` is
+    gpu_state's class, so either name catches it."""
+    from minigrad import gpu_state
+    assert minigrad.cuda.CaptureError is gpu_state.CaptureError
+    x = minigrad.randn(3, device="cuda")
+    seen = [gpu_state.capturing()]
+    with minigrad.cuda.graph(minigrad.cuda.CUDAGraph()):
+        seen.append(gpu_state.capturing())
+        x * 2
+    with pytest.raises(gpu_state.CaptureError):
+        with minigrad.cuda.graph(minigrad.cuda.CUDAGraph()):
+            seen.append(gpu_state.capturing())
+            x.sum().item()
+    assert seen == [False, True, True]
+    assert not gpu_state.capturing()
+
+
 def test_capturing_with_sync_mode_is_refused(gpu_device, monkeypatch):
     monkeypatch.setenv("MINIGRAD_CUDA_SYNC", "1")
     with pytest.raises(minigrad.cuda.CaptureError, match="MINIGRAD_CUDA_SYNC=1"):
