@@ -3,7 +3,12 @@
 PyTorch runs in float64 on the CPU as the reference; minigrad runs in the dtype and on the
 device under test. The error measure is normwise relative: max|ours − ref| / max|ref|
 (so tiny reference elements do not blow it up). Tolerances: float64 1e-10, float32 1e-5,
-as docs/testing.md states; a test that needs more says why where it asks."""
+as docs/testing.md states; a test that needs more says why where it asks.
+
+Also what several test files share (no test file imports another): raises_like_torch and
+mg_torch for side-by-side checks, small synthetic Fashion-MNIST files (make_split, trust),
+and the one way to put the host GPU emulator in CuPy's place (install_session_emulator,
+emulated_gpu)."""
 import contextlib
 import gzip
 import hashlib
@@ -129,7 +134,7 @@ EMULATED = os.environ.get("MINIGRAD_EMULATE_CUDA") == "1"     # the whole sessio
 
 def install_session_emulator():
     """Under MINIGRAD_EMULATE_CUDA=1, CuPy is the emulator for the whole session (conftest.py
-    calls this before minigrad is imported)."""
+    calls this at start-up, before any test asks for CuPy: minigrad looks for it lazily)."""
     if EMULATED:
         from cuda_emu import fake_cupy
         fake_cupy.install()

@@ -93,18 +93,6 @@ def test_zero_grad_and_to_keep_parameter_identity():
     assert all(p.dtype == minigrad.float64 for p in params)
 
 
-def test_init_follows_torch_bounds():
-    minigrad.manual_seed(1)
-    lin = nn.Linear(400, 120)
-    conv = nn.Conv2d(6, 16, 5)
-    for w, fan_in in [(lin.weight, 400), (lin.bias, 400), (conv.weight, 150), (conv.bias, 150)]:
-        a = np.abs(w.detach().numpy())
-        bound = 1 / math.sqrt(fan_in)
-        assert a.max() <= bound and a.max() > 0.9 * bound          # fills (−b, b)
-    assert abs(lin.weight.detach().numpy().mean()) < 0.01 * (1 / 20)  # centred
-    assert lin.weight.dtype == minigrad.float32 and lin.weight.requires_grad
-
-
 def test_load_state_dict_errors_name_the_key():
     m = lenet(nn)
     sd = m.state_dict()
@@ -216,6 +204,18 @@ def test_loss_weights_move_and_cast_with_the_loss(device):
 
 
 # ---- initialisation -----------------------------------------------------------------------------
+def test_init_follows_torch_bounds():
+    minigrad.manual_seed(1)
+    lin = nn.Linear(400, 120)
+    conv = nn.Conv2d(6, 16, 5)
+    for w, fan_in in [(lin.weight, 400), (lin.bias, 400), (conv.weight, 150), (conv.bias, 150)]:
+        a = np.abs(w.detach().numpy())
+        bound = 1 / math.sqrt(fan_in)
+        assert a.max() <= bound and a.max() > 0.9 * bound          # fills (−b, b)
+    assert abs(lin.weight.detach().numpy().mean()) < 0.01 * (1 / 20)  # centred
+    assert lin.weight.dtype == minigrad.float32 and lin.weight.requires_grad
+
+
 def test_init_functions_have_torch_names_and_defaults():
     for name in ["uniform_", "normal_", "constant_", "zeros_", "ones_", "kaiming_uniform_",
                  "xavier_uniform_"]:
