@@ -35,7 +35,7 @@ To train with Adam, replace ``torch.optim.SGD(net.parameters(), lr=lr)`` in trai
 loss stayed near ln 10 = 2.30 for the 150 steps of 64 images we tried (the sigmoids'
 plateau), with Adam it fell within a hundred (measured here on Fashion-MNIST).
 
-tests/test_tutorials.py runs this file as it is and again with PyTorch's imports, from the
+tests/test_tutorial_examples.py runs this file as it is and again with PyTorch's imports, from the
 same weights, and compares the losses step by step; it fails if a line outside the first
 list names minigrad.
 

@@ -24,7 +24,7 @@ copying; each departure does the same thing in PyTorch):
   test can call ``main([...])``; the original parses ``sys.argv`` inside ``main()``;
 * the comments and docstrings, and the capitals of two help texts.
 
-tests/test_tutorials.py checks the first list: it runs this file as it is, and again with
+tests/test_tutorial_examples.py checks the first list: it runs this file as it is, and again with
 those import lines replaced by PyTorch's, from the same weights on the same batches (and the
 same dropout masks), and compares the losses step by step; it fails if a line outside that
 list names minigrad. Run it from the repository root:

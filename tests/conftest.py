@@ -6,7 +6,9 @@ usable; with MINIGRAD_REQUIRE_CUDA=1 it fails instead, so a GPU run cannot pass 
 
 MINIGRAD_EMULATE_CUDA=1 runs the cuda tests without a GPU: CuPy is replaced by the host
 emulator in tests/cuda_emu (NumPy arrays labelled as device memory, the kernels compiled by
-g++). That checks minigrad's GPU code paths, not the GPU; it is slow (minutes).
+g++). That checks minigrad's GPU code paths, not the GPU; it is slow (minutes). The emulator
+is put in place only through helpers.py (install_session_emulator for the session,
+emulated_gpu for one test), which every test file uses.
 
 ``gpu_device`` runs a test on the GPU ("cuda": a real one, or the session's emulator), and
 also, in an ordinary run, on the host emulator installed for that test alone ("emulated"):
@@ -14,17 +16,14 @@ so the GPU code paths of a few tensor-level tests (CUDA graphs, the LeNet step) 
 by ``make test`` too."""
 import importlib.util
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-if os.environ.get("MINIGRAD_EMULATE_CUDA") == "1":
-    from cuda_emu import fake_cupy
-    fake_cupy.install()
+import minigrad
+from helpers import EMULATED, emulated_gpu, install_session_emulator
 
-import minigrad  # noqa: E402
-from helpers import emulated_gpu  # noqa: E402
+install_session_emulator()      # minigrad looks for CuPy only when first asked, never at import
 
 REQUIRE_CUDA = os.environ.get("MINIGRAD_REQUIRE_CUDA") == "1"
 
@@ -45,9 +44,6 @@ def device(request):
     return request.param
 
 
-EMULATED = os.environ.get("MINIGRAD_EMULATE_CUDA") == "1"
-
-
 @pytest.fixture(params=[pytest.param("cuda", marks=pytest.mark.cuda), "emulated"])
 def gpu_device(request):
     """"cuda" for both params; "emulated" installs the host emulator for this test."""
@@ -56,8 +52,6 @@ def gpu_device(request):
         return
     if EMULATED:
         pytest.skip("the whole session is emulated: the cuda case runs on the emulator")
-    if shutil.which("g++") is None:
-        pytest.skip("the emulator needs g++")
     with emulated_gpu():
         yield "cuda"
 

@@ -3,13 +3,25 @@
 PyTorch runs in float64 on the CPU as the reference; minigrad runs in the dtype and on the
 device under test. The error measure is normwise relative: max|ours − ref| / max|ref|
 (so tiny reference elements do not blow it up). Tolerances: float64 1e-10, float32 1e-5,
-as docs/testing.md states; a test that needs more says why where it asks."""
+as docs/testing.md states; a test that needs more says why where it asks.
+
+Also what several test files share (no test file imports another): raises_like_torch and
+mg_torch for side-by-side checks, small synthetic Fashion-MNIST files (make_split, trust),
+and the one way to put the host GPU emulator in CuPy's place (install_session_emulator,
+emulated_gpu)."""
 import contextlib
+import gzip
+import hashlib
+import os
+import shutil
+import struct
 
 import numpy as np
+import pytest
 import torch
 
 import minigrad
+from minigrad.data import fashion_mnist as fm
 
 TOL = {"float64": 1e-10, "float32": 1e-5}
 
@@ -55,6 +67,23 @@ def check_against_torch(mg_fn, torch_fn, arrays, dtype="float64", device="cpu", 
     return errors
 
 
+def raises_like_torch(exc, fn_ours, fn_ref, match=None):
+    """Both raise ``exc``; with ``match``, both messages contain it."""
+    with pytest.raises(exc) as ref:
+        fn_ref()
+    with pytest.raises(exc) as ours:
+        fn_ours()
+    if match is not None:
+        assert match in str(ref.value), str(ref.value)
+        assert match in str(ours.value), str(ours.value)
+
+
+def mg_torch(values, **kw):
+    """The same values as a minigrad and as a PyTorch tensor (``dtype`` given by name)."""
+    return minigrad.tensor(values, **kw), torch.tensor(values, **{
+        k: getattr(torch, str(v)) if k == "dtype" else v for k, v in kw.items()})
+
+
 def gradcheck_numpy(mg_fn, arrays, device="cpu", **kw):
     """minigrad.autograd.gradcheck on float64 copies of ``arrays`` (integers pass through)."""
     inputs = [minigrad.tensor(np.asarray(a, dtype=np.float64), device=device, requires_grad=True)
@@ -63,7 +92,54 @@ def gradcheck_numpy(mg_fn, arrays, device="cpu", **kw):
     return minigrad.autograd.gradcheck(mg_fn, inputs, **kw)
 
 
-# ---- the host emulator in place of CuPy, for one test ------------------------------------------
+# ---- small Fashion-MNIST files -----------------------------------------------------------------
+def idx_bytes(array):
+    """``array`` (uint8 or int8) as the bytes of an IDX file."""
+    codes = {np.dtype(np.uint8): 0x08, np.dtype(np.int8): 0x09}
+    head = bytes([0, 0, codes[array.dtype], array.ndim]) + struct.pack(f">{array.ndim}I",
+                                                                      *array.shape)
+    return head + array.tobytes()
+
+
+def make_split(folder, n, seed, gz=True):
+    """Four small synthetic IDX files; returns their decompressed bytes by name."""
+    g = np.random.default_rng(seed)
+    contents = {}
+    for prefix in ("train", "t10k"):
+        images = g.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        labels = g.integers(0, 10, n).astype(np.uint8)
+        contents[f"{prefix}-images-idx3-ubyte"] = idx_bytes(images)
+        contents[f"{prefix}-labels-idx1-ubyte"] = idx_bytes(labels)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in contents.items():
+        if gz:
+            (folder / f"{name}.gz").write_bytes(gzip.compress(data))
+        else:
+            (folder / name).write_bytes(data)
+    return contents
+
+
+def trust(monkeypatch, contents):
+    """Make minigrad accept ``contents`` (make_split's) as the genuine Fashion-MNIST files."""
+    monkeypatch.setattr(fm, "FILES", {k: hashlib.sha256(v).hexdigest()
+                                      for k, v in contents.items()})
+
+
+# ---- the host emulator in place of CuPy ---------------------------------------------------------
+# The one way tests put the emulator (tests/cuda_emu: NumPy arrays labelled as device memory,
+# the kernels compiled by g++) in CuPy's place: for a whole session (MINIGRAD_EMULATE_CUDA=1,
+# conftest.py calls install_session_emulator) or for one test (emulated_gpu).
+EMULATED = os.environ.get("MINIGRAD_EMULATE_CUDA") == "1"     # the whole session emulates
+
+
+def install_session_emulator():
+    """Under MINIGRAD_EMULATE_CUDA=1, CuPy is the emulator for the whole session (conftest.py
+    calls this at start-up, before any test asks for CuPy: minigrad looks for it lazily)."""
+    if EMULATED:
+        from cuda_emu import fake_cupy
+        fake_cupy.install()
+
+
 def forget_the_gpu():
     """Drop what minigrad remembers about the GPU (so that CuPy can be swapped)."""
     from minigrad.backend import cuda
@@ -75,15 +151,25 @@ def forget_the_gpu():
 
 
 @contextlib.contextmanager
-def emulated_gpu():
-    """The host emulator in place of CuPy for the duration (yields fake_cupy)."""
+def emulated_gpu(sms=None):
+    """The host emulator in place of CuPy for the duration (yields fake_cupy); skips the test
+    where there is no g++ to compile the kernels. ``sms``: the number of multiprocessors the
+    emulated device reports for the duration (fake_cupy.H200_SMS: an H200's). In a session
+    that is emulated already, the session's emulator is used as it is."""
     from cuda_emu import fake_cupy
-    saved = fake_cupy.install()
+    if not EMULATED and shutil.which("g++") is None:
+        pytest.skip("the emulator needs g++")
+    saved = None if EMULATED else fake_cupy.install()
+    sms_before = fake_cupy._Device.attributes["MultiProcessorCount"]
+    if sms is not None:
+        fake_cupy.set_sm_count(sms)
     forget_the_gpu()
     try:
         yield fake_cupy
     finally:
-        fake_cupy.uninstall(saved)
+        fake_cupy.set_sm_count(sms_before)
+        if saved is not None:
+            fake_cupy.uninstall(saved)
         forget_the_gpu()
 
 

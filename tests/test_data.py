@@ -1,13 +1,12 @@
 """The IDX reader, Fashion-MNIST lookup, checksums and download, and the ArrayLoader."""
 import gzip
-import hashlib
 import io
-import struct
 
 import numpy as np
 import pytest
 
 import minigrad
+from helpers import idx_bytes, make_split, trust
 from minigrad.data import (
     ArrayDataset,
     ArrayLoader,
@@ -20,31 +19,6 @@ from minigrad.data import (
 from minigrad.data import fashion_mnist as fm
 
 
-def idx_bytes(array):
-    codes = {np.dtype(np.uint8): 0x08, np.dtype(np.int8): 0x09}
-    head = bytes([0, 0, codes[array.dtype], array.ndim]) + struct.pack(f">{array.ndim}I",
-                                                                      *array.shape)
-    return head + array.tobytes()
-
-
-def make_split(folder, n, seed, gz=True):
-    """Four small synthetic IDX files; returns their decompressed bytes by name."""
-    g = np.random.default_rng(seed)
-    contents = {}
-    for prefix in ("train", "t10k"):
-        images = g.integers(0, 256, (n, 28, 28), dtype=np.uint8)
-        labels = g.integers(0, 10, n).astype(np.uint8)
-        contents[f"{prefix}-images-idx3-ubyte"] = idx_bytes(images)
-        contents[f"{prefix}-labels-idx1-ubyte"] = idx_bytes(labels)
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, data in contents.items():
-        if gz:
-            (folder / f"{name}.gz").write_bytes(gzip.compress(data))
-        else:
-            (folder / name).write_bytes(data)
-    return contents
-
-
 @pytest.fixture
 def isolated(tmp_path, monkeypatch):
     """No real data anywhere on the search path: HOME and the Debian folder are empty."""
@@ -55,11 +29,6 @@ def isolated(tmp_path, monkeypatch):
                         lambda root=None: [p if str(p) != "/usr/share/datasets/fashion-mnist"
                                            else tmp_path / "debian" for p in real(root)])
     return tmp_path
-
-
-def trust(monkeypatch, contents):
-    monkeypatch.setattr(fm, "FILES", {k: hashlib.sha256(v).hexdigest()
-                                      for k, v in contents.items()})
 
 
 # ---- IDX --------------------------------------------------------------------------------

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helpers import make_split, trust
 from minigrad.data import fashion_mnist as fm
-from test_data import make_split, trust
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "lenet_fashion.py"
 

@@ -1,7 +1,6 @@
-"""examples/lenet_fashion.py when things go wrong (issue 10, groups 7-9 and the example's
-crashes): a wrong --data, bad arguments, odd checkpoints, busy or unwritable run folders, and
-faults during a save. Faults run the example as a script in a subprocess, on a small
-synthetic Fashion-MNIST in a temporary folder."""
+"""examples/lenet_fashion.py when things go wrong: a wrong --data, bad arguments, odd
+checkpoints, busy or unwritable run folders, and faults during a save. Faults run the example
+as a script in a subprocess, on a small synthetic Fashion-MNIST in a temporary folder."""
 import hashlib
 import json
 import os
@@ -14,8 +13,8 @@ import numpy as np
 import pytest
 
 import minigrad
+from helpers import make_split, trust
 from minigrad.data import fashion_mnist as fm
-from test_data import make_split, trust
 
 ROOT = Path(__file__).parent.parent
 EXAMPLE = ROOT / "examples" / "lenet_fashion.py"

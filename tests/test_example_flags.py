@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from test_data import make_split, trust
+from helpers import make_split, trust
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "lenet_fashion.py"
 

@@ -1,5 +1,11 @@
-"""The CNN layers (minigrad.nn.functional) against PyTorch, forward and every input's
-gradient, on LeNet's shapes and odder ones; and by finite differences."""
+"""The layers (minigrad.nn.functional) against PyTorch, forward and every input's gradient,
+in float64 and float32, on the CPU and (the ``device`` fixture's cuda case) on the GPU or its
+emulator, on LeNet's shapes and odder ones; and by finite differences. Conv, max-pool,
+linear, sigmoid, relu, (log-)softmax and cross-entropy; average pooling, dropout, nll_loss
+and cross_entropy's weight / ignore_index / label_smoothing; and the edge cases: an empty
+batch, a NaN in a pooling window, infinite gradients."""
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -7,7 +13,9 @@ import torch.nn.functional as TF
 
 import minigrad
 import minigrad.nn.functional as F
-from helpers import check_against_torch, gradcheck_numpy
+from helpers import check_against_torch, gradcheck_numpy, rel_err
+from minigrad import nn
+from minigrad.backend import reference
 
 rng = np.random.default_rng(0)
 
@@ -192,3 +200,418 @@ def test_cross_entropy_errors_name_the_problem():
         F.cross_entropy(z, minigrad.tensor([0, 1]))
     with pytest.raises(ValueError, match="reduction"):
         F.cross_entropy(z, minigrad.tensor([0, 1, 2]), reduction="avg")
+
+
+# ---- any leading dims, unbatched images, relu at NaN --------------------------------------------
+@pytest.mark.parametrize("shape", [(7,), (2, 3, 7), (2, 1, 4, 7), (0, 7)])
+def test_linear_on_any_leading_dims_like_torch(shape):
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(shape), rng.standard_normal((5, 7)), rng.standard_normal(5)]
+    check_against_torch(nn.functional.linear, torch.nn.functional.linear, arrays)
+
+
+@pytest.mark.parametrize("layer", ["conv", "conv_pad_stride", "pool"])
+def test_conv_and_pool_on_an_unbatched_image_like_torch(layer):
+    rng = np.random.default_rng(1)
+    x = rng.permutation(3 * 8 * 9).reshape(3, 8, 9) / 10.0       # tie-free for the pool
+    if layer == "pool":
+        check_against_torch(lambda a: nn.functional.max_pool2d(a, 2),
+                            lambda a: torch.nn.functional.max_pool2d(a, 2), [x])
+        assert nn.MaxPool2d(2)(minigrad.tensor(x)).shape == (3, 4, 4)
+        return
+    kw = dict(stride=2, padding=1) if layer == "conv_pad_stride" else {}
+    w, b = rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    check_against_torch(lambda a, w, b: nn.functional.conv2d(a, w, b, **kw),
+                        lambda a, w, b: torch.nn.functional.conv2d(a, w, b, **kw), [x, w, b])
+
+
+def test_relu_gradient_at_nan_and_under_a_nan_upstream_like_torch():
+    x = np.array([math.nan, -1.0, 0.0, 2.0])
+    up = np.array([1.0, math.nan, math.nan, 5.0])
+    t, r = minigrad.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    nn.functional.relu(t).backward(minigrad.tensor(up))
+    torch.relu(r).backward(torch.tensor(up))
+    np.testing.assert_array_equal(t.grad.numpy(), r.grad.numpy())
+
+
+# ---- average pooling ----------------------------------------------------------------------------
+AVG_CASES = [   # (x shape, keyword arguments)
+    ((2, 6, 28, 28), dict(kernel_size=2, stride=2)),                        # d2l's LeNet
+    ((2, 3, 7, 9), dict(kernel_size=3, stride=2, padding=1)),               # padding counted
+    ((2, 3, 7, 9), dict(kernel_size=3, stride=2, padding=1, count_include_pad=False)),
+    ((1, 2, 7, 8), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+    ((1, 2, 7, 8), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True,
+                        count_include_pad=False)),
+    ((1, 2, 6, 6), dict(kernel_size=2, stride=2, ceil_mode=True)),          # ceil = floor here
+    ((2, 2, 5, 7), dict(kernel_size=(3, 2), stride=(1, 2), padding=(1, 0))),  # rectangular
+    ((1, 3, 9, 5), dict(kernel_size=(2, 3), stride=(3, 1), padding=(1, 1), ceil_mode=True,
+                        count_include_pad=False)),
+    ((2, 2, 6, 5), dict(kernel_size=3, stride=1, divisor_override=4)),
+    ((3, 8, 8), dict(kernel_size=2)),                                       # unbatched
+]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("case", AVG_CASES, ids=str)
+def test_avg_pool2d(case, dtype, device):
+    shape, kw = case
+    check_against_torch(lambda x: F.avg_pool2d(x, **kw), lambda x: TF.avg_pool2d(x, **kw),
+                        [normal(*shape)], dtype=dtype, device=device)
+
+
+@pytest.mark.parametrize("case", [AVG_CASES[i] for i in (2, 4, 7, 8)], ids=str)
+def test_avg_pool2d_gradcheck(case, device):
+    shape, kw = case
+    assert gradcheck_numpy(lambda x: F.avg_pool2d(x, **kw), [normal(*shape)], device=device)
+
+
+@pytest.mark.parametrize("kw", [dict(kernel_size=3, stride=2, padding=1),
+                                dict(kernel_size=3, stride=2, padding=1, ceil_mode=True,
+                                     count_include_pad=False),
+                                dict(kernel_size=2, stride=1)], ids=str)
+def test_avg_pool2d_matches_the_textbook_loops(kw):
+    x = normal(2, 2, 7, 6)
+    ref = reference.avgpool2d_forward(x, kw["kernel_size"], kw["stride"], kw.get("padding", 0),
+                                      kw.get("ceil_mode", False),
+                                      kw.get("count_include_pad", True))
+    assert rel_err(F.avg_pool2d(minigrad.tensor(x), **kw).numpy(), ref) <= 1e-12
+    assert rel_err(TF.avg_pool2d(torch.tensor(x), **kw).numpy(), ref) <= 1e-12
+
+
+def test_avg_pool2d_errors_name_the_problem():
+    x = minigrad.zeros(1, 1, 5, 5)
+    with pytest.raises(ValueError, match="at most half the kernel"):
+        F.avg_pool2d(x, 2, padding=2)
+    with pytest.raises(ValueError, match="larger than the input"):
+        F.avg_pool2d(x, 6)
+    with pytest.raises(ValueError, match="stride must be ≥ 1"):
+        F.avg_pool2d(x, 2, stride=0)
+    with pytest.raises(ValueError, match="divisor_override"):
+        F.avg_pool2d(x, 2, divisor_override=0)
+    with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
+        F.avg_pool2d(minigrad.zeros(5, 5), 2)
+    with pytest.raises(TypeError, match="floating-point"):
+        F.avg_pool2d(minigrad.zeros(1, 1, 4, 4, dtype="int64"), 2)
+
+
+# ---- dropout ------------------------------------------------------------------------------------
+def expected_mask(shape, p, seed, device):
+    """The mask minigrad's dropout draws right after manual_seed(seed): from NumPy's
+    generator on the CPU, from Philox(key = seed, counter = (element group, offset 0)) on the
+    GPU (kernels/dropout.cu, written out in backend/reference.py)."""
+    if device == "cpu":
+        keep = np.random.default_rng(seed).random(shape) >= p
+        return keep / (1 - p)
+    size = int(np.prod(shape))
+    return reference.dropout_mask_philox(size, p, seed, 0).reshape(shape)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("shape, p", [((4, 9216), 0.25), ((3, 5, 7), 0.5), ((13,), 0.9)],
+                         ids=str)
+def test_dropout_is_pytorchs_formula_on_our_mask(shape, p, dtype, device):
+    """Given the same keep mask, dropout is PyTorch's: x · (keep / (1 − p)), forward and
+    backward. The mask itself is minigrad's (the bits differ from PyTorch's generator)."""
+    mask = expected_mask(shape, p, 7, device)
+    keep = torch.tensor(mask != 0)
+
+    def ours(x):
+        minigrad.manual_seed(7)
+        return F.dropout(x, p)
+
+    def theirs(x):      # PyTorch's own arithmetic: noise = bernoulli(1 − p); noise /= 1 − p
+        return x * keep.to(x.dtype).div_(1 - p)
+
+    check_against_torch(ours, theirs, [normal(*shape)], dtype=dtype, device=device)
+
+
+def test_dropout_keeps_one_minus_p_and_preserves_the_mean(device):
+    x = minigrad.ones(200_000, device=device)
+    for p in (0.25, 0.5, 0.9):
+        y = F.dropout(x, p).cpu().numpy()
+        kept = (y != 0).mean()
+        assert abs(kept - (1 - p)) < 5 * math.sqrt(p * (1 - p) / y.size), (p, kept)
+        np.testing.assert_allclose(y[y != 0], 1 / (1 - p), rtol=1e-6)
+        assert abs(y.mean() - 1) < 0.02
+
+
+def test_dropout_repeats_with_the_seed_and_differs_call_to_call(device):
+    x = minigrad.ones(1000, device=device)
+    minigrad.manual_seed(3)
+    a, b = F.dropout(x, 0.5).cpu().numpy(), F.dropout(x, 0.5).cpu().numpy()
+    minigrad.manual_seed(3)
+    a2, b2 = F.dropout(x, 0.5).cpu().numpy(), F.dropout(x, 0.5).cpu().numpy()
+    np.testing.assert_array_equal(a, a2)
+    np.testing.assert_array_equal(b, b2)
+    assert (a != b).any()
+    minigrad.manual_seed(4)
+    assert (F.dropout(x, 0.5).cpu().numpy() != a).any()
+
+
+def test_dropout_identity_in_eval_and_at_p0_zeros_at_p1(device):
+    x = minigrad.tensor(normal(3, 4), device=device, requires_grad=True)
+    assert F.dropout(x, 0.5, training=False) is x
+    assert F.dropout(x, 0.0) is x
+    layer = nn.Dropout(0.5)
+    layer.eval()
+    assert layer(x) is x
+    y = F.dropout(x, 1.0)
+    assert (y.detach().cpu().numpy() == 0).all()
+    y.sum().backward()
+    assert (x.grad.cpu().numpy() == 0).all()
+
+
+def test_dropout_in_place_writes_into_its_input(device):
+    minigrad.manual_seed(1)
+    x = minigrad.tensor(normal(5, 6), device=device)
+    before = x.cpu().numpy().copy()
+    y = F.dropout(x, 0.4, inplace=True)
+    assert y is x and x._version == 1
+    np.testing.assert_array_equal(x.cpu().numpy(), before * expected_mask((5, 6), 0.4, 1, device))
+
+
+def test_dropout_gradcheck(device):
+    def fn(x):              # the same mask at every call: reseeded each time
+        minigrad.manual_seed(11)
+        return F.dropout(x, 0.3)
+    assert gradcheck_numpy(fn, [normal(3, 7)], device=device)
+
+
+def test_dropout_errors_and_repr():
+    with pytest.raises(ValueError, match="between 0 and 1, but got 1.5"):
+        F.dropout(minigrad.zeros(3), 1.5)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        nn.Dropout(-0.1)
+    with pytest.raises(TypeError, match="floating-point"):
+        F.dropout(minigrad.zeros(3, dtype="int64"), 0.5)
+    assert repr(nn.Dropout(0.25)) == repr(torch.nn.Dropout(0.25))
+
+
+# ---- nll_loss and cross_entropy's options -------------------------------------------------------
+def class_data(b, k, ignore=()):
+    """Log-probabilities (B, K), classes (B,) with some set to -100 (ignored), weights (K,)."""
+    logits = normal(b, k) * 2
+    target = rng.integers(0, k, b)
+    target[list(ignore)] = -100
+    return logits, target, rng.random(k) + 0.5
+
+
+NLL_OPTIONS = [dict(), dict(weight=True), dict(reduction="sum"), dict(reduction="none"),
+               dict(reduction="sum", weight=True), dict(reduction="none", weight=True)]
+
+
+def weights_for(options, weight, dtype, device):
+    """The class weights as a constant (no gradient: PyTorch refuses one) in each library,
+    or None."""
+    if not options.get("weight"):
+        return None, None
+    return (minigrad.tensor(weight.astype(dtype), device=device),
+            torch.tensor(weight, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("options", NLL_OPTIONS, ids=str)
+@pytest.mark.parametrize("b, k, ignore", [(64, 10, ()), (5, 7, (1, 3)), (1, 3, ())], ids=str)
+def test_nll_loss(b, k, ignore, options, dtype, device):
+    logits, target, weight = class_data(b, k, ignore)
+    reduction = options.get("reduction", "mean")
+    w, tw = weights_for(options, weight, dtype, device)
+    check_against_torch(lambda z, t: F.nll_loss(F.log_softmax(z, 1), t, w, reduction=reduction),
+                        lambda z, t: TF.nll_loss(TF.log_softmax(z, 1), t, tw,
+                                                 reduction=reduction),
+                        [logits, target], dtype=dtype, device=device)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("options", NLL_OPTIONS + [dict(ignore_index=2)], ids=str)
+@pytest.mark.parametrize("smoothing", [0.0, 0.1, 1.0])
+def test_cross_entropy_weight_ignore_index_label_smoothing(smoothing, options, dtype, device):
+    logits, target, weight = class_data(9, 5, ignore=(2, 6))
+    if "ignore_index" in options:
+        target[target == -100] = options["ignore_index"]
+    kw = {k: v for k, v in options.items() if k != "weight"}
+    w, tw = weights_for(options, weight, dtype, device)
+    if device == "cuda" and not options.get("weight") and smoothing == 0 and not kw.get(
+            "ignore_index"):
+        # the fused kernel's one difference from PyTorch (documented): on the GPU a target
+        # equal to the default ignore_index, -100, gives NaN there; the other rows are right
+        z = minigrad.tensor(logits, device="cuda")
+        out = F.cross_entropy(z, minigrad.tensor(target, device="cuda"), reduction="none")
+        values = out.cpu().numpy()
+        assert np.isnan(values[[2, 6]]).all() and np.isfinite(np.delete(values, [2, 6])).all()
+        return
+    check_against_torch(lambda z, t: F.cross_entropy(z, t, w, label_smoothing=smoothing, **kw),
+                        lambda z, t: TF.cross_entropy(z, t, tw, label_smoothing=smoothing,
+                                                      **kw),
+                        [logits, target], dtype=dtype, device=device)
+
+
+def test_all_targets_ignored_gives_nan_mean_as_torch():
+    logits, target, _ = class_data(3, 4, ignore=(0, 1, 2))
+    ours = F.nll_loss(F.log_softmax(minigrad.tensor(logits), 1), minigrad.tensor(target))
+    theirs = TF.nll_loss(TF.log_softmax(torch.tensor(logits), 1), torch.tensor(target))
+    assert math.isnan(ours.item()) and math.isnan(theirs.item())
+
+
+NLL_GRADCHECK = {
+    "nll_mean_weight_ignore": lambda z, t, w: F.nll_loss(z, t, w),
+    "nll_sum": lambda z, t, w: F.nll_loss(z, t, reduction="sum"),
+    "nll_none_weight": lambda z, t, w: F.nll_loss(z, t, w, reduction="none"),
+    "xent_smooth_weight": lambda z, t, w: F.cross_entropy(z, t, w, label_smoothing=0.2),
+    "xent_smooth_none": lambda z, t, w: F.cross_entropy(z, t, label_smoothing=0.3,
+                                                       reduction="none"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NLL_GRADCHECK))
+def test_nll_and_smoothing_gradcheck(name, device):
+    logits, target, weight = class_data(5, 3, ignore=(1,))
+    fn = NLL_GRADCHECK[name]
+    inputs = [minigrad.tensor(logits, device=device, requires_grad=True),
+              minigrad.tensor(target, device=device), minigrad.tensor(weight, device=device)]
+    assert minigrad.autograd.gradcheck(fn, inputs)
+
+
+def test_nll_loss_errors_name_the_problem():
+    z = minigrad.zeros(3, 4)
+    with pytest.raises(IndexError, match="nll_loss: target class 7 is out of range"):
+        F.nll_loss(z, minigrad.tensor([0, 7, 1]))
+    with pytest.raises(ValueError, match=r"weight has shape \(3,\).*\(4,\)"):
+        F.nll_loss(z, minigrad.tensor([0, 1, 1]), minigrad.ones(3))
+    with pytest.raises(ValueError, match="reduction"):
+        F.nll_loss(z, minigrad.tensor([0, 1, 1]), reduction="avg")
+    with pytest.raises(TypeError, match="int64 class indices"):
+        F.nll_loss(z, minigrad.tensor([0.0, 1.0, 1.0]))
+    with pytest.raises(ValueError, match=r"\(3, 4\) and \(2,\)"):
+        F.nll_loss(z, minigrad.tensor([0, 1]))
+    with pytest.raises(ValueError, match="label_smoothing must be between 0.0 and 1.0"):
+        F.cross_entropy(z, minigrad.tensor([0, 1, 1]), label_smoothing=1.5)
+
+
+# Edge cases. Both backends follow PyTorch here: an empty batch gives empty results and zero
+# gradients through every layer, and a NaN in a pooling window wins it (the last NaN in
+# row-major order when there are several), forward and backward.
+# ---- an empty batch (N = 0) through every layer -------------------------------------------------
+def compare(fn, torch_fn, arrays, device, ints=()):
+    """Forward and every float input's gradient, minigrad on ``device`` vs PyTorch (float64)."""
+    ours = [minigrad.tensor(a, device=device, requires_grad=i not in ints)
+            for i, a in enumerate(arrays)]
+    refs = [torch.tensor(a, requires_grad=i not in ints) for i, a in enumerate(arrays)]
+    out, ref = fn(*ours), torch_fn(*refs)
+    assert out.shape == tuple(ref.shape)
+    np.testing.assert_array_equal(np.isnan(out.detach().cpu().numpy()),
+                                  np.isnan(ref.detach().numpy()))
+    assert rel_err(np.nan_to_num(out.detach().cpu().numpy()),
+                   np.nan_to_num(ref.detach().numpy())) <= 1e-10
+    upstream = np.random.default_rng(0).standard_normal(tuple(ref.shape))
+    out.backward(minigrad.tensor(upstream, device=device))
+    ref.backward(torch.tensor(upstream))
+    for i, (o, r) in enumerate(zip(ours, refs)):
+        if i in ints:
+            continue
+        assert o.grad is not None and o.grad.shape == o.shape, i
+        np.testing.assert_allclose(o.grad.cpu().numpy(), r.grad.numpy(), rtol=1e-10,
+                                   atol=1e-12, err_msg=f"input {i}")
+
+
+def fixed_normal(*shape):
+    """Normal values from one seed, the same at every call."""
+    return np.random.default_rng(1).standard_normal(shape)
+
+
+def empty_target():
+    return np.zeros(0, dtype=np.int64)
+
+
+N0_CASES = {
+    "max_pool2d": (lambda x: F.max_pool2d(x, 2), lambda x: TF.max_pool2d(x, 2),
+                   [fixed_normal(0, 6, 24, 24)], ()),
+    "sigmoid": (F.sigmoid, torch.sigmoid, [fixed_normal(0, 6, 24, 24)], ()),
+    "relu": (F.relu, torch.relu, [fixed_normal(0, 84)], ()),
+    "flatten": (F.flatten, lambda x: torch.flatten(x, 1), [fixed_normal(0, 16, 4, 4)], ()),
+    "linear": (F.linear, TF.linear,
+               [fixed_normal(0, 256), fixed_normal(120, 256), fixed_normal(120)], ()),
+    "log_softmax": (lambda z: F.log_softmax(z, 1), lambda z: TF.log_softmax(z, 1),
+                    [fixed_normal(0, 10)], ()),
+    "cross_entropy_sum": (lambda z, t: F.cross_entropy(z, t, reduction="sum"),
+                          lambda z, t: TF.cross_entropy(z, t, reduction="sum"),
+                          [fixed_normal(0, 10), empty_target()], (1,)),
+    "cross_entropy_none": (lambda z, t: F.cross_entropy(z, t, reduction="none"),
+                           lambda z, t: TF.cross_entropy(z, t, reduction="none"),
+                           [fixed_normal(0, 10), empty_target()], (1,)),
+    "cross_entropy_mean": (lambda z, t: F.cross_entropy(z, t),        # the mean of nothing: NaN
+                           lambda z, t: TF.cross_entropy(z, t),
+                           [fixed_normal(0, 10), empty_target()], (1,)),
+}
+
+
+N0_BACKEND = {
+    "conv2d": (lambda x, w, b: F.conv2d(x, w, b), lambda x, w, b: TF.conv2d(x, w, b),
+               [fixed_normal(0, 1, 28, 28), fixed_normal(6, 1, 5, 5), fixed_normal(6)], ()),
+}
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")     # NumPy's "mean of empty slice"
+@pytest.mark.parametrize("name", sorted(N0_CASES))
+def test_empty_batch(name, device):
+    fn, torch_fn, arrays, ints = N0_CASES[name]
+    compare(fn, torch_fn, arrays, device, ints)
+
+
+@pytest.mark.parametrize("name", sorted(N0_BACKEND))
+def test_empty_batch_through_the_backend(name, device):
+    fn, torch_fn, arrays, ints = N0_BACKEND[name]
+    compare(fn, torch_fn, arrays, device, ints)
+
+
+# ---- max-pool over a window holding NaN ---------------------------------------------------------
+NAN_WINDOWS = {
+    "nan_not_first": [[1.0, math.nan], [3.0, 4.0]],
+    "nan_first": [[math.nan, 5.0], [3.0, 4.0]],
+    "two_nans": [[1.0, math.nan], [math.nan, 4.0]],
+}
+
+
+@pytest.mark.parametrize("name", sorted(NAN_WINDOWS))
+def test_max_pool_forward_with_nan_is_nan(name, device):
+    x = np.array(NAN_WINDOWS[name])[None, None]
+    out = F.max_pool2d(minigrad.tensor(x, device=device), 2).cpu().numpy()
+    assert np.isnan(out).all() and np.isnan(TF.max_pool2d(torch.tensor(x), 2).numpy()).all()
+
+
+@pytest.mark.parametrize("name", sorted(NAN_WINDOWS))
+def test_max_pool_gradient_goes_to_the_nan(name, device):
+    """PyTorch takes the NaN as the window's max, so the gradient goes there."""
+    x = np.array(NAN_WINDOWS[name])[None, None]
+    ref = torch.tensor(x, requires_grad=True)
+    TF.max_pool2d(ref, 2).sum().backward()
+    ours = minigrad.tensor(x, device=device, requires_grad=True)
+    F.max_pool2d(ours, 2).sum().backward()
+    np.testing.assert_array_equal(ours.grad.cpu().numpy(), ref.grad.numpy())
+
+
+# ---- infinite and NaN gradients go only where PyTorch sends them --------------------------------
+def test_max_pool_backward_sends_an_infinite_gradient_to_the_max_alone(device):
+    """0 · ∞ is NaN: routing by multiplying with a mask would spread NaN over a window."""
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    g = np.array([[[[math.inf, 1.0], [math.nan, -math.inf]]]])
+    ours = minigrad.tensor(x, device=device, requires_grad=True)
+    F.max_pool2d(ours, 2).backward(minigrad.tensor(g, device=device))
+    ref = torch.tensor(x, requires_grad=True)
+    TF.max_pool2d(ref, 2).backward(torch.tensor(g))
+    np.testing.assert_array_equal(ours.grad.cpu().numpy(), ref.grad.numpy())
+
+
+def test_nll_loss_of_an_ignored_row_is_zero_even_at_minus_infinity(device):
+    """An ignored row's term is 0, not 0 · (−∞) = NaN, forward and backward."""
+    logp = np.array([[-math.inf, 0.0], [-0.5, -1.0]])
+    target = np.array([-100, 1])
+    for reduction in ("mean", "sum", "none"):
+        ours = minigrad.tensor(logp, device=device, requires_grad=True)
+        loss = F.nll_loss(ours, minigrad.tensor(target, device=device), reduction=reduction)
+        ref = torch.tensor(logp, requires_grad=True)
+        ref_loss = TF.nll_loss(ref, torch.tensor(target), reduction=reduction)
+        np.testing.assert_array_equal(loss.detach().cpu().numpy(), ref_loss.detach().numpy())
+        loss.sum().backward()
+        ref_loss.sum().backward()
+        np.testing.assert_array_equal(ours.grad.cpu().numpy(), ref.grad.numpy())

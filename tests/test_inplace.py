@@ -1,4 +1,4 @@
-"""In-place ops and version counters (issue 10, group 1): each case side by side with
+"""In-place ops and version counters: each case side by side with
 PyTorch — the values, the gradients, and the errors where PyTorch refuses."""
 from functools import partial
 

@@ -4,7 +4,7 @@ import pytest
 import minigrad
 from examples import inspect_lenet
 from examples.lenet import lenet
-from test_data import make_split, trust
+from helpers import make_split, trust
 
 
 def test_writes_filters_and_feature_maps(tmp_path, monkeypatch, capsys):

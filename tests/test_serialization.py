@@ -58,7 +58,7 @@ def test_unsupported_values_are_refused_on_save(tmp_path):
         minigrad.save({"x": {1, 2}}, tmp_path / "x.npz")
 
 
-# ---- issue 10: robustness and PyTorch's conventions -----------------------------------------
+# ---- hostile or foreign files, and PyTorch's conventions -----------------------------------
 def test_npy_file_is_a_clear_error(tmp_path):
     np.save(tmp_path / "weights.npy", np.zeros(3))
     with pytest.raises(CheckpointError, match=r"weights.npy is a NumPy .npy array, not a "

@@ -1,4 +1,8 @@
-"""The Tensor, the engine, factories, dtypes, devices and the errors for bad input."""
+"""The Tensor, the engine, factories, dtypes, devices and the errors for bad input: dims
+checked as PyTorch checks them, a tensor as a Python object (NumPy's asarray, iteration,
+float / int / format), repr as PyTorch prints, and dtype or device objects of other
+libraries."""
+import math
 import subprocess
 import sys
 
@@ -7,6 +11,7 @@ import pytest
 import torch
 
 import minigrad
+from helpers import mg_torch, raises_like_torch
 from minigrad import nn
 
 
@@ -255,3 +260,149 @@ def test_tensor_from_python_data_with_another_dtype():
     assert minigrad.tensor([1, 2], dtype="float32").tolist() == [1.0, 2.0]
     assert minigrad.tensor([1.5, 2.5], dtype="int64").tolist() == [1, 2]
     assert minigrad.tensor(np.array([1, 2]), dtype="float64").dtype == minigrad.float64
+
+
+# ---- dimensions are checked as PyTorch checks them ----------------------------------------------
+@pytest.mark.parametrize("shape, call", [
+    ((2, 3), lambda t: t.unsqueeze(5)), ((2, 3), lambda t: t.unsqueeze(-4)),
+    ((2, 3), lambda t: t.squeeze(4)), ((2, 3), lambda t: t.permute(0, 3)),
+    ((2, 3), lambda t: t.flatten(start_dim=5)), ((2, 3), lambda t: t.flatten(0, -3)),
+    ((2, 3), lambda t: t.transpose(0, 2)), ((2, 3), lambda t: t.sum(2)),
+    ((2, 3), lambda t: t.mean(-3)), ((2, 3), lambda t: t.max(2)),
+    ((2, 3), lambda t: t.argmax(3)), ((2, 3), lambda t: t.size(2)), ((), lambda t: t.sum(1)),
+    ((), lambda t: t.unsqueeze(2)), ((4,), lambda t: torch.nn.functional.log_softmax(t, 1)
+                                       if isinstance(t, torch.Tensor)
+                                       else nn.functional.log_softmax(t, 1)),
+])
+def test_out_of_range_dims_are_index_errors_like_torch(shape, call):
+    x = np.zeros(shape)
+    with pytest.raises(IndexError) as ref:
+        call(torch.tensor(x))
+    with pytest.raises(IndexError) as ours:
+        call(minigrad.tensor(x))
+    assert str(ours.value) == str(ref.value)          # "Dimension out of range (...)"
+    assert str(ours.value).startswith("Dimension out of range (expected to be in range of [")
+
+
+@pytest.mark.parametrize("call", [lambda t: t.squeeze(0), lambda t: t.squeeze(-1),
+                                  lambda t: t.unsqueeze(-1), lambda t: t.sum(0),
+                                  lambda t: t.flatten(), lambda t: t.argmax(0)])
+def test_dims_of_a_0d_tensor_like_torch(call):
+    ours, ref = call(minigrad.tensor(3.0)), call(torch.tensor(3.0))
+    assert ours.shape == tuple(ref.shape) and ours.tolist() == ref.tolist()
+
+
+def test_squeeze_0_of_a_0d_tensor_like_torch():
+    assert minigrad.tensor(2.0).squeeze(0).shape == tuple(torch.tensor(2.0).squeeze(0).shape)
+
+
+def test_permute_errors_like_torch():
+    a, t = minigrad.zeros(2, 3), torch.zeros(2, 3)
+    raises_like_torch(RuntimeError, lambda: a.permute(0, 0), lambda: t.permute(0, 0),
+                      "duplicate dims are not allowed")
+    raises_like_torch(RuntimeError, lambda: a.permute(0, 1, 2), lambda: t.permute(0, 1, 2))
+    raises_like_torch(RuntimeError, lambda: minigrad.zeros(2, 3, 4).flatten(2, 1),
+                      lambda: torch.zeros(2, 3, 4).flatten(2, 1),
+                      "flatten() has invalid args: start_dim cannot come after end_dim")
+
+
+# ---- tensors as Python objects ------------------------------------------------------------------
+def test_numpy_asarray_gives_the_values():
+    t, r = mg_torch([[1.0, 2.0], [3.0, 4.0]])
+    a = np.asarray(t)
+    assert a.dtype == np.float32 and a.tolist() == np.asarray(r).tolist()
+    assert np.asarray(t, dtype=np.float64).dtype == np.float64
+    raises_like_torch(RuntimeError, lambda: np.asarray(minigrad.zeros(2, requires_grad=True)),
+                      lambda: np.asarray(torch.zeros(2, requires_grad=True)),
+                      "Can't call numpy() on Tensor that requires grad")
+
+
+def test_iteration_like_torch():
+    t, r = mg_torch([[1.0, 2.0], [3.0, 4.0]])
+    assert [row.tolist() for row in t] == [row.tolist() for row in r]
+    raises_like_torch(TypeError, lambda: list(minigrad.tensor(1.0)),
+                      lambda: list(torch.tensor(1.0)), "iteration over a 0-d tensor")
+
+
+def test_comparison_with_none_like_torch():
+    t, r = mg_torch([1.0, 2.0])
+    assert (t == None) is (r == None) is False        # noqa: E711 (the point of the test)
+    assert (t != None) is (r != None) is True         # noqa: E711
+    assert t not in [None] and r not in [None]
+
+
+def test_float_int_and_format_like_torch():
+    for values in [[2.75], [[-2.75]], 3.5]:
+        t, r = mg_torch(values)
+        assert float(t) == float(r) and int(t) == int(r)
+    loss, ref = mg_torch(0.123456)
+    assert f"{loss:.4f}" == f"{ref:.4f}" == "0.1235"
+    assert f"{minigrad.tensor([1.5])}" == f"{torch.tensor([1.5])}"
+    raises_like_torch(TypeError, lambda: f"{minigrad.tensor([1.5]):.2f}",
+                      lambda: f"{torch.tensor([1.5]):.2f}")
+    raises_like_torch(ValueError, lambda: float(minigrad.tensor([1.0, 2.0])),
+                      lambda: float(torch.tensor([1.0, 2.0])),
+                      "only one element tensors can be converted to Python scalars")
+    assert list(range(minigrad.tensor(3))) == [0, 1, 2]
+    raises_like_torch(TypeError, lambda: range(minigrad.tensor(3.0)),
+                      lambda: range(torch.tensor(3.0)))
+
+
+@pytest.mark.parametrize("parts", [("f32", "f32"), ("f64", "f64"), ("i64", "i64")])
+def test_tensor_from_a_list_of_0d_tensors_like_torch(parts):
+    def make(lib):
+        dtype = {"f32": lib.float32, "f64": lib.float64, "i64": lib.int64}
+        return [lib.tensor(1.5 if p != "i64" else 2, dtype=dtype[p]) for p in parts]
+    ours, ref = minigrad.tensor(make(minigrad)), torch.tensor(make(torch))
+    assert str(ours.dtype) == str(ref.dtype).replace("torch.", "")
+    assert ours.tolist() == ref.tolist()
+    grads = minigrad.tensor([minigrad.tensor(1.0, requires_grad=True) * 2, 3.0])
+    assert grads.tolist() == [2.0, 3.0] and not grads.requires_grad
+
+
+# ---- repr of numbers, as PyTorch prints them ----------------------------------------------------
+@pytest.mark.parametrize("values", [
+    [1e10, 1.0], [1e-5, 1.0], [[1e-5, 2.5], [3.0, 4.0]], [1.0, 2.0, 1e3], [1.0, 2.0, 1e4],
+    [math.nan, 1e10, math.inf], 1e10, [0.1, 1e-4], [123456789.0], [0.0, -0.0], [1.5, -2.25],
+    [math.nan, 0.0], [], [1.0, 2.0], [[1, 2], [30, 400]], [True, False], [True],
+    [0.5, 1e-3, 7.0, 12.0],
+])
+def test_repr_of_numbers_like_torch(values):
+    assert repr(minigrad.tensor(values)) == repr(torch.tensor(values))
+
+
+def test_repr_of_float64_and_large_tensors_like_torch():
+    x = np.arange(2000.0).reshape(2, 1000) * 1e-6
+    assert repr(minigrad.tensor(x)) == repr(torch.tensor(x)).replace("torch.", "minigrad.")
+    y = np.random.default_rng(0).standard_normal((3, 30)) * 1e5
+    assert repr(minigrad.tensor(y, dtype="float32")) == \
+        repr(torch.tensor(y, dtype=torch.float32))
+
+
+# ---- dtype and device objects of other libraries ------------------------------------------------
+def test_foreign_dtype_and_device_objects_are_understood_by_name():
+    t = minigrad.tensor([1.0, 2.0], dtype=torch.float64)
+    assert t.dtype == minigrad.float64
+    assert minigrad.tensor([1, 2], dtype=torch.float32).dtype == minigrad.float32
+    assert t.to(torch.device("cpu")) is t                         # a device, not a dtype
+    assert t.to(torch.float32).dtype == minigrad.float32
+    assert minigrad.zeros(2, device=torch.device("cpu")).device == "cpu"
+    model = nn.Linear(2, 2).to(torch.float64)
+    assert model.weight.dtype == minigrad.float64
+
+
+@pytest.mark.parametrize("bad", [torch.float16, object(), torch.device("meta"), np.complex64])
+def test_unknown_dtype_objects_are_a_type_error_naming_them(bad):
+    with pytest.raises(TypeError, match="unsupported dtype") as e:
+        minigrad.tensor([1.0], dtype=bad)
+    assert repr(bad)[:20] in str(e.value)
+    with pytest.raises(TypeError, match="unsupported dtype"):
+        minigrad.zeros(2).to(bad)
+    with pytest.raises(TypeError, match="unsupported dtype"):
+        nn.Linear(2, 2).to(bad)
+
+
+def test_as_dtype_does_not_read_none_as_float64():
+    from minigrad._dtype import as_dtype
+    with pytest.raises(TypeError, match="unsupported dtype None"):
+        as_dtype(None)

@@ -1,4 +1,4 @@
-"""minigrad.utils.data (issue 15) against torch.utils.data: the same datasets give the same
+"""minigrad.utils.data against torch.utils.data: the same datasets give the same
 batches, in the same order, of the same dtypes; shuffling, drop_last, samplers and errors.
 Then torchvision's transforms (ToTensor, Normalize, Compose) as minigrad.data has them,
 FashionMNIST(transform=), and backends.mps."""
@@ -9,6 +9,7 @@ import torch.utils.data as tud
 
 import minigrad
 import minigrad.utils.data as mud
+from helpers import make_split, trust
 from minigrad.data import transforms
 
 
@@ -160,7 +161,6 @@ def test_to_tensor_and_normalize_give_torchvisions_numbers():
 def test_fashion_mnist_with_a_transform_through_the_dataloader(tmp_path, monkeypatch):
     """As PyTorch's MNIST example uses it: FashionMNIST(root, train, transform=...) in a
     DataLoader gives (N, 1, 28, 28) float32 batches, normalised, and int64 labels."""
-    from test_data import make_split, trust
     trust(monkeypatch, make_split(tmp_path, 10, seed=1))      # ten synthetic images
     tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
     ds = minigrad.data.datasets.FashionMNIST(str(tmp_path), train=True, download=False,

@@ -293,8 +293,9 @@ def test_asan_catches_an_off_by_one(read_shift, write_shift, says):
 
 
 def test_asan_catches_the_empty_batch_gemm():
-    """The defect behind issue 11: a batch of 0 launched as if it held one item. Here the
-    GEMM kernel itself, given an empty A and told M = N = K = 2, reads the empty buffer."""
+    """A batch of 0 launched as if it held one item, the kind of defect the sanitizers are
+    here to catch: the GEMM kernel itself, given an empty A and told M = N = K = 2, reads
+    the empty buffer."""
     from minigrad.backend.cuda import compile_options
     report = sanitized((KERNELS / "gemm.cu").read_text(), "gemm<float>", [1, 1, 1], [16, 16],
                        [["float32", 0], ["float32", 4], ["float32", 4], ["float32", 4],

@@ -1,7 +1,9 @@
 """Shared by the exercise tests."""
-import shutil
+import contextlib
 
 import pytest
+
+from helpers import emulated_gpu
 
 
 def not_done(what):
@@ -10,18 +12,8 @@ def not_done(what):
 
 
 def emulated_cuda():
-    """Install the host emulator as CuPy (skip without g++); returns a function undoing it."""
-    if shutil.which("g++") is None:
-        pytest.skip("the emulator needs g++")
-    from cuda_emu import fake_cupy
-    from minigrad.backend import cuda
-    saved = fake_cupy.install()
-    caches = (cuda._module, cuda._kernel, cuda._max_blocks)
-    for f in caches:
-        f.cache_clear()
-
-    def undo():
-        for f in caches:
-            f.cache_clear()
-        fake_cupy.uninstall(saved)
-    return undo
+    """Install the host emulator as CuPy (skip without g++); returns a function undoing it.
+    (tests/helpers.py's emulated_gpu, the one way the tests install it, as a call and an undo.)"""
+    stack = contextlib.ExitStack()
+    stack.enter_context(emulated_gpu())
+    return stack.close

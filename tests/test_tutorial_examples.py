@@ -1,6 +1,7 @@
-"""The two tutorial examples (issue 15), examples/pytorch_mnist.py and examples/d2l_lenet.py,
-run as they are on minigrad and again with PyTorch's imports, from the same weights on the
-same batches: their losses must agree step by step.
+"""The two tutorial programs, examples/pytorch_mnist.py (PyTorch's MNIST example) and
+examples/d2l_lenet.py (Dive into Deep Learning's LeNet), run as they are on minigrad and again
+with PyTorch's imports, from the same weights on the same batches: their losses must agree
+step by step.
 
 "With PyTorch's imports" is done literally: the example's source is read, each import line
 in TORCH_IMPORTS replaced by PyTorch's, and the result run as a module of its own. That
@@ -20,6 +21,7 @@ import pytest
 import torch
 
 import minigrad
+from helpers import EMULATED
 from minigrad.data import fashion_mnist as fm
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -236,9 +238,6 @@ def test_d2l_lenet_example_tracks_pytorch(monkeypatch, device, capsys):
 
 
 # ---- training, end to end (slow) ---------------------------------------------------------------
-EMULATED = __import__("os").environ.get("MINIGRAD_EMULATE_CUDA") == "1"
-
-
 def needs_real_data_and_speed(device):
     if fm.find() is None:
         pytest.skip("Fashion-MNIST is not on this machine (make data fetches it)")
