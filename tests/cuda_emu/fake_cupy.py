@@ -7,6 +7,17 @@ on a CPU (conftest.py does so when MINIGRAD_EMULATE_CUDA=1). Array functions are
 their results re-labelled as device arrays; ``empty`` fills its memory with a poison pattern
 (NaN for floats), since device memory starts as garbage, not zeros.
 
+Where CuPy 14.2 (its ``_core/core.pyx`` and ``_creation``) differs from NumPy in a function
+minigrad uses, this follows CuPy: ``ascontiguousarray`` takes only a device array and never
+returns a 0-d one (a 0-d array comes back as shape (1,)); indexing one element gives a 0-d
+device array, not a host scalar; a reduction or ufunc of 0-d arrays gives a 0-d device array
+(``__array_wrap__``); ``asarray`` of a device array is that array. The rest minigrad calls
+(empty, zeros, empty_like, matmul, where, expand_dims, broadcast_to, take_along_axis, stack,
+full, ones, arange, abs, exp, log, isnan, maximum, add; reshape, ravel, astype, fill, copy)
+keep NumPy's shapes in CuPy too. Known gaps: CuPy refuses ``numpy.asarray(device_array)``
+(its ``__array__`` raises TypeError), which a NumPy subclass cannot refuse; CuPy's
+``broadcast_to`` gives a writable view, NumPy's a read-only one (stricter here).
+
 ``RawModule(code, name_expressions=[...])`` rewrites the source's ``__shared__`` arrays into
 checked ``emu::shared_array`` objects, writes it next to a generated wrapper that gives each
 template instance an ``extern "C"`` entry point, and builds a shared library (cached on disk,
@@ -315,9 +326,20 @@ def array(a, dtype=None, copy=True):
 
 
 def ascontiguousarray(a, dtype=None):
-    """CuPy's keeps a 0-d array 0-d (NumPy's makes it 1-d)."""
+    """As CuPy 14's ``_core.ascontiguousarray`` (core.pyx) does it: only a device array is
+    taken (a host array is a TypeError); a C-contiguous one of that dtype comes back as it
+    is, but a 0-d one comes back as ``ravel()``, a view of shape (1,); anything else is
+    copied into a new C-contiguous array, of shape (1,) when ``a`` is 0-d. So, as with NumPy,
+    the result is never 0-d: a caller that needs the shape must restore it."""
+    if not isinstance(a, ndarray):
+        raise TypeError(f"Argument 'a' has incorrect type (expected cupy.ndarray, got "
+                        f"{type(a).__name__})")
+    same_dtype = dtype is None or np.dtype(dtype) == a.dtype
+    if same_dtype and a.flags.c_contiguous:
+        return a.ravel() if a.ndim == 0 else a
+    shape = (1,) if a.ndim == 0 else a.shape
     return _run("ascontiguousarray", lambda x, dtype: np.ascontiguousarray(x, dtype).reshape(
-        np.shape(x)), (a,), dict(dtype=dtype))
+        shape), (a,), dict(dtype=a.dtype if dtype is None else dtype))
 
 
 def empty(shape, dtype=float, order="C"):
