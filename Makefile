@@ -1,7 +1,8 @@
 # make demo: set up .venv, find or fetch Fashion-MNIST, train LeNet (GPU if there is one).
 # make test: set up .venv, lint, run the test suite; make exercises: the learners' tasks.
-# make bench: the benchmarks; make gpu-check: every GPU test and the GPU benchmarks, for a
-# machine with an NVIDIA GPU (installs nothing); make test-emulated: the GPU tests on the
+# make bench: the benchmarks; make gpu-check: the GPU first-run check (scripts/gpu_first_run.py:
+# what matters first, a verdict per line in $OUT/summary.txt; installs nothing), for a
+# machine with an NVIDIA GPU; make test-emulated: the GPU tests on the
 # CPU through a host emulator of the kernels (no GPU needed, slow).
 
 PYTHON ?= python3
@@ -25,7 +26,7 @@ $(VENV)/.demo-ready: setup.py pyproject.toml | $(PY)
 	touch $@
 
 lint: $(VENV)/.test-ready
-	$(PY) -m ruff check minigrad tests examples benchmarks
+	$(PY) -m ruff check minigrad tests examples benchmarks scripts
 
 test: lint
 	$(PY) -m pytest --timeout=600 $(PYTEST_ARGS)
@@ -67,8 +68,9 @@ bench: $(VENV)/.test-ready
 	$(PY) -m benchmarks.bench_ops --device all
 	$(PY) -m benchmarks.bench_lenet --device all
 
+# GPU_CHECK_ARGS: e.g. --deadline 300, --out DIR (default $OUT), --first-part-only
 gpu-check:
-	bash scripts/gpu_check.sh
+	$(PYTHON) scripts/gpu_first_run.py $(GPU_CHECK_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info runs bench-out

@@ -63,6 +63,8 @@ import numpy as np
 from cuda_emu import capture
 from cuda_emu.capture import EmulatorError, count, new_buffer
 
+__version__ = "0 (minigrad's host emulator, tests/cuda_emu)"
+
 
 class _Pointer:
     """What ``cupy.ndarray.data`` is: a device pointer (``.ptr``)."""
@@ -541,6 +543,18 @@ class Kernel:
                 size.restype = ctypes.c_ulong
                 self.struct_bytes[n] = size()
 
+    @property
+    def attributes(self):
+        """RawKernel.attributes, as far as the emulator knows them: the static shared memory
+        and the block limit; what only the GPU's compiler knows (registers, local memory,
+        PTX and binary versions) is -1, as CuPy reports an attribute its CUDA lacks."""
+        known = {"max_threads_per_block": MAX_THREADS_PER_BLOCK,
+                 "shared_size_bytes": self.shared_bytes}
+        return {k: known.get(k, -1) for k in (
+            "max_threads_per_block", "shared_size_bytes", "const_size_bytes",
+            "local_size_bytes", "num_regs", "ptx_version", "binary_version", "cache_mode_ca",
+            "max_dynamic_shared_size_bytes", "preferred_shared_memory_carveout")}
+
     def __call__(self, grid, block, args):
         launch(self, grid, block, args)
 
@@ -759,7 +773,7 @@ def install():
     cuda.get_allocator = capture.get_allocator
     cuda.graph = types.SimpleNamespace(Graph=capture.Graph)
     cuda.runtime = types.SimpleNamespace(
-        getDeviceCount=lambda: 1, driverGetVersion=lambda: 0,
+        getDeviceCount=lambda: 1, driverGetVersion=lambda: 0, runtimeGetVersion=lambda: 0,
         getDeviceProperties=lambda i: {"name": b"minigrad CUDA emulator"},
         deviceSynchronize=_device_synchronize, streamCaptureModeGlobal=0,
         streamCaptureModeThreadLocal=1, streamCaptureModeRelaxed=2)
