@@ -598,7 +598,7 @@ class Run:
         for line in lines:
             self.verdict("PASS" if line.endswith(": met") else "MISS", "HEADLINE", line)
         if rc != 0 or not lines:
-            self.verdict("FAIL", "bench_lenet", status_text(rc) + last_line(text))
+            self.verdict("FAIL", "bench_lenet", f"{status_text(rc)} {last_line(text)}")
 
     def tests(self):
         import importlib.util
@@ -611,7 +611,8 @@ class Run:
         got = self.part("GPU tests", cmd, 60, 170, dict(self.env, MINIGRAD_REQUIRE_CUDA="1"))
         if got is not None:
             rc, text = got
-            self.verdict("PASS" if rc == 0 else "FAIL", "GPU tests",
+            ran = re.search(r"\d+ passed", pytest_line(text))
+            self.verdict("PASS" if rc == 0 and ran else "FAIL", "GPU tests",
                          f"{'xdist -n ' + workers[1] if xdist else 'serial (no pytest-xdist)'}"
                          f": {pytest_line(text)} {status_text(rc)}")
 
@@ -704,8 +705,11 @@ class Run:
         try:
             self.first_part()
             self.pack()
-            if self.args.emulated or self.args.first_part_only:
+            no_gpu = any(ln.startswith("FAIL environment") for ln in
+                         self.summary.read_text().splitlines())
+            if self.args.emulated or self.args.first_part_only or no_gpu:
                 why = ("an emulated run: the later parts need a GPU" if self.args.emulated
+                       else "CUDA is not usable (see environment)" if no_gpu
                        else "--first-part-only")
                 self.verdict("SKIP", "later parts", why)
             else:
