@@ -25,10 +25,23 @@ $(VENV)/.demo-ready: setup.py pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[demo$(CUDA_EXTRA)]'
 	touch $@
 
+# The real CuPy and NVIDIA's NVRTC, for tests/test_real_cupy.py's checks without a GPU (every
+# kernel through NVRTC with CuPy's options, every CuPy name minigrad uses): wheels of about
+# 130 MB (cupy-cuda13x 70, nvidia-cuda-nvrtc 58, nvidia-cuda-runtime 2.5), 340 MB unpacked,
+# installed into a folder of their own that only those tests put on sys.path, so that the
+# rest of the suite still sees no CuPy. NVRTC 13.0: the CUDA of the GPU we measure on. If
+# they cannot be installed, those tests skip and say why.
+CUPY_API := $(VENV)/cupy-api
+CUPY_API_WHEELS := cupy-cuda13x==14.2.* nvidia-cuda-nvrtc==13.0.* nvidia-cuda-runtime==13.0.* \
+                   cuda-pathfinder==1.*
+$(CUPY_API)/.ready: | $(PY)
+	$(PY) -m pip install -q --no-deps --upgrade --target $(CUPY_API) $(CUPY_API_WHEELS) && \
+	  touch $@ || echo "could not install $(CUPY_API_WHEELS): tests/test_real_cupy.py will skip"
+
 lint: $(VENV)/.test-ready
 	$(PY) -m ruff check minigrad tests examples benchmarks scripts
 
-test: lint
+test: lint $(CUPY_API)/.ready
 	$(PY) -m pytest --timeout=600 $(PYTEST_ARGS)
 
 # The tasks of docs/exercises.md: each test fails until its exercise is done (make test
