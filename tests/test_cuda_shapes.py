@@ -260,3 +260,56 @@ def test_optimizers_step_a_parameter_of_any_shape(gpu, shape, name, kwargs):
         results[device] = p.detach().cpu().numpy()
     assert results["cuda"].shape == shape
     same(results["cuda"], results["cpu"], name)
+
+
+def _layer_results(fn, arrays, device):
+    """fn(*tensors) on ``device``, its output's sum back-propagated: (output, gradients) as
+    NumPy, or the exception's type when it raises."""
+    tensors = [minigrad.tensor(a, device=device, requires_grad=a.dtype.kind == "f")
+               for a in arrays]
+    try:
+        y = fn(*tensors)
+        y.sum().backward()
+    except Exception as e:  # noqa: BLE001  (the CPU's answer, error or not, is the oracle)
+        return type(e)
+    grads = tuple(t.grad.cpu().numpy() if t.grad is not None else None for t in tensors)
+    return y.detach().cpu().numpy(), grads
+
+
+F = minigrad.nn.functional
+LAYERS = {
+    "conv2d": (lambda x, w, b: F.conv2d(x, w, b, padding=1),
+               lambda n: [rand((n, 1, 1, 1)), rand((1, 1, 1, 1), 1), rand((1,), 2)]),
+    "max_pool2d": (lambda x: F.max_pool2d(x, 1), lambda n: [rand((n, 1, 1, 1))]),
+    "avg_pool2d": (lambda x: F.avg_pool2d(x, 1), lambda n: [rand((n, 1, 1, 1))]),
+    "linear": (lambda x, w, b: F.linear(x, w, b),
+               lambda n: [rand((n, 1)), rand((1, 1), 1), rand((1,), 2)]),
+    "linear of a vector": (lambda x, w, b: F.linear(x, w, b),
+                           lambda n: [rand((max(n, 1),)), rand((1, max(n, 1)), 1),
+                                      rand((1,), 2)]),
+    "cross_entropy sum": (lambda z, t: F.cross_entropy(z, t, reduction="sum"),
+                          lambda n: [rand((n, 1)), np.zeros(n, np.int64)]),
+    "cross_entropy none": (lambda z, t: F.cross_entropy(z, t, reduction="none"),
+                           lambda n: [rand((n, 1)), np.zeros(n, np.int64)]),
+    "nll_loss sum": (lambda z, t: F.nll_loss(z, t, reduction="sum"),
+                     lambda n: [rand((n, 1)), np.zeros(n, np.int64)]),
+    "dropout p=0.5 of no element": (lambda x: F.dropout(x, 0.5) * 0,
+                                    lambda n: [rand((n, 1))]),
+    "sum, mean, reshape": (lambda x: (x.reshape(-1).sum() + x.mean()) * x.reshape(x.shape),
+                           lambda n: [rand((n,) if n != 1 else ())]),
+}
+
+
+@pytest.mark.parametrize("n", [1, 0], ids=["one", "empty"])
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_layers_on_one_element_and_empty_batches(gpu, name, n):
+    fn, make = LAYERS[name]
+    arrays = make(n)
+    cpu_result = _layer_results(fn, arrays, "cpu")
+    gpu_result = _layer_results(fn, arrays, "cuda")
+    if isinstance(cpu_result, type):
+        assert gpu_result is cpu_result, f"{name}: the CPU raises {cpu_result.__name__}"
+        return
+    assert not isinstance(gpu_result, type), f"{name}: the GPU raises {gpu_result.__name__}"
+    same(gpu_result[0], cpu_result[0], f"{name} output")
+    same(gpu_result[1], cpu_result[1], f"{name} gradients")
