@@ -127,6 +127,10 @@ class FirstPart:
                 parts.append(f"cuda {label} {getattr(rt, fn)()}")
             except Exception as e:  # noqa: BLE001
                 parts.append(f"cuda {label} ? ({type(e).__name__})")
+        try:
+            parts.append("nvrtc {}.{}".format(*cupy.cuda.nvrtc.getVersion()))
+        except Exception as e:  # noqa: BLE001
+            parts.append(f"nvrtc ? ({type(e).__name__})")
         device = cupy.cuda.Device()
         parts.append(f"device {minigrad.cuda.device_name()!r}, "
                      f"{device.attributes['MultiProcessorCount']} SMs")
