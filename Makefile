@@ -32,11 +32,11 @@ $(VENV)/.demo-ready: setup.py pyproject.toml | $(PY)
 # rest of the suite still sees no CuPy. NVRTC 13.0: the CUDA of the GPU we measure on. If
 # they cannot be installed, those tests skip and say why.
 CUPY_API := $(VENV)/cupy-api
-CUPY_API_WHEELS := cupy-cuda13x==14.2.* nvidia-cuda-nvrtc==13.0.* nvidia-cuda-runtime==13.0.* \
-                   cuda-pathfinder==1.*
+CUPY_API_WHEELS := 'cupy-cuda13x==14.2.*' 'nvidia-cuda-nvrtc==13.0.*' \
+                   'nvidia-cuda-runtime==13.0.*' 'cuda-pathfinder==1.*'
 $(CUPY_API)/.ready: | $(PY)
 	$(PY) -m pip install -q --no-deps --upgrade --target $(CUPY_API) $(CUPY_API_WHEELS) && \
-	  touch $@ || echo "could not install $(CUPY_API_WHEELS): tests/test_real_cupy.py will skip"
+	  touch $@ || echo "could not install the real CuPy and NVRTC: tests/test_real_cupy.py will skip"
 
 lint: $(VENV)/.test-ready
 	$(PY) -m ruff check minigrad tests examples benchmarks scripts
