@@ -1,7 +1,8 @@
 # make demo: set up .venv, find or fetch Fashion-MNIST, train LeNet (GPU if there is one).
 # make test: set up .venv, lint, run the test suite; make exercises: the learners' tasks.
-# make bench: the benchmarks; make gpu-check: every GPU test and the GPU benchmarks, for a
-# machine with an NVIDIA GPU (installs nothing); make test-emulated: the GPU tests on the
+# make bench: the benchmarks; make gpu-check: the GPU first-run check (scripts/gpu_first_run.py:
+# what matters first, a verdict per line in $OUT/summary.txt; installs nothing), for a
+# machine with an NVIDIA GPU; make test-emulated: the GPU tests on the
 # CPU through a host emulator of the kernels (no GPU needed, slow).
 
 PYTHON ?= python3
@@ -24,10 +25,23 @@ $(VENV)/.demo-ready: setup.py pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[demo$(CUDA_EXTRA)]'
 	touch $@
 
-lint: $(VENV)/.test-ready
-	$(PY) -m ruff check minigrad tests examples benchmarks
+# The real CuPy and NVIDIA's NVRTC, for tests/test_real_cupy.py's checks without a GPU (every
+# kernel through NVRTC with CuPy's options, every CuPy name minigrad uses): wheels of about
+# 130 MB (cupy-cuda13x 70, nvidia-cuda-nvrtc 58, nvidia-cuda-runtime 2.5), 340 MB unpacked,
+# installed into a folder of their own that only those tests put on sys.path, so that the
+# rest of the suite still sees no CuPy. NVRTC 13.0: the CUDA of the GPU we measure on. If
+# they cannot be installed, those tests skip and say why.
+CUPY_API := $(VENV)/cupy-api
+CUPY_API_WHEELS := 'cupy-cuda13x==14.2.*' 'nvidia-cuda-nvrtc==13.0.*' \
+                   'nvidia-cuda-runtime==13.0.*' 'cuda-pathfinder==1.*'
+$(CUPY_API)/.ready: | $(PY)
+	$(PY) -m pip install -q --no-deps --upgrade --target $(CUPY_API) $(CUPY_API_WHEELS) && \
+	  touch $@ || echo "could not install the real CuPy and NVRTC: tests/test_real_cupy.py will skip"
 
-test: lint
+lint: $(VENV)/.test-ready
+	$(PY) -m ruff check minigrad tests examples benchmarks scripts
+
+test: lint $(CUPY_API)/.ready
 	$(PY) -m pytest --timeout=600 $(PYTEST_ARGS)
 
 # The tasks of docs/exercises.md: each test fails until its exercise is done (make test
@@ -67,8 +81,9 @@ bench: $(VENV)/.test-ready
 	$(PY) -m benchmarks.bench_ops --device all
 	$(PY) -m benchmarks.bench_lenet --device all
 
+# GPU_CHECK_ARGS: e.g. --deadline 300, --out DIR (default $OUT), --first-part-only
 gpu-check:
-	bash scripts/gpu_check.sh
+	$(PYTHON) scripts/gpu_first_run.py $(GPU_CHECK_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info runs bench-out

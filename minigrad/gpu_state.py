@@ -32,6 +32,14 @@ def unavailable_reason():
         nvrtc.getVersion()
     except Exception as e:
         return f"NVRTC, which compiles minigrad's kernels, is missing ({type(e).__name__}: {e})"
+    try:            # CuPy 14 looks for the CUDA headers when it compiles (its core.pyx)
+        from cupy._core.core import assemble_cupy_compiler_options
+    except ImportError:
+        return None
+    try:
+        assemble_cupy_compiler_options(())
+    except RuntimeError as e:
+        return f"CuPy cannot find the CUDA headers it compiles minigrad's kernels with ({e})"
     return None
 
 

@@ -720,7 +720,7 @@ def adam_step(param, grad, m, v, step, lr, beta1, beta2, eps, weight_decay):
     bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
     if weight_decay:
         grad = grad + weight_decay * param
-    t = np.subtract(grad, m)
+    t = np.subtract(grad, m, out=np.empty_like(m))     # out=: an array even when 0-d
     t *= 1 - beta1
     m += t
     v *= beta2

@@ -111,7 +111,8 @@ def _ready(array, who, ndim=None, dtype=None):
         raise ValueError(f"{who}: expected {ndim} dims, got shape {array.shape}")
     if dtype is not None and array.dtype != dtype:
         raise TypeError(f"{who}: expected {np.dtype(dtype)}, got {array.dtype}")
-    return cupy.ascontiguousarray(array)
+    out = cupy.ascontiguousarray(array)
+    return out if array.ndim else out.reshape(())   # CuPy's makes a 0-d array (1,)
 
 
 def _launch(filename, name, like, grid, block, args, shapes):

@@ -7,6 +7,17 @@ on a CPU (conftest.py does so when MINIGRAD_EMULATE_CUDA=1). Array functions are
 their results re-labelled as device arrays; ``empty`` fills its memory with a poison pattern
 (NaN for floats), since device memory starts as garbage, not zeros.
 
+Where CuPy 14.2 (its ``_core/core.pyx`` and ``_creation``) differs from NumPy in a function
+minigrad uses, this follows CuPy: ``ascontiguousarray`` takes only a device array and never
+returns a 0-d one (a 0-d array comes back as shape (1,)); indexing one element gives a 0-d
+device array, not a host scalar; a reduction or ufunc of 0-d arrays gives a 0-d device array
+(``__array_wrap__``); ``asarray`` of a device array is that array. The rest minigrad calls
+(empty, zeros, empty_like, matmul, where, expand_dims, broadcast_to, take_along_axis, stack,
+full, ones, arange, abs, exp, log, isnan, maximum, add; reshape, ravel, astype, fill, copy)
+keep NumPy's shapes in CuPy too. Known gaps: CuPy refuses ``numpy.asarray(device_array)``
+(its ``__array__`` raises TypeError), which a NumPy subclass cannot refuse; CuPy's
+``broadcast_to`` gives a writable view, NumPy's a read-only one (stricter here).
+
 ``RawModule(code, name_expressions=[...])`` rewrites the source's ``__shared__`` arrays into
 checked ``emu::shared_array`` objects, writes it next to a generated wrapper that gives each
 template instance an ``extern "C"`` entry point, and builds a shared library (cached on disk,
@@ -51,6 +62,8 @@ import numpy as np
 
 from cuda_emu import capture
 from cuda_emu.capture import EmulatorError, count, new_buffer
+
+__version__ = "0 (minigrad's host emulator, tests/cuda_emu)"
 
 
 class _Pointer:
@@ -315,9 +328,20 @@ def array(a, dtype=None, copy=True):
 
 
 def ascontiguousarray(a, dtype=None):
-    """CuPy's keeps a 0-d array 0-d (NumPy's makes it 1-d)."""
+    """As CuPy 14's ``_core.ascontiguousarray`` (core.pyx) does it: only a device array is
+    taken (a host array is a TypeError); a C-contiguous one of that dtype comes back as it
+    is, but a 0-d one comes back as ``ravel()``, a view of shape (1,); anything else is
+    copied into a new C-contiguous array, of shape (1,) when ``a`` is 0-d. So, as with NumPy,
+    the result is never 0-d: a caller that needs the shape must restore it."""
+    if not isinstance(a, ndarray):
+        raise TypeError(f"Argument 'a' has incorrect type (expected cupy.ndarray, got "
+                        f"{type(a).__name__})")
+    same_dtype = dtype is None or np.dtype(dtype) == a.dtype
+    if same_dtype and a.flags.c_contiguous:
+        return a.ravel() if a.ndim == 0 else a
+    shape = (1,) if a.ndim == 0 else a.shape
     return _run("ascontiguousarray", lambda x, dtype: np.ascontiguousarray(x, dtype).reshape(
-        np.shape(x)), (a,), dict(dtype=dtype))
+        shape), (a,), dict(dtype=a.dtype if dtype is None else dtype))
 
 
 def empty(shape, dtype=float, order="C"):
@@ -518,6 +542,18 @@ class Kernel:
                 size = getattr(module.lib, f"sizeof_{name}_{t}_{n}")
                 size.restype = ctypes.c_ulong
                 self.struct_bytes[n] = size()
+
+    @property
+    def attributes(self):
+        """RawKernel.attributes, as far as the emulator knows them: the static shared memory
+        and the block limit; what only the GPU's compiler knows (registers, local memory,
+        PTX and binary versions) is -1, as CuPy reports an attribute its CUDA lacks."""
+        known = {"max_threads_per_block": MAX_THREADS_PER_BLOCK,
+                 "shared_size_bytes": self.shared_bytes}
+        return {k: known.get(k, -1) for k in (
+            "max_threads_per_block", "shared_size_bytes", "const_size_bytes",
+            "local_size_bytes", "num_regs", "ptx_version", "binary_version", "cache_mode_ca",
+            "max_dynamic_shared_size_bytes", "preferred_shared_memory_carveout")}
 
     def __call__(self, grid, block, args):
         launch(self, grid, block, args)
@@ -737,7 +773,7 @@ def install():
     cuda.get_allocator = capture.get_allocator
     cuda.graph = types.SimpleNamespace(Graph=capture.Graph)
     cuda.runtime = types.SimpleNamespace(
-        getDeviceCount=lambda: 1, driverGetVersion=lambda: 0,
+        getDeviceCount=lambda: 1, driverGetVersion=lambda: 0, runtimeGetVersion=lambda: 0,
         getDeviceProperties=lambda i: {"name": b"minigrad CUDA emulator"},
         deviceSynchronize=_device_synchronize, streamCaptureModeGlobal=0,
         streamCaptureModeThreadLocal=1, streamCaptureModeRelaxed=2)

@@ -313,3 +313,22 @@ def test_ubsan_catches_an_index_that_overflows_int():
     """
     report = sanitized(wide, "corner<float>", [1], [1], [["float32", 4], 70000])
     assert report.startswith("corner<float>") and "signed integer overflow" in report, report
+
+
+# ---- the array functions behave as CuPy's source says, where it differs from NumPy ----------
+def test_ascontiguousarray_of_a_0d_array_is_1d_as_in_cupy():
+    # CuPy 14's core.pyx: a contiguous 0-d array comes back as a.ravel() (a view, shape (1,)),
+    # a 0-d array needing a copy (another dtype) as a new array of shape (1,)
+    a = np.asarray(np.float32(2.5)).view(fake_cupy.ndarray)
+    same = fake_cupy.ascontiguousarray(a)
+    assert same.shape == (1,) and isinstance(same, fake_cupy.ndarray)
+    same[0] = 7
+    assert float(a) == 7                              # a view, not a copy
+    other = fake_cupy.ascontiguousarray(a, dtype=np.float64)
+    assert other.shape == (1,) and other.dtype == np.float64 and float(other[0]) == 7
+    b = np.ones((2, 3), np.float32).view(fake_cupy.ndarray)
+    assert fake_cupy.ascontiguousarray(b) is b        # nothing to do: the array itself
+    t = fake_cupy.ascontiguousarray(b.T)
+    assert t.shape == (3, 2) and t.flags.c_contiguous
+    with pytest.raises(TypeError):                    # a host array is not taken
+        fake_cupy.ascontiguousarray(np.ones(3))
