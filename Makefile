@@ -2,7 +2,8 @@
 # make test: set up .venv, lint, run the test suite; make exercises: the learners' tasks.
 # make bench: the benchmarks; make gpu-check: every GPU test and the GPU benchmarks, for a
 # machine with an NVIDIA GPU (installs nothing); make test-emulated: the GPU tests on the
-# CPU through a host emulator of the kernels (no GPU needed, slow).
+# CPU through a host emulator of the kernels (no GPU needed, slow). make build STEP=n: step n
+# of the build-it-yourself track (docs/build/README.md) on your code.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -11,7 +12,7 @@ PY     := $(VENV)/bin/python
 CUDA_EXTRA := $(shell nvidia-smi 2>/dev/null | sed -n 's/.*CUDA Version: \([0-9]*\).*/\1/p' \
                 | awk '{ if ($$1 >= 13) print ",cuda13"; else if ($$1 >= 12) print ",cuda12" }')
 
-.PHONY: demo test test-emulated lint bench gpu-check data clean exercises
+.PHONY: demo test test-emulated lint bench gpu-check data clean exercises build
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +26,7 @@ $(VENV)/.demo-ready: setup.py pyproject.toml | $(PY)
 	touch $@
 
 lint: $(VENV)/.test-ready
-	$(PY) -m ruff check minigrad tests examples benchmarks
+	$(PY) -m ruff check minigrad tests examples benchmarks build_track
 
 test: lint
 	$(PY) -m pytest --timeout=600 $(PYTEST_ARGS)
@@ -34,6 +35,17 @@ test: lint
 # leaves them out).
 exercises: $(VENV)/.test-ready
 	$(PY) -m pytest -m exercise tests/exercises $(PYTEST_ARGS)
+
+# The build-it-yourself track: step STEP's tests on your code in build_track/learner/ (copied
+# from build_track/skeleton/ on the first run); REFERENCE=3,5 takes steps 3 and 5 from the
+# reference solutions instead, and the run's header says so. OpenBLAS on one thread: the
+# tests' arrays are tiny. make test checks the track itself (tests/test_build_track.py).
+build: $(VENV)/.test-ready
+	@case "$(STEP)" in [1-9]) ;; *) echo "usage: make build STEP=n [REFERENCE=3,5], n from 1 to 9 \
+	  (docs/build/README.md)"; exit 2;; esac
+	OPENBLAS_NUM_THREADS=1 MINIGRAD_BUILD=learner MINIGRAD_BUILD_REFERENCE=$(REFERENCE) \
+	  $(PY) -m pytest -p no:cacheprovider -m "not slow" build_track/tests/test_step0$(STEP)_*.py \
+	  $(PYTEST_ARGS)
 
 # Every GPU test without a GPU: CuPy replaced by the host emulator in tests/cuda_emu, the
 # kernels built with AddressSanitizer and UBSan (python -m cuda_emu preloads their runtime),
