@@ -19,6 +19,7 @@ def _index(flat, shape):
 def assert_close(what, got, want, rtol=1e-10, atol=1e-12):
     """``got`` equals ``want`` to rtol/atol, elementwise; else fail naming ``what``, both
     shapes, the first index where they differ and both values there."""
+    __tracebackhide__ = True        # a failure shows the test's line, then this message
     if got is None:
         raise AssertionError(f"{what}: got None, expected an array of shape "
                              f"{np.shape(want)} (did your code return or set it?)")
@@ -48,6 +49,7 @@ def gradcheck(op, f, inputs, seed=0, eps=1e-6, rtol=1e-6, atol=1e-8):
     ``out.backward(w)`` must give dL/dx for every input x, which is compared with
     (L(x + eps e_i) - L(x - eps e_i)) / (2 eps) for every element i. A failure names the op,
     the input, the first mismatching index, the analytic and numeric values."""
+    __tracebackhide__ = True        # a failure shows the test's line, then this message
     for t in inputs:
         t.grad = None
     out = f(*inputs)
@@ -76,6 +78,7 @@ def compare_with_torch(op, Tensor, mine, theirs, arrays, rtol=1e-10, atol=1e-12,
     ``theirs(*tensors)`` on torch tensors made from the same float64 arrays; compare the
     outputs, then every input's gradient for the same random output gradient. Returns your
     output."""
+    __tracebackhide__ = True        # a failure shows the test's line, then this message
     import torch
 
     ours = [Tensor(np.array(a, dtype=np.float64)) for a in arrays]

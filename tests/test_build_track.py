@@ -25,17 +25,31 @@ from build_track import track
 ROOT = Path(__file__).parent.parent
 
 
-def run_tests(mode, tmp_path, *args, reference=""):
-    """pytest over build_track/tests in a subprocess with MINIGRAD_BUILD=mode; returns
-    (completed process, {step: [(test name, outcome, message)]})."""
+def start_tests(mode, tmp_path, *args, reference=""):
+    """pytest over build_track/tests in a subprocess with MINIGRAD_BUILD=mode, started."""
     xml = tmp_path / f"{mode}.xml"
     env = {**os.environ, "MINIGRAD_BUILD": mode, "MINIGRAD_BUILD_REFERENCE": reference,
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
            "OPENBLAS_NUM_THREADS": "1"}        # tiny arrays: one thread is fastest
     args = args or ("build_track/tests", "-m", "not slow")
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
-                           "-o", "addopts=", f"--junitxml={xml}", *args],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    log = tmp_path / f"{mode}.log"            # a file, not a pipe: no run waits on a reader
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+                                 "-q", "-o", "addopts=", f"--junitxml={xml}", *args],
+                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    return proc, xml, log
+
+
+def finish_tests(started, timeout=900):
+    """Wait for a start_tests run: (its output as a CompletedProcess, {step: [(test name,
+    outcome, message)]}) from its JUnit XML."""
+    proc, xml, log = started
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    done = subprocess.CompletedProcess(proc.args, proc.returncode, log.read_text(), "")
     results = {}
     if xml.exists():
         for case in ET.parse(xml).iter("testcase"):
@@ -49,17 +63,29 @@ def run_tests(mode, tmp_path, *args, reference=""):
                     message = (node.get("message") or "") + "\n" + (node.text or "")
                     break
             results.setdefault(step, []).append((case.get("name"), outcome, message))
-    return proc, results
+    return done, results
+
+
+def run_tests(mode, tmp_path, *args, reference=""):
+    return finish_tests(start_tests(mode, tmp_path, *args, reference=reference))
 
 
 @pytest.fixture(scope="module")
-def reference_run(tmp_path_factory):
-    return run_tests("reference", tmp_path_factory.mktemp("reference"))
+def both_runs(tmp_path_factory):
+    """The reference run and the skeleton run, side by side (one core each)."""
+    started = {mode: start_tests(mode, tmp_path_factory.mktemp(mode))
+               for mode in ("reference", "skeleton")}
+    return {mode: finish_tests(s) for mode, s in started.items()}
 
 
-@pytest.fixture(scope="module")
-def skeleton_run(tmp_path_factory):
-    return run_tests("skeleton", tmp_path_factory.mktemp("skeleton"))
+@pytest.fixture
+def reference_run(both_runs):
+    return both_runs["reference"]
+
+
+@pytest.fixture
+def skeleton_run(both_runs):
+    return both_runs["skeleton"]
 
 
 def _explain(proc):

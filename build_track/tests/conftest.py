@@ -4,13 +4,8 @@ traceback from deep inside."""
 import re
 
 import pytest
-import torch
 
 from build_track import track
-
-# The tests' arrays are tiny: one thread is fastest, and on a busy machine PyTorch's second
-# thread waits for a core (an epoch of 3 batches took 24 s with two threads, 0.5 s with one).
-torch.set_num_threads(1)
 
 
 def _steps(items_or_paths):
@@ -30,15 +25,20 @@ def pytest_report_header(config):
 def pytest_configure(config):
     """Refuse a learner run whose REFERENCE names a step under test (before any import)."""
     try:
-        if track.mode() != "learner":
-            return
-        clash = sorted(set(_steps(config.args)) & track.reference_steps())
+        clash = []
+        if track.mode() == "learner":
+            clash = sorted(set(_steps(config.args)) & track.reference_steps())
     except track.TrackError as e:
         raise pytest.UsageError(str(e)) from None
     if clash:
         raise pytest.UsageError(
             f"REFERENCE names step {clash[0]}, which these tests check: they would test the "
             "reference, not your code. Leave it out of REFERENCE.")
+    # The tests' arrays are tiny: one thread is fastest, and on a busy machine PyTorch's
+    # second thread waits for a core (an epoch of 3 batches: 24 s with two threads, 0.5 s
+    # with one).
+    import torch
+    torch.set_num_threads(1)
 
 
 @pytest.hookimpl(hookwrapper=True)
