@@ -6,7 +6,10 @@ step's code comes from:
 
     MINIGRAD_BUILD=learner      (the default) your files in build_track/learner/, except the
                                 steps listed in MINIGRAD_BUILD_REFERENCE (``make build STEP=7
-                                REFERENCE=3,5`` sets it to "3,5"), which come from solutions/
+                                REFERENCE=3,5`` sets it to "3,5"), which come from solutions/,
+                                and an earlier step whose file is still the untouched
+                                skeleton (not started: it comes from solutions/ too, and the
+                                run's header says so), so that no step waits for another
     MINIGRAD_BUILD=reference    every step from solutions/ (make test: the tests pass)
     MINIGRAD_BUILD=skeleton     the step under test from skeleton/, every other step from
                                 solutions/ (make test: each step's tests fail, with that
@@ -80,7 +83,16 @@ def source(n, tested=False):
             raise TrackError(f"step {n} is the step under test and also in REFERENCE: its "
                              "tests would run the reference, not your code")
         return "solutions"
+    if not tested and untouched(n):
+        return "solutions"
     return "learner"
+
+
+def untouched(n):
+    """Whether your file for step n is still the skeleton's, byte for byte (not started)."""
+    ensure_learner_files()
+    name = f"{STEPS[n]}.py"
+    return (HERE / "learner" / name).read_bytes() == (HERE / "skeleton" / name).read_bytes()
 
 
 def _load(n, folder):
@@ -117,7 +129,13 @@ def describe(tested):
         lines.append(f"REFERENCE: step{'s' if len(ref) > 1 else ''} "
                      f"{', '.join(map(str, ref))} from build_track/solutions/ (the reference), "
                      "not your code")
-    else:
+    earlier = [n for n in STEPS if n < max(tested, default=0) and n not in ref]
+    fresh = [n for n in earlier if untouched(n)]
+    if fresh:
+        lines.append(f"not started (your file is the untouched skeleton), so from the "
+                     f"reference: step{'s' if len(fresh) > 1 else ''} "
+                     f"{', '.join(map(str, fresh))}")
+    if not ref and not fresh:
         lines.append("every earlier step from your code (REFERENCE=3,5 would take steps 3 "
                      "and 5 from the reference)")
     return lines

@@ -121,13 +121,32 @@ def test_both_runs_ran_the_same_tests(reference_run, skeleton_run):
     assert ref == skel and None not in ref, "the two runs collected different tests"
 
 
-def test_the_header_says_where_each_step_comes_from(monkeypatch):
+@pytest.fixture
+def track_copy(tmp_path, monkeypatch):
+    """build_track's skeleton in a folder of its own, so that a learner-mode check copies
+    (and edits) learner files there, never in the checkout."""
+    import shutil
+    shutil.copytree(track.HERE / "skeleton", tmp_path / "skeleton")
+    monkeypatch.setattr(track, "HERE", tmp_path)
+    track.ensure_learner_files()
+    return tmp_path
+
+
+def test_the_header_says_where_each_step_comes_from(track_copy, monkeypatch):
     monkeypatch.setenv("MINIGRAD_BUILD", "learner")
     monkeypatch.setenv("MINIGRAD_BUILD_REFERENCE", "3,5")
+    for n in (1, 2, 4, 6):                              # started: no longer the skeleton
+        with open(track_copy / "learner" / f"{track.STEPS[n]}.py", "a") as f:
+            f.write("# started\n")
     assert track.describe([7]) == [
         "step 7 under test: your code in build_track/learner/",
         "REFERENCE: steps 3, 5 from build_track/solutions/ (the reference), not your code"]
     monkeypatch.setenv("MINIGRAD_BUILD_REFERENCE", "")
+    assert track.describe([5])[1:] == [
+        "not started (your file is the untouched skeleton), so from the reference: step 3"]
+    for n in (3, 5):
+        with open(track_copy / "learner" / f"{track.STEPS[n]}.py", "a") as f:
+            f.write("# started\n")
     assert "every earlier step from your code" in track.describe([7])[1]
     monkeypatch.setenv("MINIGRAD_BUILD", "skeleton")
     assert "build_track/skeleton/" in track.describe([7])[0]
@@ -140,10 +159,16 @@ def test_reference_cannot_stand_in_for_the_step_under_test(tmp_path):
     assert "REFERENCE names step 4, which these tests check" in proc.stdout + proc.stderr
 
 
-def test_the_switch_picks_each_step_as_told(monkeypatch):
+def test_the_switch_picks_each_step_as_told(track_copy, monkeypatch):
     monkeypatch.setenv("MINIGRAD_BUILD", "learner")
     monkeypatch.setenv("MINIGRAD_BUILD_REFERENCE", "3,5-6")
     assert track.reference_steps() == {3, 5, 6}
+    # a fresh clone: every learner file is the skeleton, so earlier steps are the reference
+    assert [track.source(n) for n in (2, 3, 4, 7)] == ["solutions"] * 4
+    assert track.source(7, tested=True) == "learner"     # never the step under test
+    for n in (2, 4, 7):
+        with open(track_copy / "learner" / f"{track.STEPS[n]}.py", "a") as f:
+            f.write("# started\n")
     assert [track.source(n) for n in (2, 3, 4, 5, 6, 7)] == [
         "learner", "solutions", "learner", "solutions", "solutions", "learner"]
     with pytest.raises(track.TrackError, match="step 3 is the step under test"):
