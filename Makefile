@@ -2,8 +2,9 @@
 # make test: set up .venv, lint, run the test suite; make exercises: the learners' tasks.
 # make bench: the benchmarks; make gpu-check: the GPU first-run check (scripts/gpu_first_run.py:
 # what matters first, a verdict per line in $OUT/summary.txt; installs nothing), for a
-# machine with an NVIDIA GPU; make test-emulated: the GPU tests on the
-# CPU through a host emulator of the kernels (no GPU needed, slow).
+# machine with an NVIDIA GPU; make test-emulated: the GPU tests on the CPU through a host
+# emulator of the kernels (no GPU needed, slow). make build STEP=n: step n of the
+# build-it-yourself track (docs/build/README.md) on your code.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -12,7 +13,7 @@ PY     := $(VENV)/bin/python
 CUDA_EXTRA := $(shell nvidia-smi 2>/dev/null | sed -n 's/.*CUDA Version: \([0-9]*\).*/\1/p' \
                 | awk '{ if ($$1 >= 13) print ",cuda13"; else if ($$1 >= 12) print ",cuda12" }')
 
-.PHONY: demo test test-emulated lint bench gpu-check data clean exercises
+.PHONY: demo test test-emulated lint bench gpu-check data clean exercises build
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +40,7 @@ $(CUPY_API)/.ready: | $(PY)
 	  touch $@ || echo "could not install the real CuPy and NVRTC: tests/test_real_cupy.py will skip"
 
 lint: $(VENV)/.test-ready
-	$(PY) -m ruff check minigrad tests examples benchmarks scripts
+	$(PY) -m ruff check minigrad tests examples benchmarks scripts build_track
 
 test: lint $(CUPY_API)/.ready
 	$(PY) -m pytest --timeout=600 $(PYTEST_ARGS)
@@ -48,6 +49,17 @@ test: lint $(CUPY_API)/.ready
 # leaves them out).
 exercises: $(VENV)/.test-ready
 	$(PY) -m pytest -m exercise tests/exercises $(PYTEST_ARGS)
+
+# The build-it-yourself track: step STEP's tests on your code in build_track/learner/ (copied
+# from build_track/skeleton/ on the first run); REFERENCE=3,5 takes steps 3 and 5 from the
+# reference solutions instead, and the run's header says so. OpenBLAS on one thread: the
+# tests' arrays are tiny. make test checks the track itself (tests/test_build_track.py).
+build: $(VENV)/.test-ready
+	@case "$(STEP)" in [1-9]) ;; *) echo "usage: make build STEP=n [REFERENCE=3,5], n from 1 to 9 \
+	  (docs/build/README.md)"; exit 2;; esac
+	OPENBLAS_NUM_THREADS=1 MINIGRAD_BUILD=learner MINIGRAD_BUILD_REFERENCE=$(REFERENCE) \
+	  $(PY) -m pytest -p no:cacheprovider -m "not slow" build_track/tests/test_step0$(STEP)_*.py \
+	  $(PYTEST_ARGS)
 
 # Every GPU test without a GPU: CuPy replaced by the host emulator in tests/cuda_emu, the
 # kernels built with AddressSanitizer and UBSan (python -m cuda_emu preloads their runtime),

@@ -1,0 +1,74 @@
+"""Step 9: LeNet on Fashion-MNIST, with your own engine. REFERENCE SOLUTION: try your own
+first.
+
+The network of examples/lenet_fashion.py, made of your steps (each comes through
+build_track.track.step, so REFERENCE=... can stand in for one you have not finished):
+
+    (N, 1, 28, 28) -conv 5x5, 6-> sigmoid -> max-pool 2 -> (N, 6, 12, 12)
+                   -conv 5x5, 16-> sigmoid -> max-pool 2 -> (N, 16, 4, 4) -> (N, 256)
+                   -linear 120-> sigmoid -linear 84-> sigmoid -linear 10-> logits (N, 10)
+
+trained with cross-entropy and Adam. ``python -m build_track.train`` runs it on the real
+data."""
+import numpy as np
+
+from build_track.track import step
+
+Tensor = step(2).Tensor
+reshape = step(3).reshape
+linear, sigmoid, cross_entropy = step(4).linear, step(4).sigmoid, step(4).cross_entropy
+conv2d = step(6).conv2d
+max_pool2d = step(7).max_pool2d
+
+SHAPES = {"conv1.weight": (6, 1, 5, 5), "conv1.bias": (6,),
+          "conv2.weight": (16, 6, 5, 5), "conv2.bias": (16,),
+          "fc1.weight": (120, 256), "fc1.bias": (120,),
+          "fc2.weight": (84, 120), "fc2.bias": (84,),
+          "fc3.weight": (10, 84), "fc3.bias": (10,)}
+
+
+def init_lenet(seed=0, dtype=np.float32):
+    """The parameters as PyTorch initialises them: every weight and bias uniform in
+    +-1/sqrt(fan_in), fan_in = the inputs one output sees (in_channels*kh*kw, or in)."""
+    g = np.random.default_rng(seed)
+    params = {}
+    for name, shape in SHAPES.items():
+        fan_in = int(np.prod(SHAPES[name.replace("bias", "weight")][1:]))
+        bound = 1 / np.sqrt(fan_in)
+        params[name] = Tensor(g.uniform(-bound, bound, shape).astype(dtype))
+    return params
+
+
+def lenet(params, x):
+    """The logits (N, 10) for images x (a Tensor (N, 1, 28, 28))."""
+    p = params
+    h = max_pool2d(sigmoid(conv2d(x, p["conv1.weight"], p["conv1.bias"])), 2)
+    h = max_pool2d(sigmoid(conv2d(h, p["conv2.weight"], p["conv2.bias"])), 2)
+    h = reshape(h, (h.shape[0], -1))
+    h = sigmoid(linear(h, p["fc1.weight"], p["fc1.bias"]))
+    h = sigmoid(linear(h, p["fc2.weight"], p["fc2.bias"]))
+    return linear(h, p["fc3.weight"], p["fc3.bias"])
+
+
+def train_epoch(params, optimizer, images, labels, batch_size=256, rng=None):
+    """One pass over the images in batches (shuffled by ``rng`` when given): for each,
+    the loss, zero_grad, backward, step. Returns the mean of the batch losses."""
+    order = rng.permutation(len(images)) if rng is not None else np.arange(len(images))
+    losses = []
+    for start in range(0, len(images), batch_size):
+        batch = order[start:start + batch_size]
+        loss = cross_entropy(lenet(params, Tensor(images[batch])), labels[batch])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss.data))
+    return float(np.mean(losses))
+
+
+def evaluate(params, images, labels, batch_size=1000):
+    """The fraction of images whose largest logit is their label."""
+    correct = 0
+    for start in range(0, len(images), batch_size):
+        logits = lenet(params, Tensor(images[start:start + batch_size])).data
+        correct += int((logits.argmax(axis=1) == labels[start:start + batch_size]).sum())
+    return correct / len(images)
