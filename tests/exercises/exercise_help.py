@@ -16,12 +16,9 @@ def emulated_cuda():
     from cuda_emu import fake_cupy
     from minigrad.backend import cuda
     saved = fake_cupy.install()
-    caches = (cuda._module, cuda._kernel, cuda._max_blocks)
-    for f in caches:
-        f.cache_clear()
+    cuda.reset()
 
     def undo():
-        for f in caches:
-            f.cache_clear()
+        cuda.reset()
         fake_cupy.uninstall(saved)
     return undo
