@@ -193,6 +193,19 @@ def test_cuda_matches_the_textbook(gpu_device):
     assert_forms_agree(exercise(cuda, cupy.asarray), exercise(textbook))
 
 
+@pytest.mark.parametrize("form", [textbook, loops, cpu])
+def test_an_empty_batch_goes_through_conv_and_pool(form):
+    x, w = np.zeros((0, 3, 7, 6)), np.ones((4, 3, 3, 3))
+    y, saved = form.conv2d_fwd(x, w, np.ones(4), 2, 1)
+    dx, dw, db = form.conv2d_bwd(np.zeros(y.shape), saved, x.shape, w.shape, 2, 1,
+                                 (True, True, True))
+    assert y.shape == (0, 4, 4, 3) and dx.shape == x.shape
+    assert dw.shape == w.shape and not dw.any() and db.shape == (4,) and not db.any()
+    out, arg = form.maxpool2d_fwd(x, 3, 3, 2, 1)
+    assert out.shape == arg.shape == (0, 3, 4, 3)
+    assert form.maxpool2d_bwd(out, arg, x.shape, 3, 3, 2, 1).shape == x.shape
+
+
 @pytest.mark.parametrize("form", [textbook, loops])
 def test_the_sigmoid_does_not_underflow_where_it_need_not(form):
     """σ(−90) = e⁻⁹⁰ / (1 + e⁻⁹⁰) ≈ 8.19e-40: a float32 subnormal, not 0; σ(90) is 1."""

@@ -93,7 +93,7 @@ def conv2d_bwd(g, saved, x_shape, w_shape, stride, pad, needs):
     cols, weight = saved
     need_x, need_w, need_b = needs
     oc, _, kh, kw = w_shape
-    g_mat = g.reshape(g.shape[0], oc, -1)
+    g_mat = g.reshape(g.shape[0], oc, g.shape[2] * g.shape[3])
     dw = gemm_batch_sum(g_mat, cols, trans_b=True).reshape(w_shape) if need_w else None
     db = bias_grad(g_mat) if need_b else None
     dx = col2im(weight.reshape(oc, -1).T @ g_mat, x_shape, kh, kw, stride, pad) \

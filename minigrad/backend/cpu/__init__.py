@@ -18,7 +18,6 @@ Each override computes the textbook's math (tests/test_backend_forms.py checks e
 against its twin); the results are the same bits on any number of threads.
 """
 from ..textbook import *  # noqa: F401,F403  (the interface as the textbook writes it)
-from ..textbook import avgpool_divisor  # noqa: F401  (a helper some tests use)
 from .adam import adam_multi, adam_step  # noqa: F401
 from .conv import conv2d_bwd, conv2d_fwd  # noqa: F401
 from .layout import from_batch_last, to_batch_last  # noqa: F401
