@@ -98,6 +98,7 @@ def cache(name):
 
 
 def module(filename):
+    """The compiled cupy.RawModule of a kernel file (compiled on first use, then kept)."""
     if filename not in _modules:
         source = (kernel_dir() / filename).read_text()
         names = [f"{k}<{t}>" for k in KERNELS[filename] for t in ("float", "double")]
@@ -107,6 +108,7 @@ def module(filename):
 
 
 def kernel(filename, name, ctype):
+    """The kernel ``name<ctype>`` of a kernel file (looked up once, then kept)."""
     key = (filename, name, ctype)
     if key not in _kernels:
         _kernels[key] = module(filename).get_function(f"{name}<{ctype}>")
@@ -161,6 +163,7 @@ def i32(*values):
 
 
 def fits_int32(who, **sizes):
+    """An error unless every size fits the kernels' 32-bit indices."""
     for name, v in sizes.items():
         if v > 2**31 - 1:
             raise ValueError(f"{who}: {name} = {v} does not fit the kernel's 32-bit indices")
