@@ -73,7 +73,7 @@ test-emulated: $(VENV)/.test-ready
 	  --timeout=$(EMU_TIMEOUT) $(PYTEST_ARGS)
 	PYTHONPATH=tests $(PY) -m cuda_emu --racecheck -m cuda -p no:cacheprovider \
 	  --timeout=$(EMU_TIMEOUT) -k "not more_than" tests/test_cuda.py tests/test_ladder.py \
-	  tests/test_cuda_tutorial.py $(PYTEST_ARGS)
+	  tests/test_backend_forms.py $(PYTEST_ARGS)
 
 # Debian's package dataset-fashion-mnist, when we may install it; else the official files.
 data: $(VENV)/.demo-ready

@@ -2,6 +2,9 @@
 Fashion-MNIST, for every configuration this machine has, each in a process of its own:
 
     minigrad numpy · pytorch cpu          each with its default threads, and with one thread
+    minigrad textbook numpy               the textbook form (MINIGRAD_CPU=textbook): plain NCHW
+                                          NumPy, no threads of its own, what the speed work of
+                                          the fast form started from
     minigrad cuda eager · minigrad cuda graph · pytorch cuda eager · pytorch cuda graph
                                           (graph: the whole step captured once, then replayed)
 
@@ -57,6 +60,7 @@ TORCH_CPU = {"framework": "pytorch", "device": "cpu"}
 # configuration -> (what the worker runs, started with one-thread environment variables)
 CPU_CONFIGS = {
     "minigrad numpy": ({**CPU, "threads": None}, False),
+    "minigrad textbook numpy": ({**CPU, "threads": 1, "form": "textbook"}, False),
     "pytorch cpu": ({**TORCH_CPU, "threads": None}, False),
     "minigrad numpy, 1 thread": ({**CPU, "threads": 1}, True),
     "pytorch cpu, 1 thread": ({**TORCH_CPU, "threads": 1}, True),
@@ -70,6 +74,7 @@ GPU_CONFIGS = {
                            "graph": True}, False),
 }
 BASELINE = {"minigrad numpy": "pytorch cpu", "minigrad numpy, 1 thread": "pytorch cpu, 1 thread",
+            "minigrad textbook numpy": "pytorch cpu",
             "minigrad cuda eager": "pytorch cuda eager",
             "minigrad cuda graph": "pytorch cuda graph"}
 # the GPU targets, ms per step at batch 256: half of PyTorch's eager and captured steps on

@@ -1,19 +1,20 @@
 """Each LeNet layer alone, forward and backward, at LeNet's shapes (batch 256), for minigrad
-NumPy and PyTorch CPU (each with its default threads, and with one thread), minigrad CUDA and
-PyTorch CUDA; and, on a GPU, our GEMM kernel against cuBLAS (cupy.matmul) on the products
-linear and conv use; and, on a GPU, every kernel launch of one eager LeNet training step
-with its GPU time and its share of the step's kernel time (each launch timed alone, repeated
-inside a CUDA graph so that launch overhead does not count). Each configuration runs in a
-process of its own, the configurations taking turns round after round (see
-benchmarks/common.py).
+NumPy and PyTorch CPU (each with its default threads, and with one thread), minigrad's
+textbook NumPy form (MINIGRAD_CPU=textbook: what the fast form's speed work bought),
+minigrad CUDA and PyTorch CUDA; and, on a GPU, our GEMM kernel against cuBLAS (cupy.matmul)
+on the products linear and conv use; and, on a GPU, every kernel launch of one eager LeNet
+training step with its GPU time and its share of the step's kernel time (each launch timed
+alone, repeated inside a CUDA graph so that launch overhead does not count). Each
+configuration runs in a process of its own, the configurations taking turns round after
+round (see benchmarks/common.py).
 
     python -m benchmarks.bench_ops --device cpu --quick     # < 1 minute
     python -m benchmarks.bench_ops --device all --out bench-out
     python -m benchmarks.bench_ops --ladder                  # the GEMM ladder (GPU only)
 
-(run from the repository root). minigrad's layers get their inputs and upstream gradients
-in the memory layout they have inside LeNet (batch-last after a conv, see
-minigrad/backend/cpu.py); PyTorch's get its own (NCHW).
+(run from the repository root). minigrad's fast layers get their inputs and upstream
+gradients in the memory layout they have inside LeNet (batch-last after a conv, see
+minigrad/backend/cpu/layout.py); the textbook form and PyTorch get NCHW.
 """
 import argparse
 import json
@@ -67,9 +68,10 @@ LAYERS = {
     "cross-entropy": ([(N, 10), "target"], F.cross_entropy, "cross_entropy", True, None, False),
 }
 PAIRS = {"minigrad numpy": "pytorch cpu", "minigrad numpy, 1 thread": "pytorch cpu, 1 thread",
-         "minigrad cuda": "pytorch cuda"}
+         "minigrad textbook numpy": "minigrad numpy", "minigrad cuda": "pytorch cuda"}
 RATIO_HEADER = {"minigrad numpy": "minigrad ÷ pytorch", "minigrad cuda": "cuda: minigrad ÷ pytorch",
-                "minigrad numpy, 1 thread": "1 thread: minigrad ÷ pytorch"}
+                "minigrad numpy, 1 thread": "1 thread: minigrad ÷ pytorch",
+                "minigrad textbook numpy": "textbook ÷ fast numpy"}
 
 
 def torch_fn(torch, name):
@@ -106,7 +108,7 @@ def layer_fns(spec):
         arrays = make_inputs(shapes)
         wants = [a.dtype.kind == "f" and (i > 0 or grad_x) for i, a in enumerate(arrays)]
         if torch is None:
-            if inside_bl and dev == "cpu":
+            if inside_bl and dev == "cpu" and spec.get("form", "fast") == "fast":
                 arrays[0] = batch_last(arrays[0])
             ins = [minigrad.as_tensor(a) if dev == "cpu" else minigrad.tensor(a, device=dev)
                    for a in arrays]                     # as_tensor keeps the memory layout
@@ -195,18 +197,8 @@ def step_launches(batch=N, device="cuda"):
         loss_fn(net(x), y).backward()
         opt.step()
     step()
-    launches, launch = [], be._launch
-
-    def recording(filename, name, like, grid, block, args, shapes):
-        launch(filename, name, like, grid, block, args, shapes)
-        kernel = be._kernel(filename, name, be._ctype(like, name))
-        launches.append((f"{name}<{be._ctype(like, name)}> {shapes}",
-                         lambda: kernel(grid, block, args)))
-    be._launch = recording
-    try:
+    with be.runtime.recording() as launches:
         step()
-    finally:
-        be._launch = launch
     return launches, step
 
 
@@ -465,7 +457,7 @@ def ladder_functions(cases, dtype=np.float32, seed=0):
     import cupy
 
     from minigrad.backend import cuda as be
-    from minigrad.backend import ladder
+    from minigrad.backend.cuda import ladder
     g = np.random.default_rng(seed)
     out = {}
     for name, (sa, sb, ta, tb) in cases.items():

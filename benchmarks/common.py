@@ -180,8 +180,10 @@ def use_threads(spec):
     each (the driver also started this process with OMP/OPENBLAS/MKL_NUM_THREADS=1);
     None: each framework's default — minigrad on every usable core, as the LeNet example
     runs it, PyTorch its own default."""
-    from minigrad.backend import cpu
+    from minigrad.backend import cpu, cpu_form
     settings = {"framework": spec["framework"], "device": spec["device"]}
+    if spec["framework"] == "minigrad":
+        settings["cpu_form"] = cpu_form()              # MINIGRAD_CPU, as the worker sees it
     if spec["framework"] == "minigrad":
         cpu.set_num_threads(spec["threads"])          # None: every usable core
         settings["threads"] = cpu.get_num_threads()
@@ -244,6 +246,7 @@ class Worker:
         env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
         if one_thread:
             env.update(ONE_THREAD_ENV)
+        env["MINIGRAD_CPU"] = spec.get("form", "fast")        # the CPU form minigrad runs
         self.proc = subprocess.Popen(
             [sys.executable, "-m", f"benchmarks.{script}", "--worker", json.dumps(spec)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)

@@ -6,6 +6,12 @@ The network is ``lenet()`` of examples/lenet.py, which the tests and benchmarks 
     python examples/lenet_fashion.py --resume runs/lenet-20261128-101500/checkpoint.npz
     python examples/lenet_fashion.py --show-shapes   # each layer's output shape, then exit
     python examples/lenet_fashion.py --eager         # on the GPU, without CUDA graphs
+    MINIGRAD_CPU=textbook python examples/lenet_fashion.py --device cpu --epochs 1
+
+On the CPU, the environment variable MINIGRAD_CPU picks the form of the layers that runs:
+``fast`` (the default: minigrad/backend/cpu/), ``textbook`` (plain NumPy that reads like the
+math: minigrad/backend/textbook.py) or ``loops`` (one number at a time: only for a tiny
+subset, it is very slow). The run's header says which.
 
 On the GPU each training step is captured once as a CUDA graph and then replayed with one
 launch per batch (``minigrad.cuda.graphed``; the smaller last batch gets a graph of its own);
@@ -37,6 +43,7 @@ from pathlib import Path
 
 import minigrad
 from minigrad import debug, nn
+from minigrad.backend import cpu_form
 from minigrad.data import ArrayLoader, FashionMNIST
 from minigrad.data.fashion_mnist import ChecksumError, DataNotFoundError
 from minigrad.data.idx import IDXError
@@ -332,7 +339,11 @@ def train(args):
     checkpoint = load_checkpoint(args.resume) if args.resume else None
     resolve_settings(args, checkpoint)
     device, why = pick_device(args.device)
-    print(f"device: {device} ({why})")
+    try:
+        form = f", CPU form {cpu_form()}" if device == "cpu" else ""
+    except ValueError as e:                 # a MINIGRAD_CPU that names no form
+        raise RunError(str(e)) from None
+    print(f"device: {device} ({why}){form}")
     out = run_folder(args)
 
     minigrad.manual_seed(args.seed)
@@ -389,7 +400,9 @@ if __name__ == "__main__":
     # Process-wide, so only a script that owns its process asks for them: keep NumPy's big
     # temporaries in the heap between steps, and run the CPU layers on every usable core
     # (see minigrad.backend.cpu.tune_malloc and set_num_threads; the results are the same).
+    # The threads are the fast form's; the textbook leaves NumPy's BLAS its own threads.
     from minigrad.backend import cpu
     cpu.tune_malloc()
-    cpu.set_num_threads()
+    if os.environ.get("MINIGRAD_CPU", "fast") == "fast":
+        cpu.set_num_threads()
     main()

@@ -144,9 +144,7 @@ def forget_the_gpu():
     """Drop what minigrad remembers about the GPU (so that CuPy can be swapped)."""
     from minigrad.backend import cuda
     minigrad.gpu_state.forget()
-    for f in (cuda._module, cuda._kernel, cuda._max_blocks):
-        f.cache_clear()
-    cuda._adam_lists.clear()
+    cuda.reset()
     minigrad.autograd._seeds.clear()
 
 

@@ -76,7 +76,7 @@ def test_threads_split_the_work_and_every_part_is_done(threads):
             def work(lo, hi, seen=seen, align=align, n=n):
                 assert lo % align == 0 and (hi % align == 0 or hi == n)
                 seen[lo:hi] += 1
-            cpu._split(n, work, align)
+            cpu.threads._split(n, work, align)
             assert (seen == 1).all()
 
 
@@ -87,8 +87,8 @@ def test_an_error_on_a_helper_thread_reaches_the_caller(threads):
         if lo > 0:
             raise ValueError("from the helper")
     with pytest.raises(ValueError, match="from the helper"):
-        cpu._split(10, work)
-    cpu._split(10, lambda lo, hi: None)          # and the helpers still work afterwards
+        cpu.threads._split(10, work)
+    cpu.threads._split(10, lambda lo, hi: None)          # and the helpers still work afterwards
 
 
 def test_thread_count_must_be_positive():
@@ -111,8 +111,8 @@ def test_more_than_one_thread_holds_openblas_to_one_and_gives_it_back(threads):
 def test_threads_are_pinned_to_cores_of_their_own_and_set_free_again(threads):
     cores = os.sched_getaffinity(0)
     threads(2)
-    cpu._split(4, lambda lo, hi: None)                      # starts the helper
-    helper = cpu._helpers[0]
+    cpu.threads._split(4, lambda lo, hi: None)                      # starts the helper
+    helper = cpu.threads._helpers[0]
     mine, its = os.sched_getaffinity(0), os.sched_getaffinity(helper.native_id)
     assert len(mine) == len(its) == 1 and mine != its and mine | its <= cores
     threads(2, pin=False)
@@ -154,7 +154,7 @@ def test_conv_block_cut_does_not_change_the_result(monkeypatch):
     for stride, pad in [(1, 1), (2, 0)]:
         results = []
         for column_bytes in (1, 3000, 1 << 30):   # a pixel, a few pixels, everything per block
-            monkeypatch.setattr(cpu, "COLUMN_BYTES", column_bytes)
+            monkeypatch.setattr(cpu.conv, "COLUMN_BYTES", column_bytes)
             y, saved = cpu.conv2d_fwd(x, w, b, stride, pad)
             grads = cpu.conv2d_bwd(np.ones_like(y), saved, x.shape, w.shape, stride, pad,
                                    (True,) * 3)

@@ -1,12 +1,13 @@
-"""The CUDA backend against the NumPy one, function by function, plus what only a GPU can
-show: bitwise-identical reruns, a healthy GPU after bad shapes, a LeNet step at training
-size. (The ops against PyTorch on the GPU are the cuda cases of the ``device`` fixture in
-test_functional, test_nn and test_optim.)
+"""The CUDA backend against the textbook NumPy form, function by function (conv, GEMM,
+pools, sigmoid, the losses, the dropout mask against the loops form's Philox, the
+optimizers), plus what only a GPU can show: bitwise-identical reruns, a healthy GPU after
+bad shapes, a LeNet step at training size. (The ops against PyTorch on the GPU are the
+cuda cases of the ``device`` fixture in test_functional, test_nn and test_optim.)
 
 The backend-level tests (the ``gpu`` fixture) run on the GPU ("cuda", skipped without one),
 again with the block cap forced to 1, 3 and 7 ("cuda-capN": every grid-stride loop and the
 GEMM's tile and chunk loops take several trips, with uneven last ones), and "emulated": the
-same backend/cuda.py and kernel sources with CuPy replaced by the host emulator in
+same backend/cuda/ launchers and kernel sources with CuPy replaced by the host emulator in
 tests/cuda_emu, reporting 1 multiprocessor or, for "emulated-h200", the H200's 132. The
 emulated runs check the kernels' indexing and the launch code on any machine; only the GPU
 run shows the kernels on real hardware. Under MINIGRAD_EMULATE_CUDA=1 the "cuda" cases run
@@ -23,7 +24,7 @@ import pytest
 import minigrad
 from examples.lenet import lenet
 from helpers import forget_the_gpu, rel_err
-from minigrad.backend import cpu
+from minigrad.backend import loops, textbook
 
 TOL = {"float64": 1e-12, "float32": 1e-5}
 EMULATED = os.environ.get("MINIGRAD_EMULATE_CUDA") == "1"     # the whole session emulates
@@ -47,11 +48,9 @@ def gpu(request):
         sms = fake_cupy._Device.attributes["MultiProcessorCount"]
         fake_cupy.set_sm_count(fake_cupy.H200_SMS if request.param == "emulated-h200" else 1)
     _clear_caches(cuda)
-    real_max_blocks = cuda._max_blocks
-    if CAPS.get(request.param):
-        cuda._max_blocks = lambda: CAPS[request.param]
+    cuda.limit_blocks(CAPS.get(request.param))
     yield cuda
-    cuda._max_blocks = real_max_blocks
+    cuda.limit_blocks(None)
     _clear_caches(cuda)
     if saved is not None:
         fake_cupy.set_sm_count(sms)
@@ -66,7 +65,7 @@ def on_emulator():
 def both(gpu, name, *args, **kw):
     """Run backend function ``name`` on the CPU and on the GPU with the same inputs."""
     import cupy
-    ref = getattr(cpu, name)(*[a.copy() if isinstance(a, np.ndarray) else a for a in args],
+    ref = getattr(textbook, name)(*[a.copy() if isinstance(a, np.ndarray) else a for a in args],
                              **kw)
     dev = lambda a: cupy.asarray(a) if isinstance(a, np.ndarray) else a
     ours = getattr(gpu, name)(*map(dev, args), **{k: dev(v) for k, v in kw.items()})
@@ -116,7 +115,7 @@ def test_batched_gemm_with_shared_weight_and_row_bias(gpu, dtype):
 def test_split_k_with_an_uneven_last_chunk(gpu, chunk, dtype, monkeypatch):
     """A batch of 13 split into chunks of ``chunk`` items (the last one shorter but for 1 and
     13; one chunk for 13 and 20), K = 13 x 40."""
-    monkeypatch.setattr(gpu, "SPLIT_CHUNK", chunk)
+    monkeypatch.setattr(gpu.conv, "SPLIT_CHUNK", chunk)
     g = rng.standard_normal((13, 5, 40)).astype(dtype)
     cols = rng.standard_normal((13, 18, 40)).astype(dtype)
     ref, ours = both(gpu, "gemm_batch_sum", g, cols, trans_b=True)
@@ -144,7 +143,7 @@ def test_split_k_gives_the_same_bits_whatever_the_device_size(gpu):
     cols = cupy.asarray(rng.random((50, 25, 100)).astype(np.float32))
     results = []
     for cap in (1, 5, 132 * 32):
-        gpu._max_blocks = lambda cap=cap: cap
+        gpu.limit_blocks(cap)
         results.append(get(gpu.gemm_batch_sum(g, cols, trans_b=True)))
     for r in results[1:]:
         np.testing.assert_array_equal(r, results[0])
@@ -186,7 +185,7 @@ def test_adam_step_matches_numpy(gpu, dtype):
     v = np.abs(v)
     gp, gm, gv = cupy.array(p), cupy.array(m), cupy.array(v)     # copies: updated in place
     for step in (1, 2, 3):
-        cpu.adam_step(p, g, m, v, step, 1e-3, 0.9, 0.999, 1e-8, 0.01)
+        textbook.adam_step(p, g, m, v, step, 1e-3, 0.9, 0.999, 1e-8, 0.01)
         gpu.adam_step(gp, cupy.array(g), gm, gv, step, 1e-3, 0.9, 0.999, 1e-8, 0.01)
     for a, b in ((gp, p), (gm, m), (gv, v)):
         assert rel_err(get(a), b) <= TOL[dtype]
@@ -214,13 +213,13 @@ def test_conv2d_with_stride_2_and_padding_1_matches_numpy(gpu, with_bias, dtype)
     x = rng.standard_normal((3, 2, 9, 8)).astype(dtype)
     w = rng.standard_normal((5, 2, 3, 3)).astype(dtype)
     b = rng.standard_normal(5).astype(dtype) if with_bias else None
-    y_ref, saved_ref = cpu.conv2d_fwd(x, w, b, 2, 1)
+    y_ref, saved_ref = textbook.conv2d_fwd(x, w, b, 2, 1)
     y, saved = gpu.conv2d_fwd(cupy.asarray(x), cupy.asarray(w),
                               None if b is None else cupy.asarray(b), 2, 1)
     assert y.shape == y_ref.shape == (3, 5, 5, 4) and rel_err(get(y), y_ref) <= TOL[dtype]
     g = rng.standard_normal(y_ref.shape).astype(dtype)
     for needs in NEEDS if with_bias else [n for n in NEEDS if not n[2]]:
-        ref = cpu.conv2d_bwd(g.copy(), saved_ref, x.shape, w.shape, 2, 1, needs)
+        ref = textbook.conv2d_bwd(g.copy(), saved_ref, x.shape, w.shape, 2, 1, needs)
         ours = gpu.conv2d_bwd(cupy.asarray(g), saved, x.shape, w.shape, 2, 1, needs)
         assert_grads_match(ref, ours, needs, TOL[dtype])
 
@@ -231,7 +230,7 @@ def test_linear_bwd_matches_numpy_for_each_subset(gpu, needs, dtype):
     """dx = g @ W; dW and db from one product with a column of ones (the CPU: two)."""
     import cupy
     g, x, w = (rng.standard_normal(s).astype(dtype) for s in ((7, 5), (7, 13), (5, 13)))
-    ref = cpu.linear_bwd(g, x, w, needs)
+    ref = textbook.linear_bwd(g, x, w, needs)
     ours = gpu.linear_bwd(*map(cupy.asarray, (g, x, w)), needs)
     assert_grads_match(ref, ours, needs, TOL[dtype])
 
@@ -249,7 +248,7 @@ def test_cross_entropy_fwd_bwd_match_numpy(gpu, reduction, with_stats, dtype):
     target[:20] = logits[:20].argmax(axis=1)               # at least 20 correct predictions
     stats_ref = np.array([2.5, 11.0, 32.0, 1.0]) if with_stats else None
     stats = cupy.asarray(stats_ref) if with_stats else None
-    (loss_ref, lse_ref) = cpu.cross_entropy_fwd(logits, target, reduction, stats_ref)
+    (loss_ref, lse_ref) = textbook.cross_entropy_fwd(logits, target, reduction, stats_ref)
     loss, lse = gpu.cross_entropy_fwd(cupy.asarray(logits), cupy.asarray(target), reduction,
                                       stats)
     assert loss.shape == np.shape(loss_ref) and loss.dtype == logits.dtype
@@ -260,7 +259,7 @@ def test_cross_entropy_fwd_bwd_match_numpy(gpu, reduction, with_stats, dtype):
         assert stats_ref[1] >= 31 and got[1:].tolist() == stats_ref[1:].tolist()
         assert abs(got[0] - stats_ref[0]) <= TOL[dtype] * abs(stats_ref[0])
     g = rng.standard_normal(37 if reduction == "none" else ()).astype(dtype)
-    ref = cpu.cross_entropy_bwd(g, logits, lse_ref, target, reduction)
+    ref = textbook.cross_entropy_bwd(g, logits, lse_ref, target, reduction)
     ours = gpu.cross_entropy_bwd(cupy.asarray(g), cupy.asarray(logits), lse,
                                  cupy.asarray(target), reduction)
     assert ours.shape == ref.shape and rel_err(get(ours), ref) <= TOL[dtype]
@@ -269,7 +268,7 @@ def test_cross_entropy_fwd_bwd_match_numpy(gpu, reduction, with_stats, dtype):
 def test_adam_multi_over_more_tensors_than_one_launch_takes(gpu):
     """adam_multi on 2·ADAM_MAX_TENSORS + 3 float32 tensors and ADAM_MAX_TENSORS + 2 float64
     ones, interleaved, of uneven sizes, with weight decay, four steps —
-    against cpu.adam_multi (cpu.adam_step on each). Each dtype takes its own chunks of
+    against textbook.adam_multi (textbook.adam_step on each). Each dtype takes its own chunks of
     ADAM_MAX_TENSORS, the last one shorter. Not bitwise: the kernel computes (1−β2)·g·g where
     the CPU computes (g·g)·(1−β2), its step size and √(1−β2ᵗ) from the device's pow, and
     nvcc may fuse a multiply and an add; each such difference is an ulp or two, so float64
@@ -290,7 +289,7 @@ def test_adam_multi_over_more_tensors_than_one_launch_takes(gpu):
         grads = [rng.standard_normal(p.shape).astype(p.dtype) for p, _, _ in host]
         args = (3e-3, 0.9, 0.999, 1e-8, 0.01)
         params, exp_avgs, exp_avg_sqs = zip(*host)
-        cpu.adam_multi(params, grads, exp_avgs, exp_avg_sqs, steps_ref, *args)
+        textbook.adam_multi(params, grads, exp_avgs, exp_avg_sqs, steps_ref, *args)
         params, exp_avgs, exp_avg_sqs = zip(*dev)
         gpu.adam_multi(params, [cupy.asarray(g) for g in grads], exp_avgs, exp_avg_sqs, steps,
                        *args)
@@ -371,6 +370,10 @@ EMPTY_CASES = {   # each function with a batch of 0 (or no element at all)
     "sigmoid_bwd": lambda: (f64(0, 120), f64(0, 120)),
     "softmax_xent_fwd": lambda: (f64(0, 10), np.zeros(0, np.int64)),
     "softmax_xent_bwd": lambda: (f64(0), f64(0, 10), f64(0), np.zeros(0, np.int64)),
+    "avgpool2d_fwd": lambda: (f64(0, 6, 28, 28), (2, 2), (2, 2), (0, 0)),
+    "avgpool2d_bwd": lambda: (f64(0, 6, 14, 14), (0, 6, 28, 28), (2, 2), (2, 2), (0, 0)),
+    "nll_fwd": lambda: (f64(0, 10), np.zeros(0, np.int64), None, -100),
+    "nll_bwd": lambda: (f64(0), np.zeros(0, np.int64), None, -100, 10),
 }
 
 
@@ -378,10 +381,9 @@ EMPTY_CASES = {   # each function with a batch of 0 (or no element at all)
 def test_a_batch_of_zero_gives_what_the_cpu_gives_without_a_launch(gpu, case, monkeypatch):
     """A zero-size grid is a launch error and an empty CuPy array a null pointer, so nothing
     may be launched: every result is made on the host side, shaped as the CPU's."""
-    def no_launch(*args, **kw):
-        raise AssertionError(f"{case}: launched a kernel for a zero-size input")
-    monkeypatch.setattr(gpu, "_launch", no_launch)
-    ref, ours = both(gpu, case.split()[0], *EMPTY_CASES[case]())
+    with gpu.runtime.recording() as launches:
+        ref, ours = both(gpu, case.split()[0], *EMPTY_CASES[case]())
+    assert not launches, f"{case}: launched a kernel for a zero-size input"
     for r, o in zip(ref if isinstance(ref, tuple) else (ref,),
                     ours if isinstance(ours, tuple) else (ours,)):
         assert o.shape == r.shape
@@ -396,10 +398,11 @@ def test_a_batch_of_zero_gives_what_the_cpu_gives_without_a_launch(gpu, case, mo
 
 def test_adam_on_an_empty_parameter_launches_nothing(gpu, monkeypatch):
     import cupy
-    monkeypatch.setattr(gpu, "_launch", lambda *a, **k: pytest.fail("launched"))
     p = cupy.zeros((0, 3))
-    gpu.adam_step(p, cupy.zeros((0, 3)), cupy.zeros((0, 3)), cupy.zeros((0, 3)), 1, 1e-3,
-                  0.9, 0.999, 1e-8, 0.0)
+    with gpu.runtime.recording() as launches:
+        gpu.adam_step(p, cupy.zeros((0, 3)), cupy.zeros((0, 3)), cupy.zeros((0, 3)), 1, 1e-3,
+                      0.9, 0.999, 1e-8, 0.0)
+    assert not launches
     assert p.shape == (0, 3)
 
 
@@ -449,12 +452,12 @@ def test_a_conv_over_more_than_65535_images(gpu):
     n = 4 * 65_535 + 1
     assert -(-n // gpu.SPLIT_CHUNK) > gpu.MAX_GRID_YZ
     x, w, b = f64(n, 1, 1, 1), f64(1, 1, 1, 1), f64(1)
-    y_ref, saved_ref = cpu.conv2d_fwd(x, w, b, 1, 0)
+    y_ref, saved_ref = textbook.conv2d_fwd(x, w, b, 1, 0)
     y, saved = gpu.conv2d_fwd(cupy.asarray(x), cupy.asarray(w), cupy.asarray(b), 1, 0)
     assert y.shape == (n, 1, 1, 1) and rel_err(get(y), y_ref) <= 1e-12
     g = f64(n, 1, 1, 1)
     needs = (True, True, True)
-    ref = cpu.conv2d_bwd(g.copy(), saved_ref, x.shape, w.shape, 1, 0, needs)
+    ref = textbook.conv2d_bwd(g.copy(), saved_ref, x.shape, w.shape, 1, 0, needs)
     ours = gpu.conv2d_bwd(cupy.asarray(g), saved, x.shape, w.shape, 1, 0, needs)
     for name, r, o in zip(("dx", "dw", "db"), ref, ours):
         assert o.shape == r.shape and rel_err(get(o), r) <= 1e-12, name
@@ -487,6 +490,172 @@ def test_maxpool_takes_nan_as_pytorch_does(gpu, k, s, p, dtype):
     np.testing.assert_array_equal(get(dx), tx.grad.numpy())
 
 
+
+TOL_PLAIN = {"float32": 1e-6, "float64": 1e-14}   # sums of a few terms
+
+
+# ---- average pool ---------------------------------------------------------------------------
+AVG = [  # (x shape, kernel, stride, pad, ceil_mode, count_include_pad, divisor)
+    ((2, 6, 28, 28), (2, 2), (2, 2), (0, 0), False, True, None),
+    ((2, 3, 9, 8), (3, 3), (2, 2), (1, 1), False, True, None),
+    ((2, 3, 9, 8), (3, 3), (2, 2), (1, 1), True, False, None),
+    ((1, 2, 7, 5), (3, 2), (1, 2), (1, 1), True, True, None),
+    ((3, 1, 6, 6), (3, 3), (1, 1), (0, 0), False, True, 5),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("case", AVG, ids=str)
+def test_avgpool_matches_numpy(gpu, case, dtype):
+    shape, *args = case
+    x = rng.standard_normal(shape).astype(dtype)
+    ref, ours = both(gpu, "avgpool2d_fwd", x, *args)
+    assert ours.shape == ref.shape and rel_err(get(ours), ref) <= TOL_PLAIN[dtype]
+    g = rng.standard_normal(ref.shape).astype(dtype)
+    ref, ours = both(gpu, "avgpool2d_bwd", g, shape, *args)
+    assert ours.shape == shape and rel_err(get(ours), ref) <= TOL_PLAIN[dtype]
+
+
+# ---- dropout masks --------------------------------------------------------------------------
+def test_philox_reference_gives_random123s_known_answers():
+    """The three Philox4x32-10 test vectors of Random123 (kat_vectors): counter, key, output."""
+    vectors = [
+        ((0, 0, 0, 0), (0, 0), (0x6627E8D5, 0xE169C58D, 0xBC57AC4C, 0x9B00DBD8)),
+        ((0xFFFFFFFF,) * 4, (0xFFFFFFFF,) * 2, (0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD)),
+        ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0),
+         (0xD16CFE09, 0x94FDCCEB, 0x5001E420, 0x24126EA1)),
+    ]
+    for counter, key, out in vectors:
+        assert loops.philox4x32_10(counter, key) == out
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("size, p", [(13, 0.3), (1, 0.5), (4097, 0.25), (64, 0.0), (9, 1.0)],
+                         ids=str)
+def test_dropout_mask_is_philox_bit_for_bit(gpu, size, p, dtype):
+    """Mask after mask, the kernel gives exactly the reference's bits for (seed, offset),
+    offset counting the masks drawn since manual_seed; any size (a last, partial group of
+    four), any p (0 keeps all, 1 none), any grid (the gpu fixture's caps)."""
+    minigrad.manual_seed(2**40 + 5)              # a seed wider than 32 bits: both key words
+    for offset in range(3):
+        mask = gpu.dropout_mask((size,), p, np.dtype(dtype))
+        expected = loops.dropout_mask_philox(size, p, 2**40 + 5, offset, dtype)
+        assert mask.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(get(mask), expected)
+    np.testing.assert_array_equal(get(gpu.philox_state()), [2**40 + 5, 3])
+
+
+def test_the_generator_state_lives_in_one_device_array(gpu):
+    """The kernels read (seed, offset) from device memory and philox_advance moves the
+    offset there, so nothing on the host changes between masks (a captured CUDA graph can
+    replay them); manual_seed rewrites the same array in place."""
+    minigrad.manual_seed(1)
+    gpu.dropout_mask((5,), 0.5, np.dtype("float32"))
+    state = gpu.philox_state()
+    gpu.dropout_mask((5,), 0.5, np.dtype("float32"))
+    assert gpu.philox_state() is state and list(get(state)) == [1, 2]
+    minigrad.manual_seed(9)
+    assert gpu.philox_state() is state and list(get(state)) == [9, 0]
+
+
+def test_dropout_masks_of_unseeded_generators_differ(gpu):
+    minigrad.random._generator = np.random.default_rng()
+    a = get(gpu.dropout_mask((256,), 0.5, np.dtype("float32")))
+    minigrad.random._generator = np.random.default_rng()
+    b = get(gpu.dropout_mask((256,), 0.5, np.dtype("float32")))
+    assert (a != b).any()
+
+
+# ---- NLL ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_nll_matches_numpy(gpu, weighted, dtype):
+    logp = rng.standard_normal((37, 10)).astype(dtype)
+    t = rng.integers(0, 10, 37)
+    t[[3, 20]] = -100
+    w = rng.random(10).astype(dtype) if weighted else None
+    (loss, wb), (gloss, gwb) = both(gpu, "nll_fwd", logp, t, w, -100)
+    assert rel_err(get(gloss), loss) <= TOL_PLAIN[dtype]
+    assert rel_err(get(gwb), wb) <= TOL_PLAIN[dtype]
+    g = rng.standard_normal(37).astype(dtype)
+    ref, ours = both(gpu, "nll_bwd", g, t, w, -100, 10)
+    np.testing.assert_array_equal(get(ours), ref)
+
+
+def test_nll_class_out_of_range_gives_nan_not_a_fault(gpu):
+    import cupy
+    loss, w = gpu.nll_fwd(cupy.zeros((2, 3)), cupy.asarray(np.array([1, 7])), None, -100)
+    assert np.isfinite(get(loss)[0]) and np.isnan(get(loss)[1]) and np.isnan(get(w)[1])
+
+
+# ---- Adadelta and RMSprop ------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("weight_decay", [0.0, 0.01])
+def test_adadelta_step_matches_numpy(gpu, weight_decay, dtype):
+    import cupy
+    p, g, s, acc = (rng.standard_normal(1000).astype(dtype) for _ in range(4))
+    s, acc = np.abs(s), np.abs(acc)
+    gp, gs, gacc = cupy.array(p), cupy.array(s), cupy.array(acc)     # updated in place
+    for _ in range(3):
+        textbook.adadelta_step(p, g, s, acc, 1.0, 0.9, 1e-6, weight_decay)
+        gpu.adadelta_step(gp, cupy.array(g), gs, gacc, 1.0, 0.9, 1e-6, weight_decay)
+    for a, b in ((gp, p), (gs, s), (gacc, acc)):
+        assert rel_err(get(a), b) <= TOL_PLAIN[dtype]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("centered, momentum, weight_decay",
+                         [(False, 0.0, 0.0), (True, 0.0, 0.0), (False, 0.9, 0.01),
+                          (True, 0.5, 0.01)])
+def test_rmsprop_step_matches_numpy(gpu, centered, momentum, weight_decay, dtype):
+    import cupy
+    p, g = (rng.standard_normal(999).astype(dtype) for _ in range(2))
+    s = np.abs(rng.standard_normal(999)).astype(dtype) + 1
+    gbar = (rng.standard_normal(999) * 0.1).astype(dtype) if centered else None
+    buf = rng.standard_normal(999).astype(dtype) if momentum else None
+    on_gpu = lambda a: cupy.array(a) if a is not None else None
+    gp, gs, ggbar, gbuf = on_gpu(p), on_gpu(s), on_gpu(gbar), on_gpu(buf)
+    for _ in range(3):
+        textbook.rmsprop_step(p, g, s, gbar, buf, 1e-2, 0.99, 1e-8, weight_decay, momentum,
+                              centered)
+        gpu.rmsprop_step(gp, cupy.array(g), gs, ggbar, gbuf, 1e-2, 0.99, 1e-8, weight_decay,
+                         momentum, centered)
+    for a, b in ((gp, p), (gs, s), (ggbar, gbar), (gbuf, buf)):
+        if b is not None:
+            assert rel_err(get(a), b) <= TOL_PLAIN[dtype]
+
+
+# ---- zero sizes and bad shapes of the pool, NLL, dropout and optimizer kernels ------------
+def test_empty_masks_and_parameters_launch_nothing(gpu):
+    import cupy
+    e = lambda: cupy.zeros((0, 3))
+    with gpu.runtime.recording() as launches:
+        assert gpu.dropout_mask((0, 5), 0.5, np.dtype("float32")).shape == (0, 5)
+        gpu.adadelta_step(e(), e(), e(), e(), 1.0, 0.9, 1e-6, 0.0)
+        gpu.rmsprop_step(e(), e(), e(), e(), e(), 1e-2, 0.99, 1e-8, 0.0, 0.9, True)
+    assert not launches
+
+
+def test_bad_shapes_of_pool_nll_and_optimizers_are_python_errors(gpu):
+    import cupy
+    z = lambda *s: cupy.zeros(s)
+    with pytest.raises(ValueError, match="avgpool2d_bwd: gradient"):
+        gpu.avgpool2d_bwd(z(1, 1, 3, 3), (1, 1, 4, 4), (2, 2), (2, 2), (0, 0))
+    with pytest.raises(ValueError, match="nll_fwd: weight has shape"):
+        gpu.nll_fwd(z(2, 3), cupy.zeros(2, np.int64), z(4), -100)
+    with pytest.raises(ValueError, match="nll_fwd: log-probabilities"):
+        gpu.nll_fwd(z(2, 3), cupy.zeros(3, np.int64), None, -100)
+    with pytest.raises(TypeError, match="int64"):
+        gpu.nll_fwd(z(2, 3), cupy.zeros(2, np.int32), None, -100)
+    with pytest.raises(ValueError, match="acc_delta is"):
+        gpu.adadelta_step(z(4), z(4), z(4), z(5), 1.0, 0.9, 1e-6, 0.0)
+    with pytest.raises(ValueError, match="grad_avg is"):
+        gpu.rmsprop_step(z(4), z(4), z(4), z(3), None, 1e-2, 0.99, 1e-8, 0.0, 0.0, True)
+    with pytest.raises(ValueError, match="param must be contiguous"):
+        gpu.adadelta_step(z(4, 4)[:, 0], z(4), z(4), z(4), 1.0, 0.9, 1e-6, 0.0)
+    cupy.cuda.get_current_stream().synchronize()      # and the GPU is still healthy
+
+
 # ---- fault attribution ------------------------------------------------------------------
 def test_sync_mode_reports_a_fault_at_the_launch_that_caused_it(gpu, monkeypatch):
     """MINIGRAD_CUDA_SYNC=1 waits after each launch, so a fault the stream reports (stood in
@@ -510,7 +679,7 @@ import numpy as np, cupy
 from minigrad.backend import cuda
 x = cupy.zeros(4, np.float32)
 try:   # a size far past the buffer: the kernel faults on the device
-    cuda._launch("sigmoid.cu", "sigmoid_fwd", x, (1024,), (256,), (x, x, np.int64(1 << 34)),
+    cuda.runtime.launch("sigmoid.cu", "sigmoid_fwd", x, (1024,), (256,), (x, x, np.int64(1 << 34)),
                  [x.shape])
     print("NO ERROR")
 except RuntimeError as e:

@@ -15,7 +15,7 @@ import minigrad
 import minigrad.nn.functional as F
 from helpers import check_against_torch, gradcheck_numpy, rel_err
 from minigrad import nn
-from minigrad.backend import reference
+from minigrad.backend import loops
 
 rng = np.random.default_rng(0)
 
@@ -271,9 +271,9 @@ def test_avg_pool2d_gradcheck(case, device):
                                 dict(kernel_size=2, stride=1)], ids=str)
 def test_avg_pool2d_matches_the_textbook_loops(kw):
     x = normal(2, 2, 7, 6)
-    ref = reference.avgpool2d_forward(x, kw["kernel_size"], kw["stride"], kw.get("padding", 0),
-                                      kw.get("ceil_mode", False),
-                                      kw.get("count_include_pad", True))
+    k, s, p = kw["kernel_size"], kw["stride"], kw.get("padding", 0)
+    ref = loops.avgpool2d_fwd(x, (k, k), (s, s), (p, p), kw.get("ceil_mode", False),
+                              kw.get("count_include_pad", True))
     assert rel_err(F.avg_pool2d(minigrad.tensor(x), **kw).numpy(), ref) <= 1e-12
     assert rel_err(TF.avg_pool2d(torch.tensor(x), **kw).numpy(), ref) <= 1e-12
 
@@ -298,12 +298,12 @@ def test_avg_pool2d_errors_name_the_problem():
 def expected_mask(shape, p, seed, device):
     """The mask minigrad's dropout draws right after manual_seed(seed): from NumPy's
     generator on the CPU, from Philox(key = seed, counter = (element group, offset 0)) on the
-    GPU (kernels/dropout.cu, written out in backend/reference.py)."""
+    GPU (kernels/dropout.cu, written out in backend/loops.py)."""
     if device == "cpu":
         keep = np.random.default_rng(seed).random(shape) >= p
         return keep / (1 - p)
     size = int(np.prod(shape))
-    return reference.dropout_mask_philox(size, p, seed, 0).reshape(shape)
+    return loops.dropout_mask_philox(size, p, seed, 0).reshape(shape)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

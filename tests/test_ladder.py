@@ -1,4 +1,4 @@
-"""The GEMM ladder (kernels/gemm_ladder.cu through backend/ladder.py): every rung against
+"""The GEMM ladder (kernels/gemm_ladder.cu through backend/cuda/ladder.py): every rung against
 NumPy, on shapes that are not multiples of the tile, with each operand transposed or not,
 in float32 and float64.
 
@@ -26,7 +26,8 @@ SHAPES = [(1, 1, 1), (17, 33, 19), (70, 5, 37), (3, 66, 2)]
 @pytest.fixture(params=[pytest.param(name, marks=pytest.mark.cuda) if name.startswith("cuda")
                         else name for name in CAPS])
 def ladder(request):
-    from minigrad.backend import cuda, ladder
+    from minigrad.backend import cuda
+    from minigrad.backend.cuda import ladder
     saved = None
     if request.param.startswith("emulated") and not EMULATED:
         if shutil.which("g++") is None:
@@ -34,11 +35,9 @@ def ladder(request):
         from cuda_emu import fake_cupy
         saved = fake_cupy.install()
     forget_the_gpu()
-    real_max_blocks = cuda._max_blocks
-    if CAPS[request.param]:
-        cuda._max_blocks = lambda: CAPS[request.param]
+    cuda.limit_blocks(CAPS[request.param])
     yield ladder
-    cuda._max_blocks = real_max_blocks
+    cuda.limit_blocks(None)
     forget_the_gpu()
     if saved is not None:
         from cuda_emu import fake_cupy

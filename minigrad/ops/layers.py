@@ -5,7 +5,8 @@ Which arithmetic goes where — the one rule of minigrad's dispatch:
 
 - **Backend functions** do the work of conv2d, max-pool, sigmoid, linear, the fused
   softmax-cross-entropy and Adam: ``backend_of(x).conv2d_fwd(...)`` runs the NumPy twin in
-  ``backend/cpu.py`` or launches a hand-written kernel through ``backend/cuda.py``.
+  ``backend/textbook.py`` (or its fast form ``backend/cpu/``) or launches a hand-written
+  kernel through ``backend/cuda/``.
 - **Generic array code** does everything else, the same lines on both devices:
   ``xp = get_array_module(x)`` then ``xp.maximum(x, 0)``. Here that is ReLU and LogSoftmax;
   elsewhere every op in ``elementwise``, ``reduce`` and
@@ -24,7 +25,7 @@ class Conv2d(Function):
         dx = col2im(W_matᵀ @ g[n])
 
     Each backend does this as a pair, ``conv2d_fwd`` / ``conv2d_bwd``, because each lays out
-    the column matrix its own way: the CPU batch-last (see backend/cpu.py); the GPU reads the
+    the column matrix its own way: the CPU batch-last (see backend/cpu/conv.py); the GPU reads the
     columns straight from x inside its GEMM, never writing them. What crosses this interface
     is NCHW; what the forward saves only the backend reads."""
     fresh_grads = True
@@ -149,7 +150,7 @@ class LogSoftmax(Function):
 
 
 # ==== average pooling, dropout, negative log-likelihood =====================================
-# Backend functions too (a NumPy twin in backend/cpu.py, a kernel in kernels/): avgpool.cu,
+# Backend functions too (a NumPy twin in backend/textbook.py, a kernel in kernels/): avgpool.cu,
 # dropout.cu (the mask), nll.cu.
 from .elementwise import _quiet  # noqa: E402  (x / 0 without NumPy's warning)
 

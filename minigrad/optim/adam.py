@@ -6,7 +6,7 @@ from .optimizer import Optimizer
 class Adam(Optimizer):
     """Adam (Kingma & Ba), PyTorch's update rule; the arithmetic is ``adam_multi`` of the
     parameters' backend: on the GPU two launches for all the tensors of a group (see
-    ``backend/cuda.py``), on the CPU ``backend.cpu.adam_step`` for each in turn.
+    ``backend/cuda/optim.py``), on the CPU the CPU form's ``adam_step`` for each in turn.
 
     Each parameter's step count lives with its moments, on its device (a 0-d float64 array,
     PyTorch's ``capturable`` behaviour), and the step advances it there: a CUDA graph that

@@ -2,7 +2,7 @@
 and kernels are compiled from their own source by g++ through shim.h and run on the CPU.
 
 ``install()`` registers it as the modules ``cupy``, ``cupy.cuda`` and ``cupyx``, so that
-minigrad's whole GPU path — Tensors on device "cuda", backend/cuda.py, the kernels — runs
+minigrad's whole GPU path — Tensors on device "cuda", backend/cuda/, the kernels — runs
 on a CPU (conftest.py does so when MINIGRAD_EMULATE_CUDA=1). Array functions are NumPy's,
 their results re-labelled as device arrays; ``empty`` fills its memory with a poison pattern
 (NaN for floats), since device memory starts as garbage, not zeros.

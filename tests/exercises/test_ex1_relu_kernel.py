@@ -27,7 +27,7 @@ def test_the_numpy_twin():
 def test_the_kernel_matches_the_twin_in_the_emulator():
     from minigrad.backend import cuda
     if "relu.cu" not in cuda.KERNELS or not hasattr(cuda, "relu_fwd"):
-        not_done("no kernels/relu.cu listed in backend/cuda.py's KERNELS, or no "
+        not_done("no kernels/relu.cu listed in backend/cuda/runtime.py's KERNELS, or no "
                  "cuda.relu_fwd / relu_bwd")
     undo = emulated_cuda()
     try:

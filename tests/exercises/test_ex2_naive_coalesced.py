@@ -9,7 +9,8 @@ pytestmark = pytest.mark.exercise
 
 
 def test_naive_coalesced_rung_is_right():
-    from minigrad.backend import cuda, ladder
+    from minigrad.backend import cuda
+    from minigrad.backend.cuda import ladder
     if "naive_coalesced" not in ladder.RUNGS or \
             "gemm_naive_coalesced" not in cuda.KERNELS["gemm_ladder.cu"]:
         not_done("no rung 'naive_coalesced' (kernel gemm_naive_coalesced) in the ladder")

@@ -7,19 +7,20 @@
     4 "regblock"   each thread computes RB x RB outputs from registers
 
 For learning and benchmarking (docs/ladder.md, ``python -m benchmarks.bench_ops --ladder``):
-the layers use ``backend.cuda.gemm``. Operands are 2-D, float32 or float64, on the GPU.
+the layers use ``backend.cuda.gemm`` (conv.py). Operands are 2-D, float32 or float64, on the
+GPU.
 """
 import numpy as np
 
-from . import cuda
+from .runtime import MAX_GRID_YZ, RB, THREADS, TILE, get_cupy, grid_1d, launch, max_blocks, ready
 
 RUNGS = {"naive": "gemm_naive", "tiled": "gemm_tiled", "coalesced": "gemm_coalesced",
          "regblock": "gemm_regblock"}
 
 
 def _operands(a, b, trans_a, trans_b, who):
-    a = cuda._ready(a, who)
-    b = cuda._ready(b, who, dtype=a.dtype)
+    a = ready(a, who)
+    b = ready(b, who, dtype=a.dtype)
     if a.ndim != 2 or b.ndim != 2:
         raise ValueError(f"{who}: operands must be 2-D, got {a.shape} and {b.shape}")
     m, k = a.shape[::-1] if trans_a else a.shape
@@ -35,16 +36,16 @@ def launch_shape(rung, m, n):
     rung, else one block per output tile (TILE, or RB*TILE for regblock), capped like the
     production GEMM's grid (the kernels loop over the tiles beyond it)."""
     if rung == "naive":
-        return cuda._grid(m * n), (cuda.THREADS,)
-    edge = cuda.TILE * (cuda.RB if rung == "regblock" else 1)
-    cap = cuda._max_blocks()
-    return ((min(-(-n // edge), cap), min(-(-m // edge), cap, cuda.MAX_GRID_YZ)),
-            (cuda.TILE, cuda.TILE))
+        return grid_1d(m * n), (THREADS,)
+    edge = TILE * (RB if rung == "regblock" else 1)
+    cap = max_blocks()
+    return ((min(-(-n // edge), cap), min(-(-m // edge), cap, MAX_GRID_YZ)),
+            (TILE, TILE))
 
 
 def gemm(rung, a, b, trans_a=False, trans_b=False):
     """op(A) @ op(B) by the ladder's rung ``rung`` (a name of RUNGS)."""
-    import cupy
+    cupy = get_cupy()
     if rung not in RUNGS:
         raise ValueError(f"ladder.gemm: unknown rung {rung!r}; one of {list(RUNGS)}")
     a, b, m, n, k = _operands(a, b, trans_a, trans_b, f"ladder.gemm[{rung}]")
@@ -54,7 +55,7 @@ def gemm(rung, a, b, trans_a=False, trans_b=False):
         return cupy.zeros((m, n), dtype=a.dtype)   # too, but A or B is a null pointer)
     c = cupy.empty((m, n), dtype=a.dtype)
     grid, block = launch_shape(rung, m, n)
-    cuda._launch("gemm_ladder.cu", RUNGS[rung], a, grid, block,
+    launch("gemm_ladder.cu", RUNGS[rung], a, grid, block,
                  (a, b, c) + tuple(np.int32(v) for v in (m, n, k, trans_a, trans_b)),
                  [a.shape, b.shape])
     return c

@@ -1,0 +1,199 @@
+"""What every CUDA launcher shares: the kernel table, the defines the kernels are compiled
+with, compiling, launching, the argument checks, the one way to reach CuPy, and ``reset()``.
+
+Every kernel file is compiled by NVRTC once per process, on first use, into a cached
+``cupy.RawModule`` with a float and a double instance of each template. Inputs are made
+contiguous and checked in Python (``ready``) before a launch: RawKernel checks nothing, and a
+wrong shape would otherwise be a silent wrong answer or a fault inside CUDA. Scalars go as
+``np.int32`` (``i32``) / ``np.int64`` / the array's float type, exactly what the kernels'
+signatures say. Nothing here waits for the GPU, so a whole training step can be captured as a
+graph. With MINIGRAD_CUDA_SYNC=1 every launch waits for its kernel, so that a fault is
+reported by the launch that caused it, with the kernel's name and shapes (debugging only: it
+stalls the stream and cannot be used inside a CUDA graph capture).
+"""
+import contextlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+# Each kernel file and the templates it defines; each gets <float> and <double>.
+KERNELS = {
+    "im2col.cu": ["im2col", "col2im"],
+    "gemm.cu": ["gemm", "conv_fwd", "conv_wgrad", "conv_dcols", "sum_partials", "bias_grad"],
+    "maxpool.cu": ["maxpool2d_fwd", "maxpool2d_bwd"],
+    "avgpool.cu": ["avgpool2d_fwd", "avgpool2d_bwd"],
+    "sigmoid.cu": ["sigmoid_fwd", "sigmoid_bwd"],
+    "dropout.cu": ["dropout_mask", "philox_advance"],
+    "softmax_xent.cu": ["softmax_xent_fwd", "softmax_xent_loss", "softmax_xent_bwd"],
+    "nll.cu": ["nll_fwd", "nll_bwd"],
+    "adam.cu": ["adam_step", "adam_count_steps", "adam_multi"],
+    "adadelta.cu": ["adadelta_step"],
+    "rmsprop.cu": ["rmsprop_step"],
+    "gemm_ladder.cu": ["gemm_naive", "gemm_tiled", "gemm_coalesced", "gemm_regblock"],  # ladder.py
+}
+_CTYPE = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
+THREADS = 256
+# The GEMM's tiles: a block of 256 threads owns a TM x TN tile of the output, the shape picked
+# per product (conv.gemm_tile) from these; K is staged GEMM_TK at a time. Passed to the kernels
+# as -D defines: defined only here, so the launchers and the kernels cannot disagree.
+TILE_SHAPES = ((16, 16), (8, 32), (4, 64), (32, 8))
+GEMM_TK = 16
+XENT_THREADS = 256         # the one block of softmax_xent_loss (a power of two)
+ADAM_MAX_TENSORS = 16      # tensors per adam_multi launch (its AdamList struct)
+TILE = 16                  # the GEMM ladder's square tile edge (gemm_ladder.cu, ladder.py)
+RB = 4                     # the ladder's register block (gemm_regblock: RB x RB outputs a thread)
+DEFINES = {"GEMM_TK": GEMM_TK, "GEMM_TM_MAX": max(tm for tm, _ in TILE_SHAPES),
+           "GEMM_TN_MAX": max(tn for _, tn in TILE_SHAPES), "XENT_THREADS": XENT_THREADS,
+           "ADAM_MAX_TENSORS": ADAM_MAX_TENSORS, "TILE": TILE, "RB": RB}
+MAX_GRID_YZ = 65535
+
+
+def get_cupy():
+    """CuPy (or whatever stands in for it: the tests' host emulator), imported on first use so
+    that importing minigrad never needs it. The one place the launchers reach CuPy from."""
+    import cupy
+    return cupy
+
+
+def kernel_dir():
+    """The folder of the .cu files, found from this file's own place, never through the
+    import system (an editable install of another checkout must not lend us its kernels):
+    ``minigrad/kernels/`` beside this package in an installed wheel, else ``kernels/`` at the
+    root of the source checkout this file belongs to."""
+    package = Path(__file__).resolve().parents[2]
+    installed = package / "kernels"
+    return installed if installed.is_dir() else package.parent / "kernels"
+
+
+def compile_options():
+    """The NVRTC options every kernel file is compiled with (the tests use them too)."""
+    return ("--std=c++14",) + tuple(f"-D{k}={v}" for k, v in DEFINES.items())
+
+
+# ---- what this process remembers about the GPU: reset() forgets all of it ----------------------
+_modules = {}          # kernel file -> its compiled cupy.RawModule
+_kernels = {}          # (file, name, ctype) -> the kernel function
+_facts = {}            # device facts asked once ("max_blocks")
+_caches = {}           # name -> a dict a launcher keeps between calls (see cache)
+_block_cap = [None]    # limit_blocks' cap, or None
+_recorders = []        # the lists of the recording() blocks now open
+
+
+def reset():
+    """Forget every compiled module, cached kernel, device fact and launcher cache, so that the
+    next launch starts afresh (the tests call it when they swap CuPy for the emulator and
+    back). Changes nothing on the GPU."""
+    _modules.clear()
+    _kernels.clear()
+    _facts.clear()
+    for kept in _caches.values():
+        kept.clear()
+
+
+def cache(name):
+    """A dict kept between calls under ``name`` (for example the Adam launcher's pointer
+    lists), emptied by reset(): it may hold device arrays or addresses of the CuPy in use."""
+    return _caches.setdefault(name, {})
+
+
+def module(filename):
+    """The compiled cupy.RawModule of a kernel file (compiled on first use, then kept)."""
+    if filename not in _modules:
+        source = (kernel_dir() / filename).read_text()
+        names = [f"{k}<{t}>" for k in KERNELS[filename] for t in ("float", "double")]
+        _modules[filename] = get_cupy().RawModule(code=source, options=compile_options(),
+                                                  name_expressions=names)
+    return _modules[filename]
+
+
+def kernel(filename, name, ctype):
+    """The kernel ``name<ctype>`` of a kernel file (looked up once, then kept)."""
+    key = (filename, name, ctype)
+    if key not in _kernels:
+        _kernels[key] = module(filename).get_function(f"{name}<{ctype}>")
+    return _kernels[key]
+
+
+def max_blocks():
+    """The most blocks a grid-stride launch uses: 32 per multiprocessor, or the cap of
+    limit_blocks. Only how the work is shared out depends on it, never which operations
+    produce a result, so results do not change with it."""
+    if _block_cap[0] is not None:
+        return _block_cap[0]
+    if "max_blocks" not in _facts:
+        sms = get_cupy().cuda.Device().attributes["MultiProcessorCount"]
+        _facts["max_blocks"] = sms * 32
+    return _facts["max_blocks"]
+
+
+def limit_blocks(cap):
+    """Cap every grid-stride launch at ``cap`` blocks (None: back to 32 per multiprocessor).
+    The tests force 1, 3 and 7 to run every loop's later trips."""
+    _block_cap[0] = cap
+
+
+def grid_1d(total):
+    """A 1-D grid for ``total`` > 0 items, one per thread, capped (the kernels loop)."""
+    return (max(1, min(-(-int(total) // THREADS), max_blocks())),)
+
+
+def ctype(array, who):
+    try:
+        return _CTYPE[array.dtype]
+    except KeyError:
+        raise TypeError(f"{who}: float32 or float64 expected, got {array.dtype}") from None
+
+
+def ready(array, who, ndim=None, dtype=None):
+    """The array as a contiguous CuPy array, its rank and dtype checked."""
+    cupy = get_cupy()
+    if not isinstance(array, cupy.ndarray):
+        raise TypeError(f"{who}: expected a GPU (CuPy) array, got {type(array).__name__}")
+    if ndim is not None and array.ndim != ndim:
+        raise ValueError(f"{who}: expected {ndim} dims, got shape {array.shape}")
+    if dtype is not None and array.dtype != dtype:
+        raise TypeError(f"{who}: expected {np.dtype(dtype)}, got {array.dtype}")
+    out = cupy.ascontiguousarray(array)
+    return out if array.ndim else out.reshape(())   # CuPy's makes a 0-d array (1,)
+
+
+def i32(*values):
+    """The values as np.int32: a Python int would be sent as 64 bits."""
+    return tuple(np.int32(v) for v in values)
+
+
+def fits_int32(who, **sizes):
+    """An error unless every size fits the kernels' 32-bit indices."""
+    for name, v in sizes.items():
+        if v > 2**31 - 1:
+            raise ValueError(f"{who}: {name} = {v} does not fit the kernel's 32-bit indices")
+
+
+def launch(filename, name, like, grid, block, args, shapes):
+    """Launch one kernel, its float or double instance as ``like``'s dtype; any error says
+    which kernel, for which shapes. (The one place a kernel is launched from.)"""
+    kind = ctype(like, name)
+    function = kernel(filename, name, kind)
+    try:
+        function(grid, block, args)
+        if os.environ.get("MINIGRAD_CUDA_SYNC") == "1":     # a fault surfaces here, not later
+            get_cupy().cuda.get_current_stream().synchronize()
+    except Exception as e:  # a launch error (bad configuration, a sticky fault) says where
+        raise RuntimeError(f"CUDA kernel {name}<{kind}> failed for shapes "
+                           f"{shapes}: {e}") from e
+    for launches in _recorders:
+        launches.append((f"{name}<{kind}> {shapes}", lambda: function(grid, block, args)))
+
+
+@contextlib.contextmanager
+def recording():
+    """Within the block, every launch is also appended to the yielded list as (label,
+    replay): "name<type> shapes" and a function that launches the same kernel again with the
+    same arguments (the benchmarks time a step's kernels one by one so)."""
+    launches = []
+    _recorders.append(launches)
+    try:
+        yield launches
+    finally:
+        _recorders.remove(launches)
