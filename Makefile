@@ -13,7 +13,7 @@ PY     := $(VENV)/bin/python
 CUDA_EXTRA := $(shell nvidia-smi 2>/dev/null | sed -n 's/.*CUDA Version: \([0-9]*\).*/\1/p' \
                 | awk '{ if ($$1 >= 13) print ",cuda13"; else if ($$1 >= 12) print ",cuda12" }')
 
-.PHONY: demo test test-emulated lint bench gpu-check data clean exercises build
+.PHONY: demo test test-slow test-emulated lint bench gpu-check data clean exercises build
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -42,8 +42,13 @@ $(CUPY_API)/.ready: | $(PY)
 lint: $(VENV)/.test-ready
 	$(PY) -m ruff check minigrad tests examples benchmarks scripts build_track
 
+# make test leaves out the end-to-end runs marked slow (whole epochs on the real data: minutes
+# each); make test-slow runs just those.
 test: lint $(CUPY_API)/.ready
-	$(PY) -m pytest --timeout=600 $(PYTEST_ARGS)
+	$(PY) -m pytest --timeout=600 -m "not slow" $(PYTEST_ARGS)
+
+test-slow: $(VENV)/.test-ready
+	$(PY) -m pytest --timeout=1800 -m slow $(PYTEST_ARGS)
 
 # The tasks of docs/exercises.md: each test fails until its exercise is done (make test
 # leaves them out).
