@@ -3,6 +3,7 @@
     python scripts/figures.py                  # all of them, into docs/figures/
     python scripts/figures.py --out /tmp/f     # somewhere else (the test does this)
     python scripts/figures.py im2col maxpool   # only these
+    python scripts/figures.py --stats runs/x/checkpoint.npz   # saturation numbers, no figure
 
 Every array drawn is computed here by minigrad itself — the textbook im2col and col2im of
 the CPU backend, max-pool's forward and backward through nn.functional and autograd, a
@@ -22,10 +23,10 @@ The figures:
                 row panel of A and a column panel of B, GEMM_TK columns at a time
 - graph.png     minigrad.viz.dot of a one-neuron graph after backward (needs Graphviz's
                 ``dot``; graph.dot, its text, is written in any case)
-- saturation.png  a trained sigmoid LeNet's activations on test images: the histogram of
-                every sigmoid layer's outputs, and how small σ' = y(1 − y) makes the
-                gradient (needs the checkpoint docs/figures/lenet-sigmoid-5ep.npz and the
-                Fashion-MNIST test set)
+- saturation.png  every sigmoid layer's outputs on 512 test images, for a new LeNet and
+                for the trained one, and how small σ' = y(1 − y) makes the gradient (needs
+                the checkpoint docs/figures/lenet-sigmoid-5ep.npz and the Fashion-MNIST
+                test set)
 - feature_maps_trained.png  the same model's feature maps for one test image
 """
 import argparse
@@ -331,51 +332,85 @@ def graph_figure(plt, path):
 
 
 # ---- the trained model (docs/why_075.md) --------------------------------------------------
-def trained_activations(n=512):
-    """The sigmoid LeNet of CHECKPOINT on the first ``n`` test images: (net, images, labels,
-    [(layer index, output array)] for every Sigmoid)."""
+def trained_activations(n=512, fresh=False, checkpoint=CHECKPOINT):
+    """The sigmoid LeNet of ``checkpoint`` (or, with ``fresh``, a new one as manual_seed(0)
+    initialises it) on the first ``n`` test images: (images, labels, [(layer name, output
+    Tensor)] for every layer as examples/inspect_lenet.py lists them, [(index in that list,
+    output array)] for every Sigmoid)."""
     from examples.inspect_lenet import activations, load_model
+    from examples.lenet import lenet
     from minigrad.data import FashionMNIST
-    net = load_model(CHECKPOINT)
+    if fresh:
+        mg.manual_seed(0)
+        net = lenet().eval()
+    else:
+        net = load_model(checkpoint)
     test = FashionMNIST(train=False, download=False)
     images, labels = test.images[:n], test.labels[:n]
     acts = activations(net, images)
     sig = [(k, a.numpy()) for k, (name, a) in enumerate(acts) if name == "Sigmoid"]
-    return net, images, labels, acts, sig
+    return images, labels, acts, sig
 
 
 SIGMOID_NAMES = {2: "conv1 (6×24×24)", 5: "conv2 (16×8×8)", 9: "fc1 (120)", 11: "fc2 (84)"}
 
 
+def saturation_stats(y):
+    """(fraction of outputs below 0.05 or above 0.95, the spread: how much a unit's output
+    differs between images — the standard deviation over the images, averaged over units,
+    and the median of σ' = y(1 − y)) of one layer's sigmoid outputs (images first)."""
+    near = float(np.mean((y < 0.05) | (y > 0.95)))
+    return near, float(y.std(axis=0).mean()), float(np.median(y * (1 - y)))
+
+
+def print_stats(checkpoint):
+    """The numbers of saturation.png's titles for any checkpoint ("new" for a new model)."""
+    fresh = str(checkpoint) == "new"
+    sig = trained_activations(fresh=fresh, checkpoint=None if fresh else checkpoint)[3]
+    print(f"{checkpoint}, 512 test images:")
+    for k, y in sig:
+        near, spread, median = saturation_stats(y)
+        print(f"  {SIGMOID_NAMES[k]:<16} saturated {near:4.0%}   spread {spread:.4f}   "
+              f"median σ' {median:.3f}")
+
+
 def saturation_figure(plt, path):
-    _, _, _, _, sig = trained_activations()
-    fig, axes = plt.subplots(2, 4, figsize=(13, 6))
-    fig.suptitle(f"Sigmoid outputs of the trained LeNet ({CHECKPOINT.name}), 512 test images: "
-                 "how many are near 0 or 1, where σ' = y(1 − y) is near 0", fontsize=11)
+    rows = [("new (manual_seed(0))", trained_activations(fresh=True)[3]),
+            ("after 5 epochs", trained_activations()[3])]
+    fig, axes = plt.subplots(3, 4, figsize=(13, 8.6))
+    fig.suptitle(f"Sigmoid outputs of LeNet on 512 test images: a new model, and the trained "
+                 f"one ({CHECKPOINT.name})", fontsize=11)
     bins = np.linspace(0, 1, 41)
-    for col, (k, y) in enumerate(sig):
-        y = y.ravel()
-        near = np.mean((y < 0.05) | (y > 0.95))
-        ax = axes[0, col]
-        ax.hist(y, bins=bins, color="#5c6bc0", weights=np.full(y.size, 100 / y.size))
-        ax.set_title(f"{SIGMOID_NAMES[k]}\n{near:.0%} below 0.05 or above 0.95", fontsize=10)
-        ax.set_xlabel("y = σ(z)")
-        if col == 0:
-            ax.set_ylabel("% of outputs")
-        d = y * (1 - y)
-        ax = axes[1, col]
+    for r, (when, sig) in enumerate(rows):
+        for col, (k, y) in enumerate(sig):
+            near, spread, _ = saturation_stats(y)
+            v = y.ravel()
+            ax = axes[r, col]
+            ax.hist(v, bins=bins, color="#9e9e9e" if r == 0 else "#5c6bc0",
+                    weights=np.full(v.size, 100 / v.size))
+            ax.set_title(f"{when}: {SIGMOID_NAMES[k]}\n{near:.0%} saturated (< 0.05 or > 0.95),"
+                         f" spread {spread:.4f}", fontsize=9)
+            ax.set_xlim(0, 1)
+            if col == 0:
+                ax.set_ylabel("% of outputs")
+    for col, (_, y) in enumerate(rows[1][1]):
+        d = (y * (1 - y)).ravel()
+        ax = axes[2, col]
         ax.hist(d, bins=np.linspace(0, 0.25, 26), color="#ef6c00",
                 weights=np.full(d.size, 100 / d.size))
-        ax.set_title(f"σ'(z) = y(1 − y): median {np.median(d):.3f}  (max 0.25)", fontsize=10)
-        ax.set_xlabel("the factor the gradient is multiplied by")
+        ax.set_title(f"after 5 epochs: σ' = y(1 − y), median {np.median(d):.3f}\n(0.25 at "
+                     "most; the factor on the gradient)", fontsize=9)
+        ax.set_xlabel("σ'(z)")
         if col == 0:
             ax.set_ylabel("% of outputs")
+    for ax in axes[1]:
+        ax.set_xlabel("y = σ(z)")
     fig.tight_layout()
     save(fig, path)
 
 
 def feature_maps_figure(plt, path, image=0):
-    _, images, labels, acts, _ = trained_activations()
+    images, labels, acts, _ = trained_activations()
     from minigrad.data.fashion_mnist import CLASSES
     stages = [(2, "conv1 + sigmoid", 6), (5, "conv2 + sigmoid", 16)]
     fig = plt.figure(figsize=(13, 4.2))
@@ -417,7 +452,12 @@ def main(argv=None):
     ap.add_argument("names", nargs="*", metavar="NAME",
                     help=f"which figures (default all): {', '.join(FIGURES)}")
     ap.add_argument("--out", type=Path, default=OUT, help="folder (default docs/figures)")
+    ap.add_argument("--stats", metavar="CHECKPOINT", help="print the saturation numbers of "
+                    "a LeNet checkpoint of examples/lenet_fashion.py ('new': a new model) "
+                    "and draw nothing")
     args = ap.parse_args(argv)
+    if args.stats:
+        return print_stats(args.stats)
     unknown = [n for n in args.names if n not in FIGURES]
     if unknown:
         ap.error(f"no figure {', '.join(unknown)}; choose from {', '.join(FIGURES)}")
