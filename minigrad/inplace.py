@@ -225,4 +225,4 @@ def _check_writable(array, name):
 
 
 _TYPE_NAMES = {_dtype.float32: "Float", _dtype.float64: "Double", _dtype.int64: "Long",
-               _dtype.bool_: "Bool"}
+               _dtype.bool_: "Bool", _dtype.float16: "Half"}

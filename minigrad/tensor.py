@@ -16,6 +16,7 @@ from .device import device as Device
 from .device import device_of, get_array_module, looks_like_a_device, move
 from .inplace import DETACHED, InPlaceMixin
 from .interop import InteropMixin
+from .methods import MethodsMixin
 from .ops import elementwise as E
 from .ops import layers as N
 from .ops import reduce as R
@@ -62,7 +63,7 @@ def _unwrap_tensors(data, found):
     return data
 
 
-class Tensor(InPlaceMixin, InteropMixin):
+class Tensor(InPlaceMixin, InteropMixin, MethodsMixin):
     """An n-dimensional array that can record the ops applied to it and backpropagate.
 
     ``data`` is a ``numpy.ndarray`` (device "cpu") or a ``cupy.ndarray`` (device "cuda").

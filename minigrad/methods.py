@@ -1,0 +1,353 @@
+"""More of PyTorch's Tensor methods (a mixin of the Tensor): arithmetic with ``alpha``,
+``min``, softmax, indexing by index tensors (gather, scatter, index_select, masked_fill),
+sorting (sort, topk), splitting (split, chunk, unbind), batched products, variance, bitwise
+logic on bool tensors, and ``half()``. Each is PyTorch's signature and result, built on the
+ops in ``minigrad.ops``; the ``torch.``-style functions in ``minigrad.functions`` call them."""
+import collections
+import math
+import numbers
+
+import numpy as np
+
+from . import _dtype
+from .arguments import normalize_dim
+from .device import move
+from .ops import activations as A
+from .ops import index as I
+from .ops import layers as L
+
+# PyTorch's torch.return_types: a (values, indices) pair with those field names
+MinResult = collections.namedtuple("min", ["values", "indices"])
+SortResult = collections.namedtuple("sort", ["values", "indices"])
+TopkResult = collections.namedtuple("topk", ["values", "indices"])
+
+
+class MethodsMixin:
+    """PyTorch's Tensor methods beyond the core ones in ``tensor.py``."""
+
+    # ---- arithmetic as methods -----------------------------------------------------------
+    def add(self, other, alpha=1):
+        """self + alpha·other."""
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other, alpha=1):
+        """self − alpha·other."""
+        return self - (other if alpha == 1 else other * alpha)
+
+    subtract = sub
+
+    def mul(self, other):
+        return self * other
+
+    multiply = mul
+
+    def div(self, other, rounding_mode=None):
+        """self / other; ``rounding_mode="floor"`` rounds the quotient down (``//``),
+        ``"trunc"`` toward zero (both without a gradient, as PyTorch's are zero)."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode == "floor":
+            return self // other
+        if rounding_mode == "trunc":
+            a, b = self._operand(other, "trunc")
+            xp = a.xp
+            with np.errstate(divide="ignore", invalid="ignore"):
+                if _dtype.is_float(a.dtype):
+                    q = xp.trunc(a.data / b.data)
+                else:
+                    q = xp.sign(a.data) * xp.sign(b.data) * (abs(a.data) // abs(b.data))
+            return type(self)._wrap(q.astype(a.dtype))
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                         f"but found '{rounding_mode}'")
+
+    divide = true_divide = div
+
+    def pow(self, exponent):
+        return self ** exponent
+
+    def neg(self):
+        return -self
+
+    negative = neg
+
+    def square(self):
+        return self * self
+
+    def rsqrt(self):
+        return 1 / self.sqrt()
+
+    def matmul(self, other):
+        return self @ other
+
+    def mm(self, other):
+        """Matrix product of two 2-D tensors (no broadcasting, as PyTorch)."""
+        if self.ndim != 2 or getattr(other, "ndim", 0) != 2:
+            raise RuntimeError(f"mm: expected two 2-D tensors, got {self.ndim}-D and "
+                               f"{getattr(other, 'ndim', 0)}-D")
+        return self @ other
+
+    def bmm(self, other):
+        """Batched matrix product of (b, n, m) and (b, m, p) tensors: (b, n, p)."""
+        if self.ndim != 3 or getattr(other, "ndim", 0) != 3:
+            raise RuntimeError(f"bmm: batch1 must be a 3D tensor (got {self.ndim}-D) and "
+                               f"batch2 too (got {getattr(other, 'ndim', 0)}-D)")
+        if self.shape[0] != other.shape[0]:
+            raise RuntimeError(f"bmm: batch sizes differ: {self.shape[0]} and "
+                               f"{other.shape[0]}")
+        return self @ other
+
+    # ---- minimum ------------------------------------------------------------------------
+    def min(self, dim=None, keepdim=False):
+        """Smallest element; with ``dim``, the pair (values, indices); with a tensor, the
+        elementwise minimum — as PyTorch. min(x) = −max(−x), so the gradient rules are max's."""
+        if isinstance(dim, MethodsMixin):
+            return self.minimum(dim)
+        flipped = -self if self.dtype != _dtype.bool_ else ~self
+        if dim is None:
+            m = flipped.max()
+            return -m if self.dtype != _dtype.bool_ else ~m
+        values, _ = flipped.max(dim, keepdim)
+        values = -values if self.dtype != _dtype.bool_ else ~values
+        return MinResult(values, self.argmin(dim, keepdim))
+
+    def argmin(self, dim=None, keepdim=False):
+        if dim is None:
+            return type(self)._wrap(self.data.argmin().astype(np.int64))
+        d = normalize_dim(dim, self.ndim)
+        if self.ndim == 0:
+            return type(self)._wrap(np.zeros((), np.int64))
+        idx = self.data.argmin(axis=d).astype(np.int64)
+        return type(self)._wrap(self.xp.expand_dims(idx, d) if keepdim else idx)
+
+    def minimum(self, other):
+        """Elementwise min: −maximum(−a, −b)."""
+        return -((-self).maximum(-other))
+
+    # ---- statistics ---------------------------------------------------------------------
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        """Σ (x − mean)² / (N − correction); correction 1 (Bessel's) unless ``unbiased`` is
+        False or ``correction`` says otherwise."""
+        if correction is None:
+            correction = 0 if unbiased is False else 1
+        n = self.numel() if dim is None else math.prod(
+            self.shape[d] for d in _dims(dim, self.ndim))
+        centred = self - self.mean(dim, keepdim=True)
+        return (centred * centred).sum(dim, keepdim=keepdim) / max(n - correction, 0)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+
+    # ---- softmax ------------------------------------------------------------------------
+    def softmax(self, dim):
+        """e^x / Σ e^x along ``dim``."""
+        x = self._floating()
+        return A.Softmax.apply(x, dim=normalize_dim(dim, x.ndim))
+
+    def log_softmax(self, dim):
+        """x − log Σ e^x along ``dim``."""
+        x = self._floating()
+        return L.LogSoftmax.apply(x, dim=normalize_dim(dim, x.ndim))
+
+    # ---- indexing by index tensors ------------------------------------------------------
+    def gather(self, dim, index):
+        """out[i] = self[i₀, …, index[i], …] (index[i] along ``dim``); out has index's
+        shape, which may be smaller than self's in the other dims."""
+        d = normalize_dim(dim, self.ndim)
+        idx = self._index_tensor("gather", index, d)
+        return I.Gather.apply(self, idx, dim=d)
+
+    def scatter(self, dim, index, src=None, value=None, *, reduce=None):
+        """A copy of self with out[i₀, …, index[i], …] = src[i] (or a number ``value``)."""
+        if reduce is not None:
+            raise NotImplementedError("scatter(reduce=...) is not supported; use "
+                                      "scatter_add for 'add'")
+        if src is None:
+            src = value
+        d = normalize_dim(dim, self.ndim)
+        idx = self._index_tensor("scatter", index, d)
+        if isinstance(src, MethodsMixin):
+            src = self._source("scatter", src, idx)
+            return I.Scatter.apply(self, idx, src, dim=d)
+        if not isinstance(src, numbers.Number):
+            raise TypeError(f"scatter: src must be a tensor or a number, got "
+                            f"{type(src).__name__}")
+        return I.Scatter.apply(self, idx, self.dtype.type(src), dim=d)
+
+    def scatter_add(self, dim, index, src):
+        """A copy of self with src[i] added at out[i₀, …, index[i], …] (repeats add up)."""
+        d = normalize_dim(dim, self.ndim)
+        idx = self._index_tensor("scatter_add", index, d)
+        return I.ScatterAdd.apply(self, idx, self._source("scatter_add", src, idx), dim=d)
+
+    def index_select(self, dim, index):
+        """The slices number index[0], index[1], … along ``dim`` (index 1-D int64)."""
+        d = normalize_dim(dim, self.ndim)
+        if getattr(index, "ndim", None) not in (0, 1) or index.dtype != _dtype.int64:
+            raise IndexError("index_select(): Expected a 1-D (or 0-D) int64 index tensor")
+        idx = move(index.data.reshape(-1), self.device)
+        if idx.size and self.device.type == "cpu" and \
+                (idx.min() < -self.shape[d] or idx.max() >= self.shape[d]):
+            raise IndexError(f"index_select(): index out of range in self (size "
+                             f"{self.shape[d]} along dim {d})")
+        return I.IndexSelect.apply(self, idx % max(self.shape[d], 1), dim=d)
+
+    def masked_fill(self, mask, value):
+        """``value`` where ``mask`` (a bool tensor broadcastable to self) holds, else self."""
+        if getattr(mask, "dtype", None) != _dtype.bool_:
+            raise RuntimeError("masked_fill only supports boolean masks, but got mask with "
+                               f"dtype {getattr(mask, 'dtype', type(mask).__name__)}")
+        if isinstance(value, MethodsMixin):
+            if value.ndim != 0:
+                raise RuntimeError("masked_fill only supports a 0-dimensional value tensor, "
+                                   f"but got tensor with {value.ndim} dimension(s).")
+            value = value.item()
+        try:
+            if np.broadcast_shapes(mask.shape, self.shape) != self.shape:
+                raise ValueError
+        except ValueError:
+            raise RuntimeError(f"masked_fill: the mask of shape {mask.shape} cannot be "
+                               f"broadcast to {self.shape}") from None
+        return I.MaskedFill.apply(self, move(mask.data, self.device), value)
+
+    def _index_tensor(self, op, index, d):
+        if getattr(index, "dtype", None) != _dtype.int64:
+            raise RuntimeError(f"{op}(): Expected dtype int64 for index")
+        if index.ndim != self.ndim:
+            raise RuntimeError(f"{op}(): Index tensor must have the same number of "
+                               f"dimensions as self tensor")
+        if any(n > m for i, (n, m) in enumerate(zip(index.shape, self.shape)) if i != d):
+            raise RuntimeError(f"{op}(): Size does not match at a dim other than {d}: index "
+                               f"{index.shape}, self {self.shape}")
+        idx = move(index.data, self.device)
+        if idx.size and self.device.type == "cpu":
+            bad = idx[(idx < 0) | (idx >= self.shape[d])]
+            if bad.size:
+                raise RuntimeError(f"{op}(): index {int(bad[0])} is out of bounds for "
+                                   f"dimension {d} with size {self.shape[d]}")
+        return idx
+
+    def _source(self, op, src, idx):
+        if src.dtype != self.dtype:
+            raise RuntimeError(f"{op}(): Expected self.dtype to be equal to src.dtype")
+        if src.ndim != self.ndim or any(n > m for n, m in zip(idx.shape, src.shape)):
+            raise RuntimeError(f"{op}(): src {src.shape} must cover the index {idx.shape}")
+        return src
+
+    # ---- sorting ------------------------------------------------------------------------
+    def sort(self, dim=-1, descending=False, stable=False):
+        """(values, indices) sorted along ``dim`` (equal values keep their order)."""
+        d = normalize_dim(dim, self.ndim)
+        idx = self.argsort(d, descending)
+        return SortResult(self.gather(d, idx) if self.ndim else self, idx)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        d = normalize_dim(dim, self.ndim)
+        if self.ndim == 0:
+            return type(self)._wrap(np.zeros((), np.int64))
+        xp, a = self.xp, self.data
+        if descending:          # a stable sort of the reversed order keeps ties in order
+            a = -a if a.dtype != np.bool_ else ~a
+        return type(self)._wrap(xp.argsort(a, axis=d, kind="stable").astype(np.int64))
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        """The k largest (or smallest) elements along ``dim`` and their indices."""
+        d = normalize_dim(dim, self.ndim)
+        n = self.shape[d] if self.ndim else 1
+        if not 0 <= k <= n:
+            raise RuntimeError(f"selected index k out of range (k={k}, size {n})")
+        order = self.argsort(d, descending=largest)
+        if self.ndim == 0:
+            return TopkResult(self, order)
+        idx = order[(slice(None),) * d + (slice(0, k),)]
+        return TopkResult(self.gather(d, idx), idx)
+
+    # ---- splitting ----------------------------------------------------------------------
+    def narrow(self, dim, start, length):
+        d = normalize_dim(dim, self.ndim)
+        if start < 0:
+            start += self.shape[d]
+        if not (0 <= start and start + length <= self.shape[d] and length >= 0):
+            raise RuntimeError(f"narrow(): start {start} + length {length} exceeds dimension "
+                               f"size ({self.shape[d]}).")
+        return self[(slice(None),) * d + (slice(start, start + length),)]
+
+    def select(self, dim, index):
+        d = normalize_dim(dim, self.ndim)
+        return self[(slice(None),) * d + (index,)]
+
+    def split(self, split_size_or_sections, dim=0):
+        """Pieces along ``dim``: of ``split_size`` each (the last may be smaller), or of the
+        sizes listed. Each is a view, as in PyTorch."""
+        d = normalize_dim(dim, self.ndim)
+        n = self.shape[d]
+        if isinstance(split_size_or_sections, (list, tuple)):
+            sizes = list(split_size_or_sections)
+            if sum(sizes) != n:
+                raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to "
+                                   f"{n} (input tensor's size at dimension {d}), but got "
+                                   f"split_sizes={sizes}")
+        else:
+            size = int(split_size_or_sections)
+            if size <= 0 and n > 0:
+                raise RuntimeError(f"split expects split_size be non-negative, but got "
+                                   f"split_size={size}")
+            sizes = [min(size, n - s) for s in range(0, n, size)] if n else [0]
+        starts = np.cumsum([0] + sizes[:-1])
+        return tuple(self.narrow(d, int(s), int(m)) for s, m in zip(starts, sizes))
+
+    def chunk(self, chunks, dim=0):
+        """At most ``chunks`` pieces of ceil(n / chunks) each (as PyTorch: maybe fewer)."""
+        if chunks <= 0:
+            raise RuntimeError("chunk expects `chunks` to be greater than 0")
+        n = self.shape[normalize_dim(dim, self.ndim)]
+        return self.split(max(-(-n // chunks), 1), dim)
+
+    def unbind(self, dim=0):
+        """The slices along ``dim``, that dim removed."""
+        d = normalize_dim(dim, self.ndim)
+        return tuple(self.select(d, i) for i in range(self.shape[d]))
+
+    # ---- logic on bool (and integer) tensors ---------------------------------------------
+    def _bitwise(self, other, name, fn):
+        a, b = self._operand(other, name)
+        if _dtype.is_float(a.dtype):
+            raise RuntimeError(f'"{name}_cpu" not implemented for '
+                               f"'{_dtype.tensor_type_name(a.dtype)[9:-6]}'")
+        return type(self)._wrap(fn(a.data, b.data))
+
+    def __and__(self, o): return self._bitwise(o, "bitwise_and", lambda a, b: a & b)
+    def __or__(self, o): return self._bitwise(o, "bitwise_or", lambda a, b: a | b)
+    def __xor__(self, o): return self._bitwise(o, "bitwise_xor", lambda a, b: a ^ b)
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+    bitwise_and, bitwise_or, bitwise_xor = __and__, __or__, __xor__
+
+    def bitwise_not(self):
+        return ~self
+
+    def logical_and(self, other):
+        return type(self)._wrap((self != 0).data & _as_bool(other, self))
+
+    def logical_or(self, other):
+        return type(self)._wrap((self != 0).data | _as_bool(other, self))
+
+    def logical_xor(self, other):
+        return type(self)._wrap((self != 0).data ^ _as_bool(other, self))
+
+    # ---- dtypes -------------------------------------------------------------------------
+    def half(self):
+        """float16 (arithmetic on the CPU; the GPU kernels are float and double only)."""
+        return self.to(_dtype.float16)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+
+def _dims(dim, ndim):
+    from .arguments import normalize_dims
+    return normalize_dims(dim, ndim)
+
+
+def _as_bool(other, like):
+    if isinstance(other, MethodsMixin):
+        return move((other != 0).data, like.device)
+    return like.xp.asarray(bool(other))
