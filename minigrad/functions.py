@@ -132,6 +132,8 @@ def randint(low=0, high=None, size=None, *, dtype=None, device=None, requires_gr
     ``randint(0, 10, (3,))``; int64 unless ``dtype`` says otherwise."""
     if size is None:                           # randint(high, size)
         low, high, size = 0, low, high
+    elif high is None:                         # randint(high, size=size)
+        low, high = 0, low
     if high is None or size is None:
         raise TypeError("randint() missing required arguments: (low,) high, size")
     if high <= low:

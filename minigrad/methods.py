@@ -171,7 +171,7 @@ class MethodsMixin:
         if not isinstance(src, numbers.Number):
             raise TypeError(f"scatter: src must be a tensor or a number, got "
                             f"{type(src).__name__}")
-        return I.Scatter.apply(self, idx, self.dtype.type(src), dim=d)
+        return I.Scatter.apply(self, idx, self.dtype.type(src).item(), dim=d)
 
     def scatter_add(self, dim, index, src):
         """A copy of self with src[i] added at out[i₀, …, index[i], …] (repeats add up)."""
