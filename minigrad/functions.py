@@ -16,7 +16,7 @@ from .tensor import Tensor, as_tensor
 
 # torch.<name>(input, *args, **kwargs) is input.<name>(*args, **kwargs) for these names
 METHOD_FORMS = (
-    "abs", "exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "relu", "square", "neg",
+    "abs", "exp", "log", "log1p", "sqrt", "rsqrt", "tanh", "sigmoid", "relu", "square", "neg",
     "negative", "sum", "mean", "var", "std", "max", "min", "argmax", "argmin", "maximum",
     "minimum", "clamp", "clip", "reshape", "permute", "transpose", "squeeze", "unsqueeze",
     "matmul", "mm", "bmm", "add", "sub", "subtract", "mul", "multiply", "div", "divide",
@@ -24,7 +24,7 @@ METHOD_FORMS = (
     "index_select", "masked_fill", "topk", "sort", "argsort", "split", "chunk", "unbind",
     "narrow", "select", "eq", "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and",
     "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
-    "numel", "clone", "detach", "any", "all",
+    "numel", "clone", "detach", "any", "all", "clamp_", "clip_", "fill_", "zero_",
 )
 
 

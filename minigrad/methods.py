@@ -76,6 +76,14 @@ class MethodsMixin:
     def rsqrt(self):
         return 1 / self.sqrt()
 
+    def log1p(self):
+        """ln(1 + x), exact for tiny x."""
+        return A.Log1p.apply(self._floating())
+
+    def relu_(self):
+        """ReLU in place (``F.relu(x, inplace=True)``, ``nn.ReLU(inplace=True)``)."""
+        return self._arith_inplace("relu_", None, lambda t, _: L.ReLU.apply(t))
+
     def matmul(self, other):
         return self @ other
 

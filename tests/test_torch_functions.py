@@ -129,6 +129,16 @@ def test_gradcheck(name, device):
     assert gradcheck_numpy(_run(name, minigrad), CASES[name][1], device=device)
 
 
+def test_every_method_with_a_torch_function_form_has_one():
+    """A Tensor method whose name PyTorch also has as a function (torch.sum, torch.exp, ...)
+    exists as minigrad.<name> too."""
+    missing = [name for name in dir(minigrad.Tensor) if not name.startswith("_")
+               and callable(getattr(torch, name, None)) and not isinstance(getattr(torch, name),
+                                                                           type)
+               and not hasattr(minigrad, name)]
+    assert not missing
+
+
 # ---- what the cases above cannot say: integer results, named tuples, errors --------------
 def test_max_and_min_with_dim_are_named_pairs(device):
     a = np.array([[1.0, 5.0, 3.0], [7.0, 2.0, 2.5]])

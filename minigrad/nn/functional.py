@@ -77,9 +77,10 @@ def sigmoid(x):
     return ops.Sigmoid.apply(x)
 
 
-def relu(x):
+def relu(x, inplace=False):
+    """max(x, 0); with ``inplace`` written into x (recorded in the graph, as PyTorch)."""
     _check_float("relu", x)
-    return ops.ReLU.apply(x)
+    return x.relu_() if inplace else ops.ReLU.apply(x)
 
 
 def linear(x, weight, bias=None):
@@ -271,3 +272,16 @@ def dropout(input, p=0.5, training=True, inplace=False):
         mask = backend_of(input.data).dropout_mask(input.shape, float(p), input.dtype)
         return input.mul_(as_tensor(mask))
     return ops.Dropout.apply(input, p=float(p))
+
+
+# the activations and losses beyond the CNN's, written in files of their own
+from .activation_functions import elu, gelu, leaky_relu, softmax, softplus, tanh  # noqa: E402,F401
+from .layer_functions import adaptive_avg_pool2d, embedding  # noqa: E402,F401
+from .loss_functions import (  # noqa: E402,F401
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    smooth_l1_loss,
+)

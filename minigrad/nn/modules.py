@@ -27,14 +27,22 @@ class Module:
     def __init__(self):
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_buffers", {})
+        object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name, value):
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"call Module.__init__() in {type(self).__name__}.__init__ "
                                  "before assigning attributes")
+        buffers = self.__dict__.get("_buffers", {})
+        if name in buffers and (value is None or isinstance(value, Tensor)) \
+                and not isinstance(value, Parameter):
+            buffers[name] = value                   # a buffer stays a buffer, as PyTorch
+            return
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
+        buffers.pop(name, None)
         if isinstance(value, Parameter):
             self._parameters[name] = value
         elif isinstance(value, Module):
@@ -44,7 +52,7 @@ class Module:
 
     def __getattr__(self, name):
         d = self.__dict__
-        for table in ("_parameters", "_modules"):
+        for table in ("_parameters", "_modules", "_buffers"):
             if table in d and name in d[table]:
                 return d[table][name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
@@ -54,6 +62,47 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: {name} must be a Parameter or None")
         self._parameters[name] = param
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Keep ``tensor`` (or None) as state that is not a parameter — running statistics,
+        a fixed mask: ``self.name`` gives it, ``.to()`` moves it, ``state_dict`` holds it
+        (unless ``persistent=False``), the optimizer never sees it."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"buffer name must be a non-empty string without '.', got {name!r}")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer "
+                            f"'{name}' (torch Tensor or None required)")
+        if name in self._parameters or name in self._modules or \
+                (name in self.__dict__ and name not in self._buffers):
+            raise KeyError(f"attribute '{name}' already exists")
+        self._buffers[name] = tensor
+        (self._non_persistent.discard if persistent else self._non_persistent.add)(name)
+
+    def named_buffers(self, prefix="", recurse=True):
+        """(dotted name, buffer) pairs, each buffer once."""
+        seen = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for mod_prefix, module in modules:
+            for name, b in module._buffers.items():
+                if b is None or id(b) in seen:
+                    continue
+                seen.add(id(b))
+                yield (f"{mod_prefix}.{name}" if mod_prefix else name), b
+
+    def buffers(self, recurse=True):
+        return (b for _, b in self.named_buffers(recurse=recurse))
+
+    def _state_items(self):
+        """(dotted name, tensor) of the state_dict: each module's parameters, then its
+        persistent buffers, module by module (PyTorch's order)."""
+        for prefix, module in self.named_modules():
+            dot = f"{prefix}." if prefix else ""
+            for name, p in module._parameters.items():
+                if p is not None:
+                    yield dot + name, p
+            for name, b in module._buffers.items():
+                if b is not None and name not in module._non_persistent:
+                    yield dot + name, b
 
     def forward(self, *args):
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
@@ -128,6 +177,15 @@ class Module:
                     t.data = t.data.astype(dtype, copy=False)
                 if device is not None:
                     t.data = move(t.data, device)
+        for module in self.modules():           # buffers: moved; cast only if floating
+            for name, b in module._buffers.items():
+                if b is None:
+                    continue
+                if dtype is not None and _dtype.is_float(b.dtype):
+                    b = b.to(dtype)
+                if device is not None:
+                    b = b.to(device)
+                module._buffers[name] = b
         return self
 
     def float(self):
@@ -158,13 +216,13 @@ class Module:
     def state_dict(self):
         """An ordered dict of dotted name -> Tensor (sharing memory with the parameter)."""
         return collections.OrderedDict(
-            (name, as_tensor(p.data)) for name, p in self.named_parameters())
+            (name, as_tensor(t.data)) for name, t in self._state_items())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values (minigrad Tensors or arrays) into the parameters, keeping each one's
         device and dtype. With ``strict``, a missing or unexpected key is an error; a shape
         mismatch always is. Returns (missing_keys, unexpected_keys)."""
-        own = dict(self.named_parameters())
+        own = dict(self._state_items())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         problems = []
@@ -325,8 +383,15 @@ class Sigmoid(Module):
 
 
 class ReLU(Module):
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
     def forward(self, x):
-        return F.relu(x)
+        return F.relu(x, self.inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
 
 
 class Flatten(Module):

@@ -101,3 +101,19 @@ def _normal_cdf(x):
 
 
 _host_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+class Log1p(Function):
+    """y = ln(1 + a), exact for tiny a;  dy/da = 1/(1 + a)."""
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        if get_array_module(a) is np:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.log1p(a)
+        return get_array_module(a).log1p(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g / (1 + a)

@@ -143,3 +143,52 @@ class DataLoader:
                 yield [as_tensor(t.data[t.xp.asarray(indices)]) for t in self.dataset.tensors]
             else:
                 yield collate([self.dataset[int(i)] for i in indices])
+
+
+class ConcatDataset(Dataset):
+    """The samples of several datasets one after the other: sample i is found in the
+    dataset whose cumulative size first exceeds i."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise AssertionError("datasets should not be an empty iterable")
+        self.cumulative_sizes, total = [], 0
+        for d in self.datasets:
+            total += len(d)
+            self.cumulative_sizes.append(total)
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index):
+        if index < 0:
+            if -index > len(self):
+                raise ValueError("absolute value of index should not exceed dataset length")
+            index += len(self)
+        import bisect
+        which = bisect.bisect_right(self.cumulative_sizes, index)
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][index - start]
+
+
+def random_split(dataset, lengths, generator=None):
+    """``dataset`` cut into non-overlapping Subsets of the given ``lengths`` (ints summing to
+    its length, or fractions summing to 1: floors, the remainder given one by one to the
+    first subsets, as PyTorch), after a random permutation from minigrad's generator (so
+    ``manual_seed`` repeats it; the permutation is not PyTorch's)."""
+    n = len(dataset)
+    lengths = list(lengths)
+    if all(0 <= f <= 1 for f in lengths) and abs(sum(lengths) - 1) < 1e-9 and sum(lengths) != n:
+        sizes = [int(np.floor(n * f)) for f in lengths]
+        for i in range(n - sum(sizes)):
+            sizes[i % len(sizes)] += 1
+        lengths = sizes
+    if sum(lengths) != n:
+        raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
+    order = random.generator().permutation(n).tolist()
+    out, start = [], 0
+    for length in lengths:
+        out.append(Subset(dataset, order[start:start + length]))
+        start += length
+    return out
