@@ -35,20 +35,42 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"call Module.__init__() in {type(self).__name__}.__init__ "
                                  "before assigning attributes")
-        buffers = self.__dict__.get("_buffers", {})
-        if name in buffers and (value is None or isinstance(value, Tensor)) \
-                and not isinstance(value, Parameter):
-            buffers[name] = value                   # a buffer stays a buffer, as PyTorch
-            return
-        self._parameters.pop(name, None)
-        self._modules.pop(name, None)
-        buffers.pop(name, None)
-        if isinstance(value, Parameter):
-            self._parameters[name] = value
-        elif isinstance(value, Module):
-            self._modules[name] = value
+        # PyTorch's rules: a Parameter or a Module takes the name over (keeping its place
+        # when it replaces one of its kind); a name that holds a parameter, a sub-module or a
+        # buffer takes only its kind or None; anything else is a plain attribute
+        params, modules = self._parameters, self._modules
+        buffers = self.__dict__.setdefault("_buffers", {})      # (modules pickled before
+        self.__dict__.setdefault("_non_persistent", set())      # buffers existed)
+        if isinstance(value, (Parameter, Module)):
+            own = params if isinstance(value, Parameter) else modules
+            for table in (params, modules, buffers, self.__dict__):
+                if table is not own:
+                    table.pop(name, None)
+            self._non_persistent.discard(name)
+            own[name] = value
+        elif name in params or name in modules:
+            if value is not None:
+                kind = "parameter" if name in params else "child module"
+                expected = "nn.Parameter" if name in params else "nn.Module"
+                raise TypeError(f"cannot assign '{_type_of(value)}' as {kind} '{name}' "
+                                f"({expected} or None expected)")
+            (params if name in params else modules)[name] = None
+        elif name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{_type_of(value)}' as buffer '{name}' "
+                                "(Tensor or None expected)")
+            buffers[name] = value                   # a buffer stays a buffer
         else:
             object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        """``del model.fc``: removes a parameter, buffer or sub-module (or an attribute)."""
+        for table in (self._parameters, self._buffers, self._modules):
+            if name in table:
+                del table[name]
+                self._non_persistent.discard(name)
+                return
+        object.__delattr__(self, name)
 
     def __getattr__(self, name):
         d = self.__dict__
@@ -81,7 +103,7 @@ class Module:
     def named_buffers(self, prefix="", recurse=True):
         """(dotted name, buffer) pairs, each buffer once."""
         seen = set()
-        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
         for mod_prefix, module in modules:
             for name, b in module._buffers.items():
                 if b is None or id(b) in seen:
@@ -95,7 +117,7 @@ class Module:
     def _state_items(self):
         """(dotted name, tensor) of the state_dict: each module's parameters, then its
         persistent buffers, module by module (PyTorch's order)."""
-        for prefix, module in self.named_modules():
+        for prefix, module in self.named_modules(remove_duplicate=False):
             dot = f"{prefix}." if prefix else ""
             for name, p in module._parameters.items():
                 if p is not None:
@@ -112,15 +134,30 @@ class Module:
 
     # ---- walking the tree --------------------------------------------------------------
     def named_children(self):
-        return iter(self._modules.items())
+        """(name, child) pairs; a child registered under two names comes once (PyTorch)."""
+        seen = set()
+        for name, m in self._modules.items():
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
+                yield name, m
 
     def children(self):
         return (m for _, m in self.named_children())
 
-    def named_modules(self, prefix=""):
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(dotted name, module) for this module and every one below it; a module shared
+        by several parents comes once, under its first name (unless remove_duplicate is
+        False)."""
+        memo = set() if memo is None else memo
+        if id(self) in memo:
+            return
+        if remove_duplicate:
+            memo.add(id(self))
         yield prefix, self
         for name, child in self._modules.items():
-            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+            if child is not None:
+                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name,
+                                               remove_duplicate)
 
     def modules(self):
         return (m for _, m in self.named_modules())
@@ -136,7 +173,7 @@ class Module:
     def named_parameters(self, prefix="", recurse=True):
         """(dotted name, parameter) pairs, e.g. ("net.0.weight", ...); each parameter once."""
         seen = set()
-        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
         for mod_prefix, module in modules:
             for name, p in module._parameters.items():
                 if p is None or id(p) in seen:
@@ -271,6 +308,14 @@ class Module:
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
 
+def _type_of(value):
+    """PyTorch's name for a value's type in assignment errors (minigrad.FloatTensor, int)."""
+    if isinstance(value, Tensor):
+        from ..tensor import type_name
+        return type_name(value)
+    return type(value).__name__
+
+
 class Sequential(Module):
     """Modules applied one after another; indexable like a list."""
 
@@ -293,6 +338,12 @@ class Sequential(Module):
             raise IndexError(f"index {index} is out of range for a Sequential of "
                              f"{len(items)} modules")
         return items[index]
+
+    def __setitem__(self, index, module):
+        """``seq[i] = layer`` replaces the i-th module, keeping its name."""
+        if not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        self._modules[list(self._modules)[index]] = module
 
     def __len__(self):
         return len(self._modules)
