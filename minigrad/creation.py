@@ -41,6 +41,11 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     """Numbers from ``start`` up to (not including) ``end``; int64 unless any bound is a float."""
     if end is None:
         start, end = 0, start
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign "
+                           f"(from {start} to {end} by {step})")
     floats = any(isinstance(v, float) for v in (start, end, step))
     default = _dtype.float32 if floats else _dtype.int64
     return _make(lambda xp, s, dt: xp.arange(start, end, step).astype(dt), (), dtype, device,

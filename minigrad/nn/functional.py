@@ -59,6 +59,8 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     kernel = pair(kernel_size, "kernel_size")
     stride = _square(stride if stride is not None else kernel_size, "stride")
     padding = _square(padding, "padding")
+    if stride < 1:
+        raise RuntimeError(f"max_pool2d: stride should be at least 1, got {stride}")
     if x.ndim == 3:                               # one unbatched image (C, H, W)
         return max_pool2d(x.unsqueeze(0), kernel_size, stride, padding).squeeze(0)
     if x.ndim != 4:

@@ -370,7 +370,8 @@ class Linear(Module):
         self.in_features, self.out_features = in_features, out_features
         self.weight = init.kaiming_uniform_(
             Parameter(np.zeros((out_features, in_features), np.float32)), a=math.sqrt(5))
-        bias = _uniform_parameter((out_features,), 1 / math.sqrt(in_features)) if bias else None
+        bound = 1 / math.sqrt(in_features) if in_features > 0 else 0.0     # as PyTorch
+        bias = _uniform_parameter((out_features,), bound) if bias else None
         self.register_parameter("bias", bias)
 
     def forward(self, x):
