@@ -95,3 +95,11 @@ def test_assigning_a_wrong_grad_is_refused_like_torch(value, error):
         assert x.grad is None
         x.grad = m.ones(2)
         x.grad = None
+
+
+def test_save_into_a_missing_folder_names_the_folder(tmp_path):
+    target = tmp_path / "missing" / "model.pt"
+    for m in (minigrad, torch):
+        with pytest.raises(RuntimeError, match="missing"):
+            m.save({"w": m.zeros(2)}, target)
+    assert not (tmp_path / "missing").exists()
