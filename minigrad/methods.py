@@ -13,6 +13,7 @@ from . import _dtype
 from .arguments import normalize_dim
 from .device import move
 from .ops import activations as A
+from .ops import arrange as R
 from .ops import index as I
 from .ops import layers as L
 
@@ -341,6 +342,162 @@ class MethodsMixin:
     def logical_xor(self, other):
         return type(self)._wrap((self != 0).data ^ _as_bool(other, self))
 
+    # ---- repeating, reversing, masking ------------------------------------------------
+    def expand(self, *sizes):
+        """This tensor broadcast to ``sizes`` (-1 keeps a dim), a view without copying."""
+        sizes = _sizes(sizes)
+        lead = len(sizes) - self.ndim
+        if lead < 0:
+            raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be "
+                               f"greater or equal to the number of dimensions in the tensor "
+                               f"({self.ndim})")
+        shape = tuple(self.shape[i - lead] if n == -1 and i >= lead else n
+                      for i, n in enumerate(sizes))
+        for i, n in enumerate(self.shape):
+            if n != 1 and n != shape[lead + i]:
+                raise RuntimeError(f"The expanded size of the tensor ({shape[lead + i]}) must "
+                                   f"match the existing size ({n}) at non-singleton dimension "
+                                   f"{lead + i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
+                                   f"{list(self.shape)}")
+        return R.Expand.apply(self, shape=shape)
+
+    def expand_as(self, other):
+        return self.expand(other.shape)
+
+    def repeat(self, *sizes):
+        """This tensor tiled sizes[i] times along dim i (a copy)."""
+        sizes = _sizes(sizes)
+        if len(sizes) < self.ndim:
+            raise RuntimeError("Number of dimensions of repeat dims can not be smaller than "
+                               "number of dimensions of tensor")
+        return R.Repeat.apply(self, reps=sizes)
+
+    def flip(self, *dims):
+        dims = tuple(normalize_dim(d, self.ndim) for d in _sizes(dims))
+        return R.Flip.apply(self, dims=dims)
+
+    def tril(self, diagonal=0):
+        """Zeros above the ``diagonal``-th diagonal (of the last two dims)."""
+        if self.ndim < 2:
+            raise RuntimeError("tril: input tensor must have at least 2 dimensions")
+        return R.Triangle.apply(self, diagonal=int(diagonal), lower=True)
+
+    def triu(self, diagonal=0):
+        """Zeros below the ``diagonal``-th diagonal (of the last two dims)."""
+        if self.ndim < 2:
+            raise RuntimeError("triu: input tensor must have at least 2 dimensions")
+        return R.Triangle.apply(self, diagonal=int(diagonal), lower=False)
+
+    def cumsum(self, dim):
+        """Running sums along ``dim`` (integers and bools sum as int64)."""
+        a = self if _dtype.is_float(self.dtype) or self.dtype == _dtype.int64 else self.long()
+        return R.Cumsum.apply(a, dim=normalize_dim(dim, self.ndim))
+
+    def masked_fill_(self, mask, value):
+        """``masked_fill`` written into this tensor."""
+        return self._arith_inplace("masked_fill_", None, lambda t, _: t.masked_fill(mask, value))
+
+    # ---- more elementwise math -----------------------------------------------------------
+    def sin(self):
+        return A.Sin.apply(self._floating())
+
+    def cos(self):
+        return A.Cos.apply(self._floating())
+
+    def _step(self, how):
+        if how != "sign" and not _dtype.is_float(self.dtype):
+            return self.clone()                 # integers are already whole
+        return A.Step.apply(self, how=how)
+
+    def floor(self): return self._step("floor")
+    def ceil(self): return self._step("ceil")
+    def trunc(self): return self._step("trunc")
+    def sign(self): return self._step("sign")
+
+    def round(self, decimals=0):
+        """Round half to even, as PyTorch (and NumPy) do."""
+        if decimals:
+            return (self * 10 ** decimals)._step("round") / 10 ** decimals
+        return self._step("round")
+
+    def norm(self, p="fro", dim=None, keepdim=False):
+        """The p-norm (2 for "fro") of all elements or along ``dim``: (Σ|x|ᵖ)^(1/p); inf is
+        max |x|."""
+        if p == "fro":
+            p = 2
+        if p == float("inf"):
+            return self.abs().amax(dim, keepdim) if dim is not None else self.abs().max()
+        if p == 2:
+            return (self * self).sum(dim, keepdim=keepdim).sqrt()
+        return (self.abs() ** p).sum(dim, keepdim=keepdim) ** (1.0 / p)
+
+    def amax(self, dim=None, keepdim=False):
+        if dim is None:
+            return self.max()
+        out = self
+        for d in sorted(_dims(dim, self.ndim), reverse=True):
+            out = out.max(d, keepdim=keepdim).values
+        return out
+
+    def dot(self, other):
+        if self.ndim != 1 or getattr(other, "ndim", 0) != 1:
+            raise RuntimeError(f"1D tensors expected, but got {self.ndim}D and "
+                               f"{getattr(other, 'ndim', 0)}D tensors")
+        return self @ other
+
+    def outer(self, other):
+        return self.reshape(-1, 1) * other.reshape(1, -1)
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        a, b = self._operand(other, "isclose")
+        return type(self)._wrap(a.xp.isclose(a.data, b.data, rtol, atol, equal_nan))
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return bool(self.isclose(other, rtol, atol, equal_nan).all())
+
+    # ---- new tensors like this one --------------------------------------------------------
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        from .creation import zeros
+        return zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
+                     requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        from .creation import ones
+        return ones(*size, dtype=dtype or self.dtype, device=device or self.device,
+                    requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        from .creation import full
+        return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                    requires_grad=requires_grad)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        return type(self)(data, dtype=dtype or self.dtype, device=device or self.device,
+                          requires_grad=requires_grad)
+
+    # ---- sampling -------------------------------------------------------------------------
+    def multinomial(self, num_samples, replacement=False, generator=None):
+        """Indices drawn with probability proportional to this tensor's values (1-D, or one
+        draw per row of a 2-D tensor), from minigrad's generator."""
+        from . import random
+        probs = np.asarray(self.detach().cpu().data, dtype=np.float64)
+        rows = probs.reshape(-1, probs.shape[-1]) if probs.ndim else probs.reshape(1, 1)
+        if (rows < 0).any() or not np.isfinite(rows).all() or (rows.sum(1) <= 0).any():
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0 "
+                               "or a negative, inf or nan probability)")
+        if not replacement and num_samples > rows.shape[1]:
+            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                               "replacement")
+        if not replacement and num_samples > (rows > 0).sum(1).min():
+            # PyTorch then returns categories of probability 0; minigrad refuses
+            raise RuntimeError("multinomial: fewer categories of non-zero probability than "
+                               "samples asked for without replacement")
+        g = random.generator()
+        out = np.stack([g.choice(rows.shape[1], size=num_samples, replace=replacement,
+                                 p=r / r.sum()) for r in rows]).astype(np.int64)
+        out = out.reshape(probs.shape[:-1] + (num_samples,))
+        return type(self)._wrap(move(out, self.device))
+
     # ---- dtypes -------------------------------------------------------------------------
     def half(self):
         """float16 (arithmetic on the CPU; the GPU kernels are float and double only)."""
@@ -348,6 +505,13 @@ class MethodsMixin:
 
     def type_as(self, other):
         return self.to(other.dtype)
+
+
+def _sizes(sizes):
+    """``f(2, 3)`` and ``f((2, 3))`` (or a torch.Size) both as (2, 3)."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = sizes[0]
+    return tuple(int(n) for n in sizes)
 
 
 def _dims(dim, ndim):

@@ -109,6 +109,24 @@ CASES = {
     "permute": (lambda m, a: m.permute(a, (1, 2, 0)), [normal(2, 3, 4)]),
     "squeeze_unsqueeze": (lambda m, a: m.unsqueeze(m.squeeze(a), 0), [normal(3, 1, 4)]),
     "clone": (lambda m, a: m.clone(a) * 2, [normal(3)]),
+    "expand": (lambda m, a: a.expand(2, 3, -1) * 1, [normal(3, 1)]),
+    "expand_as": (lambda m, a, b: a.expand_as(b) * b, [normal(1, 4), normal(3, 4)]),
+    "repeat": (lambda m, a: a.repeat(2, 1, 3), [normal(3, 2)]),
+    "flip": (lambda m, a: m.flip(a, (0, 2)), [normal(2, 3, 4)]),
+    "tril": (lambda m, a: m.tril(a), [normal(4, 4)]),
+    "triu_offset": (lambda m, a: m.triu(a, 1), [normal(2, 3, 4)]),
+    "cumsum": (lambda m, a: m.cumsum(a, 1), [normal(3, 4)]),
+    "sin_cos": (lambda m, a: m.sin(a) * m.cos(a * 2), [normal(3, 4)]),
+    "floor_round": (lambda m, a: a * 2 + m.floor(a) + m.round(a) + a.ceil() + a.sign(),
+                    [normal(3, 4)]),
+    "norm": (lambda m, a: m.norm(a), [normal(3, 4)]),
+    "norm_dim": (lambda m, a: a.norm(dim=1), [normal(3, 4)]),
+    "norm_p1": (lambda m, a: a.norm(p=1), [normal(3, 4)]),
+    "dot": (lambda m, a, b: m.dot(a, b), [normal(4), normal(4)]),
+    "outer": (lambda m, a, b: m.outer(a, b), [normal(3), normal(4)]),
+    "masked_fill_": (lambda m, a, i: (a * 1).masked_fill_(i > 0, 2.0), [normal(3, 4),
+                                                                        index(2, 3, 4)]),
+    "amax": (lambda m, a: m.amax(a, (0, 2)), [distinct(2, 3, 4)]),
 }
 
 
@@ -303,6 +321,50 @@ def test_function_forms_of_comparisons_and_reductions():
     assert minigrad.sum(minigrad.tensor([True, True, False])).item() == 2
     with pytest.raises(NotImplementedError, match="out="):
         minigrad.exp(minigrad.tensor(a), out=minigrad.tensor(b))
+
+
+def test_more_methods_values_like_torch():
+    a = normal(3, 4)
+    for f in (lambda m, x: m.isclose(x, x + 1e-9), lambda m, x: m.allclose(x, x * 1.1),
+              lambda m, x: x.new_zeros(2, 3), lambda m, x: x.new_ones((2,)),
+              lambda m, x: x.new_full((2, 2), 7.0), lambda m, x: x.new_tensor([1, 2]),
+              lambda m, x: m.nn.functional.one_hot(m.tensor([0, 2, 1]), 4),
+              lambda m, x: m.nn.functional.one_hot(m.tensor([[1], [3]])),
+              lambda m, x: m.cumsum(m.tensor([True, False, True]), 0),
+              lambda m, x: m.round(m.tensor([0.5, 1.5, 2.5, -0.5])),
+              lambda m, x: m.round(m.tensor([1.234, 5.678]), decimals=1),
+              lambda m, x: m.tensor([3, -2]).floor()):
+        ours, ref = f(minigrad, minigrad.tensor(a)), f(torch, torch.tensor(a))
+        if isinstance(ref, bool):
+            assert ours == ref
+            continue
+        assert str(ours.dtype) == str(ref.dtype).replace("torch.", "")
+        np.testing.assert_allclose(np.asarray(ours.tolist()), np.asarray(ref.tolist()),
+                                   rtol=1e-6)
+    x = minigrad.zeros(3, 1)
+    assert x.expand(3, 4).shape == (3, 4)
+    with pytest.raises(RuntimeError):
+        x.expand(2, 4)
+    with pytest.raises(RuntimeError):
+        minigrad.nn.functional.one_hot(minigrad.tensor([3]), 2)
+
+
+def test_multinomial():
+    minigrad.manual_seed(0)
+    probs = minigrad.tensor([0.0, 1.0, 3.0])
+    draws = minigrad.multinomial(probs, 4000, replacement=True)
+    assert draws.dtype == minigrad.int64 and draws.shape == (4000,)
+    counts = np.bincount(draws.numpy(), minlength=3)
+    assert counts[0] == 0 and 0.70 < counts[2] / 4000 < 0.80
+    rows = minigrad.tensor([[1.0, 1.0, 1.0], [2.0, 1.0, 1.0]]).multinomial(3)
+    assert rows.shape == (2, 3) and all(sorted(r) == [0, 1, 2] for r in rows.tolist())
+    assert minigrad.tensor([[1.0, 1.0], [0.0, 1.0]]).multinomial(1)[1, 0].item() == 1
+    with pytest.raises(RuntimeError):                 # PyTorch draws a zero-probability one
+        minigrad.tensor([0.0, 0.0, 1.0]).multinomial(2)
+    with pytest.raises(RuntimeError):
+        minigrad.tensor([1.0, 1.0]).multinomial(3)
+    with pytest.raises(RuntimeError):
+        minigrad.tensor([-1.0, 1.0]).multinomial(1)
 
 
 # ---- float16 on the CPU ---------------------------------------------------------------------

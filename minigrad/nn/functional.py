@@ -278,7 +278,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 # the activations and losses beyond the CNN's, written in files of their own
 from .activation_functions import elu, gelu, leaky_relu, softmax, softplus, tanh  # noqa: E402,F401
-from .layer_functions import adaptive_avg_pool2d, embedding  # noqa: E402,F401
+from .layer_functions import adaptive_avg_pool2d, embedding, one_hot  # noqa: E402,F401
 from .loss_functions import (  # noqa: E402,F401
     binary_cross_entropy,
     binary_cross_entropy_with_logits,

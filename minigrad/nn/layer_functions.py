@@ -1,5 +1,6 @@
-"""Two layers as functions (re-exported by ``nn.functional``): ``adaptive_avg_pool2d`` and
-``embedding``, both built from existing ops (average pooling, slicing, index_select)."""
+"""Layers as functions (re-exported by ``nn.functional``): ``adaptive_avg_pool2d`` and
+``embedding``, both built from existing ops (average pooling, slicing, index_select), and
+``one_hot``."""
 import math
 
 from .. import _dtype
@@ -60,3 +61,20 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
         keep = (input != padding_idx).unsqueeze(-1)
         out = where(keep, out, out.detach())      # same values, no gradient to that row
     return out
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 indices (any shape) as one-hot rows: shape tensor.shape + (num_classes,), a 1
+    at each index (num_classes = max index + 1 when -1)."""
+    if not isinstance(tensor, Tensor) or tensor.dtype != _dtype.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    data = tensor.data
+    if num_classes == -1:
+        if data.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(data.max()) + 1
+    if data.size and tensor.device.type == "cpu" and (data.min() < 0 or
+                                                      data.max() >= num_classes):
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    xp = tensor.xp
+    return Tensor._wrap((data[..., None] == xp.arange(num_classes)).astype(_dtype.int64))

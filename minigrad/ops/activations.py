@@ -117,3 +117,41 @@ class Log1p(Function):
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
         return g / (1 + a)
+
+
+class Sin(Function):
+    """y = sin a;  dy/da = cos a."""
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return get_array_module(a).sin(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * get_array_module(a).cos(a)
+
+
+class Cos(Function):
+    """y = cos a;  dy/da = −sin a."""
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return get_array_module(a).cos(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return -g * get_array_module(a).sin(a)
+
+
+class Step(Function):
+    """y = floor, ceil, round, trunc or sign of a (``how``, the array module's function):
+    piecewise constant, so dy/da = 0 (PyTorch's gradient too)."""
+    @staticmethod
+    def forward(ctx, a, how):
+        return getattr(get_array_module(a), how)(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        return get_array_module(g).zeros_like(g)
