@@ -25,8 +25,8 @@ METHOD_FORMS = (
     "narrow", "select", "eq", "ne", "lt", "le", "gt", "ge", "logical_not", "logical_and",
     "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
     "numel", "clone", "detach", "any", "all", "clamp_", "clip_", "fill_", "zero_",
-    "relu_", "flip", "tril", "triu", "cumsum", "sin", "cos", "floor", "ceil", "trunc", "sign", "round",
-    "norm", "amax", "dot", "outer", "isclose", "allclose", "multinomial",
+    "relu_", "flip", "tril", "triu", "cumsum", "sin", "cos", "floor", "ceil", "trunc", "sign",
+    "round", "norm", "amax", "dot", "outer", "isclose", "allclose", "multinomial",
 )
 
 
