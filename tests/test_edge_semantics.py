@@ -103,3 +103,25 @@ def test_save_into_a_missing_folder_names_the_folder(tmp_path):
         with pytest.raises(RuntimeError, match="missing"):
             m.save({"w": m.zeros(2)}, target)
     assert not (tmp_path / "missing").exists()
+
+
+@pytest.mark.parametrize("make_base", [
+    lambda m: m.ones(3, requires_grad=True) * 1,
+    lambda m: m.ones(3, requires_grad=True),
+])
+def test_a_no_grad_view_written_with_grad_on_is_refused_like_torch(make_base):
+    for m in (minigrad, torch):
+        x = make_base(m)
+        with m.no_grad():
+            v = x[:2]
+        with pytest.raises(RuntimeError, match="view was created in no_grad mode"):
+            v.mul_(2)
+        with m.no_grad():
+            v.mul_(2)                        # both inside no_grad: fine
+        assert x.tolist() == [2.0, 2.0, 1.0]
+    for m in (minigrad, torch):             # a base without grad: nothing to be ambiguous
+        x = m.ones(3)
+        with m.no_grad():
+            v = x[:2]
+        v.mul_(2)
+        assert x.tolist() == [2.0, 2.0, 1.0]
