@@ -20,7 +20,7 @@ from .creation import (
     zeros_like,
 )
 from .device import device
-from .random import manual_seed
+from .random import Generator, manual_seed
 from .tensor import Tensor, as_tensor
 
 float = float32

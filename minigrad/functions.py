@@ -141,14 +141,14 @@ def randint(low=0, high=None, size=None, *, dtype=None, device=None, requires_gr
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} "
                            f">= to={high}")
-    values = random.generator().integers(low, high, size=shape_arg((size,)))
+    values = random.generator(generator).integers(low, high, size=shape_arg((size,)))
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.int64
     return Tensor(values, dtype=dt, device=device or "cpu", requires_grad=requires_grad)
 
 
 def randperm(n, *, dtype=None, device=None, requires_grad=False, generator=None):
     """A random ordering of 0, 1, …, n − 1."""
-    values = random.generator().permutation(int(n))
+    values = random.generator(generator).permutation(int(n))
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.int64
     return Tensor(values, dtype=dt, device=device or "cpu", requires_grad=requires_grad)
 

@@ -492,7 +492,7 @@ class MethodsMixin:
             # PyTorch then returns categories of probability 0; minigrad refuses
             raise RuntimeError("multinomial: fewer categories of non-zero probability than "
                                "samples asked for without replacement")
-        g = random.generator()
+        g = random.generator(generator)
         out = np.stack([g.choice(rows.shape[1], size=num_samples, replace=replacement,
                                  p=r / r.sum()) for r in rows]).astype(np.int64)
         out = out.reshape(probs.shape[:-1] + (num_samples,))

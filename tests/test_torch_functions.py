@@ -399,3 +399,57 @@ def test_half_gradient_like_torch():
     assert x.grad.dtype == minigrad.float16
     np.testing.assert_allclose(x.grad.numpy().astype(float), t.grad.numpy().astype(float),
                                rtol=2e-3)
+
+
+def test_generator_objects_repeat_and_leave_the_global_one_alone():
+    def draws(g):
+        return (minigrad.randn(3, generator=g).tolist(), minigrad.rand(2, generator=g).tolist(),
+                minigrad.randint(0, 100, (4,), generator=g).tolist(),
+                minigrad.randperm(5, generator=g).tolist(),
+                minigrad.tensor([1.0, 2.0, 3.0]).multinomial(2, generator=g).tolist())
+    first = draws(minigrad.Generator().manual_seed(2147483647))
+    minigrad.manual_seed(0)
+    expected_global = minigrad.randn(2).tolist()
+    minigrad.manual_seed(0)
+    again = draws(minigrad.Generator().manual_seed(2147483647))
+    assert first == again
+    assert minigrad.randn(2).tolist() == expected_global        # the global one was not used
+    parts = minigrad.utils.data.random_split(range(10), [5, 5],
+                                             generator=minigrad.Generator().manual_seed(1))
+    again = minigrad.utils.data.random_split(range(10), [5, 5],
+                                             generator=minigrad.Generator().manual_seed(1))
+    assert parts[0].indices == again[0].indices
+    with pytest.raises(TypeError):
+        minigrad.randn(2, generator=object())
+
+
+def test_a_makemore_style_step_runs():
+    """Character-level MLP as in makemore part 2, with only the import changed."""
+    torch_ = minigrad
+    g = torch_.Generator().manual_seed(2147483647)
+    C = torch_.randn((27, 10), generator=g)
+    W1 = torch_.randn((30, 200), generator=g) * 0.2
+    b1 = torch_.randn(200, generator=g) * 0.01
+    W2 = torch_.randn((200, 27), generator=g) * 0.01
+    b2 = torch_.zeros(27)
+    parameters = [C, W1, b1, W2, b2]
+    for p in parameters:
+        p.requires_grad = True
+    X = torch_.randint(0, 27, (32, 3), generator=g)
+    Y = torch_.randint(0, 27, (32,), generator=g)
+    losses = []
+    for _ in range(5):
+        emb = C[X]
+        h = torch_.tanh(emb.view(-1, 30) @ W1 + b1)
+        logits = h @ W2 + b2
+        loss = torch_.nn.functional.cross_entropy(logits, Y)
+        for p in parameters:
+            p.grad = None
+        loss.backward()
+        for p in parameters:
+            p.data += -0.1 * p.grad.data
+        losses.append(loss.item())
+    assert losses[-1] < losses[0]
+    probs = torch_.softmax(logits[:1], dim=1)
+    ix = torch_.multinomial(probs, num_samples=1, replacement=True, generator=g).item()
+    assert 0 <= ix < 27

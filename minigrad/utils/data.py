@@ -192,7 +192,7 @@ def random_split(dataset, lengths, generator=None):
         lengths = sizes
     if sum(lengths) != n:
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    order = random.generator().permutation(n).tolist()
+    order = random.generator(generator).permutation(n).tolist()
     out, start = [], 0
     for length in lengths:
         out.append(Subset(dataset, order[start:start + length]))
