@@ -26,7 +26,12 @@ METHOD_FORMS = (
     "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
     "numel", "clone", "detach", "any", "all", "clamp_", "clip_", "fill_", "zero_",
     "relu_", "flip", "tril", "triu", "cumsum", "sin", "cos", "floor", "ceil", "trunc", "sign",
-    "round", "norm", "amax", "dot", "outer", "isclose", "allclose", "multinomial",
+    "round", "t", "swapaxes", "swapdims", "movedim", "moveaxis", "unflatten", "ravel",
+    "broadcast_to", "tile", "roll", "logsumexp", "reciprocal", "expm1", "log2", "log10",
+    "clamp_min", "clamp_max", "remainder", "masked_select", "isnan", "isinf", "isfinite",
+    "is_floating_point", "nonzero", "count_nonzero", "exp_", "log_", "sqrt_", "abs_", "neg_",
+    "sigmoid_", "tanh_", "square_", "bernoulli", "norm", "amax", "dot", "outer", "isclose",
+    "allclose", "multinomial",
 )
 
 

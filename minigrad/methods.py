@@ -455,7 +455,150 @@ class MethodsMixin:
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         return bool(self.isclose(other, rtol, atol, equal_nan).all())
 
+    # ---- compositions of the ops above ----------------------------------------------------
+    def t(self):
+        """The transpose of a matrix (a vector or a number as it is)."""
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
+                               f"{self.ndim}D")
+        return self.transpose(0, 1) if self.ndim == 2 else self
+
+    def swapaxes(self, axis0, axis1):
+        return self.transpose(axis0, axis1)
+
+    swapdims = swapaxes
+
+    def movedim(self, source, destination):
+        """Dim ``source`` moved to position ``destination``, the others in order."""
+        src = normalize_dim(source, self.ndim)
+        order = [d for d in range(self.ndim) if d != src]
+        order.insert(normalize_dim(destination, self.ndim), src)
+        return self.permute(*order)
+
+    moveaxis = movedim
+
+    def unflatten(self, dim, sizes):
+        d = normalize_dim(dim, self.ndim)
+        from .arguments import resolve_shape
+        sizes = resolve_shape(tuple(sizes), (self.shape[d],))
+        return self.reshape(self.shape[:d] + tuple(sizes) + self.shape[d + 1:])
+
+    def ravel(self):
+        return self.reshape(-1)
+
+    def broadcast_to(self, size):
+        return self.expand(size)
+
+    def tile(self, *dims):
+        dims = _sizes(dims)
+        return self.repeat((1,) * (self.ndim - len(dims)) + dims)
+
+    def roll(self, shifts, dims=None):
+        """Elements shifted along ``dims`` by ``shifts``, wrapping around."""
+        if dims is None:
+            return self.reshape(-1).roll(shifts, 0).reshape(self.shape)
+        shifts = shifts if isinstance(shifts, (tuple, list)) else (shifts,)
+        dims = dims if isinstance(dims, (tuple, list)) else (dims,)
+        from .functions import cat
+        out = self
+        for shift, dim in zip(shifts, dims):
+            d = normalize_dim(dim, self.ndim)
+            n = self.shape[d]
+            k = shift % n if n else 0
+            if k:
+                out = cat([out.narrow(d, n - k, k), out.narrow(d, 0, n - k)], d)
+        return out
+
+    def logsumexp(self, dim, keepdim=False):
+        """log Σ eˣ along ``dim``, computed as m + log Σ e^(x − m) with m the max (so it
+        cannot overflow; m is held constant, its gradient cancels anyway)."""
+        x = self._floating()
+        m = x.detach().amax(dim, keepdim=True)
+        m = m.masked_fill(~m.isfinite(), 0.0)
+        out = (x - m).exp().sum(dim, keepdim=True).log() + m
+        return out if keepdim else out.squeeze(dim)
+
+    def reciprocal(self):
+        return 1 / self._floating()
+
+    def expm1(self):
+        return self._floating().exp() - 1
+
+    def log2(self):
+        return self.log() / math.log(2)
+
+    def log10(self):
+        return self.log() / math.log(10)
+
+    def clamp_min(self, min):
+        return self.clamp(min=min)
+
+    def clamp_max(self, max):
+        return self.clamp(max=max)
+
+    def remainder(self, other):
+        return self % other
+
+    def where(self, condition, other):
+        """self where ``condition`` holds, else ``other``."""
+        from .creation import where
+        return where(condition, self, other)
+
+    def masked_select(self, mask):
+        """The elements where ``mask`` (broadcast to this shape) holds, as a 1-D tensor."""
+        return self[mask.expand(self.shape) if mask.shape != self.shape else mask]
+
+    # ---- tests and counts (no gradient) ---------------------------------------------------
+    def isnan(self): return type(self)._wrap(self.xp.isnan(self.data))
+    def isinf(self): return type(self)._wrap(self.xp.isinf(self.data))
+    def isfinite(self): return type(self)._wrap(self.xp.isfinite(self.data))
+
+    def is_floating_point(self):
+        return _dtype.is_float(self.dtype)
+
+    def element_size(self):
+        return self.dtype.itemsize
+
+    def nonzero(self, as_tuple=False):
+        """The indices of the non-zero elements: (n, ndim) int64, or one tensor per dim."""
+        idx = self.xp.nonzero(self.data)
+        if as_tuple:
+            return tuple(type(self)._wrap(i.astype(np.int64)) for i in idx)
+        return type(self)._wrap(self.xp.stack(idx, axis=1).astype(np.int64) if idx else
+                                self.xp.zeros((int(bool(self.data)), 0), np.int64))
+
+    def count_nonzero(self, dim=None):
+        return (self != 0).sum(dim)
+
+    def type(self, dtype=None):
+        """Without an argument, the type's name (minigrad.FloatTensor); with a dtype, this
+        tensor converted to it (``(pred == y).type(torch.float)``)."""
+        if dtype is None:
+            from .tensor import type_name
+            return type_name(self)
+        return self.to(dtype)
+
+    # ---- in-place forms of the elementwise math ------------------------------------------
+    def exp_(self): return self._arith_inplace("exp_", None, lambda t, _: t.exp())
+    def log_(self): return self._arith_inplace("log_", None, lambda t, _: t.log())
+    def sqrt_(self): return self._arith_inplace("sqrt_", None, lambda t, _: t.sqrt())
+    def abs_(self): return self._arith_inplace("abs_", None, lambda t, _: t.abs())
+    def neg_(self): return self._arith_inplace("neg_", None, lambda t, _: -t)
+    def sigmoid_(self): return self._arith_inplace("sigmoid_", None, lambda t, _: t.sigmoid())
+    def tanh_(self): return self._arith_inplace("tanh_", None, lambda t, _: t.tanh())
+    def square_(self): return self._arith_inplace("square_", None, lambda t, _: t * t)
+
+    def bernoulli(self, generator=None):
+        """1 with probability self (elementwise), else 0, in self's dtype."""
+        from . import random
+        p = np.asarray(self.detach().cpu().data, dtype=np.float64)
+        draws = (random.generator(generator).random(p.shape) < p).astype(self.dtype)
+        return type(self)._wrap(move(draws, self.device))
+
     # ---- new tensors like this one --------------------------------------------------------
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return self.new_zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
         from .creation import zeros
         return zeros(*size, dtype=dtype or self.dtype, device=device or self.device,

@@ -127,6 +127,24 @@ CASES = {
     "masked_fill_": (lambda m, a, i: (a * 1).masked_fill_(i > 0, 2.0), [normal(3, 4),
                                                                         index(2, 3, 4)]),
     "amax": (lambda m, a: m.amax(a, (0, 2)), [distinct(2, 3, 4)]),
+    "t": (lambda m, a: m.t(a) * 1, [normal(3, 4)]),
+    "movedim": (lambda m, a: m.movedim(a, 0, 2), [normal(2, 3, 4)]),
+    "swapaxes": (lambda m, a: m.swapaxes(a, 0, 1), [normal(2, 3, 4)]),
+    "unflatten": (lambda m, a: a.unflatten(1, (2, -1)), [normal(3, 4)]),
+    "tile_roll": (lambda m, a: m.roll(m.tile(a, (2,)), 3, 1) + m.roll(a.repeat(1, 2), -1),
+                  [normal(2, 3)]),
+    "roll_all": (lambda m, a: m.roll(a, 2), [normal(2, 3)]),
+    "logsumexp": (lambda m, a: m.logsumexp(a, 1), [normal(3, 4) * 5]),
+    "logsumexp_keep": (lambda m, a: a.logsumexp(0, keepdim=True), [normal(3, 4)]),
+    "reciprocal_log2_log10": (lambda m, a: m.reciprocal(a) + m.log2(a) * m.log10(a),
+                              [positive(3, 4)]),
+    "expm1": (lambda m, a: m.expm1(a), [normal(3, 4)]),
+    "clamp_min_max": (lambda m, a: m.clamp_min(a, -0.5) * m.clamp_max(a, 0.5), [normal(3, 4)]),
+    "where_method": (lambda m, a, b: a.where(a > 0, b), [normal(3, 4), normal(4)]),
+    "masked_select": (lambda m, a, i: m.masked_select(a, i > 0), [normal(3, 4), index(2, 4)]),
+    "inplace_math": (lambda m, a: (a * 1).exp_() + (a * 1).tanh_() + (a * 1).sigmoid_() +
+                     (a * 1).neg_() + (a * 1).square_() + (a * 1).abs_(), [normal(3, 4)]),
+    "sqrt_log_inplace": (lambda m, a: (a * 1).sqrt_() + (a * 1).log_(), [positive(3)]),
 }
 
 
@@ -347,6 +365,25 @@ def test_more_methods_values_like_torch():
         x.expand(2, 4)
     with pytest.raises(RuntimeError):
         minigrad.nn.functional.one_hot(minigrad.tensor([3]), 2)
+
+
+def test_tests_counts_and_types_like_torch():
+    a = np.array([[0.0, np.nan, 2.0], [np.inf, 0.0, -1.0]])
+    for f in (lambda m, x: m.isnan(x), lambda m, x: m.isinf(x), lambda m, x: m.isfinite(x),
+              lambda m, x: m.nonzero(x), lambda m, x: m.count_nonzero(x),
+              lambda m, x: x.count_nonzero(1), lambda m, x: (x > 0).type(m.float),
+              lambda m, x: m.nonzero(x, as_tuple=True)[1]):
+        ours, ref = f(minigrad, minigrad.tensor(a)), f(torch, torch.tensor(a))
+        assert str(ours.dtype) == str(ref.dtype).replace("torch.", "")
+        assert ours.tolist() == ref.tolist()
+    x = minigrad.tensor(a)
+    assert x.type() == "minigrad.DoubleTensor" and x.is_floating_point()
+    assert x.element_size() == 8 and not minigrad.tensor([1]).is_floating_point()
+    minigrad.manual_seed(0)
+    b = minigrad.full((2000,), 0.25).bernoulli()
+    assert b.dtype == minigrad.float32 and set(b.tolist()) <= {0.0, 1.0}
+    assert 0.2 < b.mean().item() < 0.3
+    assert x.new_empty(2).shape == (2,)
 
 
 def test_multinomial():
