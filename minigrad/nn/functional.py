@@ -58,6 +58,8 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     kernel = pair(kernel_size, "kernel_size")
     stride = _square(stride if stride is not None else kernel_size, "stride")
     padding = _square(padding, "padding")
+    if stride < 1:
+        raise RuntimeError(f"max_pool2d: stride should be at least 1, got {stride}")
     if x.ndim == 3:                               # one unbatched image (C, H, W)
         return max_pool2d(x.unsqueeze(0), kernel_size, stride, padding).squeeze(0)
     if x.ndim != 4:
@@ -76,9 +78,10 @@ def sigmoid(x):
     return ops.Sigmoid.apply(x)
 
 
-def relu(x):
+def relu(x, inplace=False):
+    """max(x, 0); with ``inplace`` written into x (recorded in the graph, as PyTorch)."""
     _check_float("relu", x)
-    return ops.ReLU.apply(x)
+    return x.relu_() if inplace else ops.ReLU.apply(x)
 
 
 def linear(x, weight, bias=None):
@@ -269,3 +272,16 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if inplace:
         return input.mul_(as_tensor(ops.dropout_mask(input.data, float(p))))
     return ops.Dropout.apply(input, p=float(p))
+
+
+# the activations and losses beyond the CNN's, written in files of their own
+from .activation_functions import elu, gelu, leaky_relu, softmax, softplus, tanh  # noqa: E402,F401
+from .layer_functions import adaptive_avg_pool2d, embedding, one_hot  # noqa: E402,F401
+from .loss_functions import (  # noqa: E402,F401
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    smooth_l1_loss,
+)
