@@ -146,7 +146,7 @@ class FirstPart:
                 cells, regs, local = [], [], -1
                 for name in names:
                     for ctype in ("float", "double"):
-                        attrs = runtime._kernel(filename, name, ctype).attributes
+                        attrs = runtime.kernel(filename, name, ctype).attributes
                         regs.append(attrs.get("num_regs", -1))
                         local = max(local, attrs.get("local_size_bytes", -1))
                         cells.append(f"{name}<{ctype}> regs={attrs.get('num_regs', -1)} "
@@ -274,7 +274,7 @@ class FirstPart:
             if be.__name__.endswith("cpu"):
                 a, bb = arrays(be, dtype, rng, (33, 47), (29, 47))
                 return tuple(a @ bb.T for _ in range(4))
-            from minigrad.backend import ladder as lad
+            from minigrad.backend.cuda import ladder as lad
             a, bb = arrays(be, dtype, rng, (33, 47), (29, 47))
             return tuple(lad.gemm(r, a, bb, trans_b=True) for r in lad.RUNGS)
 
