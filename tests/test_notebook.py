@@ -60,7 +60,7 @@ def test_the_notebook_is_a_notebook_with_the_figures_inside(built):
     assert shown == set(re.findall(r"\(figures/([\w.-]+\.png)\)", page)) and shown
     # the code cells are the page's pycon code; the GPU block stays a listing
     sources = "".join("".join(c["source"]) for c in code)
-    assert "cols = cpu.im2col(x, 2, 2, 1, 0)" in sources and "device=\"cuda\"" not in sources
+    assert "cols = textbook.im2col(x, 2, 2, 1, 0)" in sources and "device=\"cuda\"" not in sources
     errors = [o for c in code for o in c["outputs"] if o["output_type"] == "error"]
     assert [e["ename"] for e in errors] == ["ValueError"]     # step 2's, on purpose
 
