@@ -90,7 +90,7 @@ def test_enable_inside_a_session(tracing, capsys):
 def test_the_gpu_is_synchronised_around_each_op(tracing, capsys, monkeypatch):
     """Through the host emulator's cuda device: the line says cuda, and the stream is waited
     for before and after the op (so the time is the kernel's, not the launch's)."""
-    from cuda_emu import capture
+    from minigrad.emulate import capture
     waits = []
     monkeypatch.setattr(capture.Stream, "synchronize", lambda self: waits.append(1))
     with emulated_gpu():

@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cuda_emu import fake_cupy
+from minigrad.emulate import fake_cupy
 
 pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="the emulator needs g++")
 HERE = Path(__file__).parent
-KERNELS = HERE.parent.parent / "kernels"
+KERNELS = HERE.parent / "kernels"
 
 
 @pytest.fixture
@@ -238,7 +238,7 @@ def test_one_block_reading_what_another_writes_is_a_race(checks):
 CHILD = """
 import json, sys
 import numpy as np
-from cuda_emu import fake_cupy
+from minigrad.emulate import fake_cupy
 fake_cupy.CHECKS = {"sanitize"}
 spec = json.loads(sys.argv[1])
 try:
@@ -258,7 +258,7 @@ except fake_cupy.EmulatorError as e:
 def sanitized(source, expr, grid, block, args, options=()):
     """Launch in a child process with the sanitizers on; args: ["float32", n] for an array of
     n zeros, or a number (sent as the parameter's type). Returns what the launch reported."""
-    env = {**os.environ, **fake_cupy.sanitizer_env(), "PYTHONPATH": str(HERE.parent)}
+    env = {**os.environ, **fake_cupy.sanitizer_env(), "PYTHONPATH": str(HERE.parent.parent)}
     spec = json.dumps({"source": source, "expr": expr, "grid": grid, "block": block,
                        "args": args, "options": list(options)})
     done = subprocess.run([sys.executable, "-c", CHILD, spec], capture_output=True, text=True,
