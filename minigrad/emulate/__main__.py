@@ -34,9 +34,10 @@ BANNER = """\
 [minigrad.emulate] "cuda" is a CPU EMULATION of minigrad's CUDA kernels, not a GPU: each
 [minigrad.emulate] kernel's own source is compiled by g++ and every GPU thread runs as a fiber,
 [minigrad.emulate] block after block, on one CPU core. Results and errors are the kernels' own;
-[minigrad.emulate] timings mean nothing: kernels run about 1000x slower than on a GPU (roughly
-[minigrad.emulate] 10-100x slower than minigrad's NumPy "cpu" path). The first launch of each
-[minigrad.emulate] kernel file compiles it (seconds; cached). checks: {checks}"""
+[minigrad.emulate] timings mean nothing: it is thousands of times slower than a GPU and
+[minigrad.emulate] hundreds of times slower than minigrad's NumPy "cpu" path (LeNet trains at
+[minigrad.emulate] about 10 images a second). The first launch of each kernel file compiles
+[minigrad.emulate] it (seconds; cached). checks: {checks}"""
 
 
 def parse(argv):
