@@ -533,7 +533,7 @@ class RawModule:
             if done.returncode != 0:
                 raise EmulatorError(f"g++ could not build the kernels:\n{done.stderr[-4000:]}")
             os.replace(tmp, lib_path)          # atomic: a parallel build cannot see half a file
-        self.path = lib_path
+        self.path, self.source_lines = lib_path, code.count("\n") + 1
         self.lib = ctypes.CDLL(str(lib_path))
         self.lib.emu_name_buffer.argtypes = [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t]
 
@@ -763,7 +763,7 @@ def _execute(kernel, grid, block, args):
 SECTOR_BYTES = 32        # a global access moves whole 32-byte sectors (4 per 128-byte line)
 BANKS = 32               # shared memory: 32 banks of 4-byte words
 _memstats = {}           # kernel expr -> {site offset: Site}
-_memstats_paths = {}     # kernel expr -> its library (to find the source lines)
+_memstats_paths = {}     # kernel expr -> (its library, its source's length): for the lines
 
 
 class Site:
@@ -795,7 +795,7 @@ def _collect_memstats(kernel):
     lib.emu_memstats_site.restype = ctypes.c_bool
     out, name = (ctypes.c_ulonglong * 8)(), ctypes.c_char_p()
     sites = _memstats.setdefault(kernel.expr, {})
-    _memstats_paths[kernel.expr] = kernel.module.path
+    _memstats_paths[kernel.expr] = (kernel.module.path, kernel.module.source_lines)
     i = 0
     while lib.emu_memstats_site(ctypes.c_uint(i), out, ctypes.byref(name)):
         offset, write, shared, accesses, units, most, lanes, nbytes = list(out)
@@ -851,7 +851,8 @@ def _find_lines(kernel, sites):
     tool = shutil.which("addr2line")
     if not todo or tool is None:
         return
-    done = subprocess.run([tool, "-a", "-f", "-C", "-i", "-e", str(_memstats_paths[kernel]),
+    path, source_lines = _memstats_paths[kernel]
+    done = subprocess.run([tool, "-a", "-f", "-C", "-i", "-e", str(path),
                            *(hex(s.offset - 1) for s in todo)],     # -1: inside the call
                           capture_output=True, text=True)
     if done.returncode != 0:
@@ -869,13 +870,12 @@ def _find_lines(kernel, sites):
         frames.append((function, where))
         i += 2
     for site, frames in zip(todo, chains):
-        numbers = []                       # innermost first; kernel source only
-        for function, where in frames:
-            if function.startswith("run_") or "{lambda" in function:
-                break                      # the generated wrapper: outside the kernel
+        numbers = []       # innermost first: the kernel source's own lines, not the wrapper's
+        for _, where in frames:
             file, _, number = where.rpartition(":")
-            number = number.split()[0]
-            if Path(file).name != SHIM.name and number.isdigit():
+            number = number.split()[0] if number.split() else ""
+            if file == str(path.with_suffix(".cpp")) and number.isdigit() and \
+                    int(number) <= source_lines:
                 numbers.append(number)
         site.line = ">".join(reversed(numbers))
 
