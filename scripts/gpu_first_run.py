@@ -489,11 +489,10 @@ def torch_line():
 
 def first_part_child(args):
     """The child process's body: install the emulator if asked, then the checks."""
+    sys.path.insert(0, str(ROOT))
     if args.emulated:
-        sys.path.insert(0, str(ROOT / "tests"))
         from minigrad.emulate import fake_cupy
         fake_cupy.install()
-    sys.path.insert(0, str(ROOT))
     FirstPart(args.summary, args.tiny, args.emulated).run(Path(args.logdir))
 
 

@@ -360,7 +360,9 @@ def test_memstats_counts_sectors_and_bank_conflicts_per_warp_access(checks):
     twice the accesses at the same cost; doubles take twice the sectors."""
     checks("memstats")
     fake_cupy.memstats_reset()
-    run(ACCESSES, "accesses<float>", (1,), (64,), f32(64 * 32), f32(64), np.int32(32))
+    module = fake_cupy.RawModule(ACCESSES, name_expressions=["accesses<float>",
+                                                             "accesses<double>"])
+    module.get_function("accesses<float>")((1,), (64,), (f32(64 * 32), f32(64), np.int32(32)))
     sites = {s.line: s for s in fake_cupy.memstats("accesses<float>")["sites"]}
     got = {line: (s.kind, s.name, s.accesses, s.per_access) for line, s in sites.items()}
     assert got == {"6": ("load", "x", 2, 4), "7": ("load", "x", 2, 32), "8": ("load", "x", 2, 1),
@@ -370,8 +372,8 @@ def test_memstats_counts_sectors_and_bank_conflicts_per_warp_access(checks):
     totals = fake_cupy.memstats("accesses<float>")
     assert totals["global_accesses"] == 8 and totals["sectors"] == 2 * (4 + 32 + 1 + 4)
     assert totals["max_passes"] == 32
-    run(ACCESSES, "accesses<double>", (1,), (32,), np.zeros(32 * 32), np.zeros(32),
-        np.int32(1))
+    module.get_function("accesses<double>")((1,), (32,), (np.zeros(32 * 32), np.zeros(32),
+                                                          np.int32(1)))
     sites = {s.line: s.per_access for s in fake_cupy.memstats("accesses<double>")["sites"]}
     assert sites["6"] == 8 and sites["7"] == 8 and sites["8"] == 1
     assert "accesses<float>" in fake_cupy.memstats_table()

@@ -885,11 +885,11 @@ def memstats_table():
     rows = [f"[minigrad.emulate] memory accesses per warp (emulated; global: distinct "
             f"{SECTOR_BYTES}-byte sectors per warp access, 4 is 32 adjacent floats; shared: "
             f"passes per warp access over {BANKS} banks, 1 is no bank conflict)",
-            f"{'kernel':<24} {'line':>7} {'access':<13} {'array':<8} {'warp accesses':>14} "
+            f"{'kernel':<26} {'line':>12} {'access':<13} {'array':<10} {'warp accesses':>14} "
             f"{'per access':>10} {'max':>5}"]
     for kernel, stats in sorted(memstats().items()):
         for s in stats["sites"]:
-            rows.append(f"{kernel:<24} {s.line:>7} {s.kind:<13} {s.name:<8} "
+            rows.append(f"{kernel:<26} {s.line:>12} {s.kind:<13} {s.name:<10} "
                         f"{s.accesses:>14,} {s.per_access:>10.2f} {s.most:>5}")
     if len(rows) == 2:
         rows.append("(no kernel ran)")
