@@ -81,6 +81,8 @@ def environment(options):
 
 def main(argv):
     options, (kind, target), args = parse(argv)
+    if kind == "script" and not os.path.isfile(target):
+        raise SystemExit(f"python -m minigrad.emulate: can't open file {target!r}")
     env = environment(options)
     needs_restart = "LD_PRELOAD" in env and os.environ.get("LD_PRELOAD") != env["LD_PRELOAD"]
     os.environ.update(env)
