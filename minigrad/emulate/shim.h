@@ -15,6 +15,9 @@
 //    __syncthreads() between is a race; so is one address written by two blocks, or written
 //    by one block and read by another (blocks are not ordered at all); reading a __shared__
 //    element before any thread of the block wrote it is an uninitialised read;
+//  * with EMU_MEMSTATS (fake_cupy's "memstats" check), every access is counted per warp, as a
+//    GPU issues it: global sectors per warp access (coalescing) and shared-memory passes per
+//    warp access (bank conflicts), per access instruction (see count_access);
 //  * built with -fsanitize=address,undefined (the "sanitize" check), AddressSanitizer and
 //    UBSan watch every access and index computation; fake_cupy turns their reports into
 //    launch errors.
@@ -480,6 +483,10 @@ const char* launch(dim3 grid, dim3 block, const std::function<void()>& body) {
     }
 #if defined(EMU_RACECHECK)
     global_cells.clear();
+#endif
+#if defined(EMU_MEMSTATS)
+    open_accesses.clear();      // what a failed launch left
+    executions.clear();
 #endif
     for (unsigned long long b = 0; b < blocks && error.empty(); ++b) {
         block_linear = static_cast<unsigned>(b);
