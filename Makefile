@@ -66,17 +66,17 @@ build: $(VENV)/.test-ready
 	  $(PY) -m pytest -p no:cacheprovider -m "not slow" build_track/tests/test_step0$(STEP)_*.py \
 	  $(PYTEST_ARGS)
 
-# Every GPU test without a GPU: CuPy replaced by the host emulator in tests/cuda_emu, the
-# kernels built with AddressSanitizer and UBSan (python -m cuda_emu preloads their runtime),
+# Every GPU test without a GPU: CuPy replaced by the host emulator in minigrad/emulate, the
+# kernels built with AddressSanitizer and UBSan (python -m minigrad.emulate preloads their runtime),
 # the device reporting an H200's 132 multiprocessors; then the backend tests again with every
 # memory access recorded for races (but the three sized past 65,535 blocks, which the first pass
 # ran: they check grid arithmetic, and take minutes with every access recorded). A per-test
 # timeout turns a hang into a failure.
 EMU_TIMEOUT ?= 900
 test-emulated: $(VENV)/.test-ready
-	PYTHONPATH=tests $(PY) -m cuda_emu --sanitize --sms 132 -m cuda -p no:cacheprovider \
+	$(PY) -m minigrad.emulate --sanitize --sms 132 -m pytest -m cuda -p no:cacheprovider \
 	  --timeout=$(EMU_TIMEOUT) $(PYTEST_ARGS)
-	PYTHONPATH=tests $(PY) -m cuda_emu --racecheck -m cuda -p no:cacheprovider \
+	$(PY) -m minigrad.emulate --racecheck -m pytest -m cuda -p no:cacheprovider \
 	  --timeout=$(EMU_TIMEOUT) -k "not more_than" tests/test_cuda.py tests/test_ladder.py \
 	  tests/test_backend_forms.py $(PYTEST_ARGS)
 

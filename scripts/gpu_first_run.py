@@ -29,7 +29,7 @@ after each part. Killed at any moment, summary.txt holds every verdict reached s
 Exit status 1 if any check FAILed.
 
 On a machine without a GPU, ``--emulated`` runs the first part on the host emulator of
-tests/cuda_emu (``--tiny``: small shapes, for the test suite); the later parts need a GPU.
+minigrad/emulate (``--tiny``: small shapes, for the test suite); the later parts need a GPU.
 """
 import argparse
 import contextlib
@@ -489,11 +489,10 @@ def torch_line():
 
 def first_part_child(args):
     """The child process's body: install the emulator if asked, then the checks."""
-    if args.emulated:
-        sys.path.insert(0, str(ROOT / "tests"))
-        from cuda_emu import fake_cupy
-        fake_cupy.install()
     sys.path.insert(0, str(ROOT))
+    if args.emulated:
+        from minigrad.emulate import fake_cupy
+        fake_cupy.install()
     FirstPart(args.summary, args.tiny, args.emulated).run(Path(args.logdir))
 
 
@@ -780,7 +779,7 @@ def main(argv=None):
                     help=f"seconds the first part may take (default {FIRST_PART_LIMIT})")
     ap.add_argument("--first-part-only", action="store_true")
     ap.add_argument("--emulated", action="store_true",
-                    help="the first part on the host emulator (tests/cuda_emu), no GPU needed")
+                    help="the first part on the host emulator (minigrad/emulate), no GPU needed")
     ap.add_argument("--tiny", action="store_true", help="small shapes and few repeats")
     ap.add_argument("--first-part-child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--summary", help=argparse.SUPPRESS)

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from minigrad import debug
+
 # Each kernel file and the templates it defines; each gets <float> and <double>.
 KERNELS = {
     "im2col.cu": ["im2col", "col2im"],
@@ -175,6 +177,8 @@ def launch(filename, name, like, grid, block, args, shapes):
     which kernel, for which shapes. (The one place a kernel is launched from.)"""
     kind = ctype(like, name)
     function = kernel(filename, name, kind)
+    if debug.LAUNCHES:                                      # MINIGRAD_DEBUG=2
+        debug.launch(f"{name}<{kind}>", function, grid, block)
     try:
         function(grid, block, args)
         if os.environ.get("MINIGRAD_CUDA_SYNC") == "1":     # a fault surfaces here, not later
