@@ -174,11 +174,11 @@ def test_repr_buffers_and_resets_as_pytorch():
     assert (bn.weight.detach().numpy() == 1).all() and (bn.bias.detach().numpy() == 0).all()
 
 
-def test_clear_errors_for_a_wrong_rank_or_channel_count():
-    for kind, bad in [("BatchNorm1d", (4, 3, 2, 2)), ("BatchNorm1d", (3,)),
-                      ("BatchNorm2d", (4, 3, 2))]:
-        raises_like_torch(ValueError, lambda: getattr(minigrad.nn, kind)(3)(minigrad.randn(*bad)),
-                          lambda: getattr(torch.nn, kind)(3)(torch.randn(*bad)), match="input")
+@pytest.mark.parametrize("kind, bad", [("BatchNorm1d", (4, 3, 2, 2)), ("BatchNorm1d", (3,)),
+                                       ("BatchNorm2d", (4, 3, 2))])
+def test_clear_errors_for_a_wrong_rank_or_channel_count(kind, bad):
+    raises_like_torch(ValueError, lambda: getattr(minigrad.nn, kind)(3)(minigrad.randn(*bad)),
+                      lambda: getattr(torch.nn, kind)(3)(torch.randn(*bad)), match="input")
     with pytest.raises(RuntimeError, match=r"BatchNorm2d\(3\) got an input with 5 channels"):
         minigrad.nn.BatchNorm2d(3)(minigrad.randn(2, 5, 2, 2))
     with pytest.raises(ValueError, match="more than 1 value per channel"):

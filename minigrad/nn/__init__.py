@@ -1,7 +1,7 @@
 """Layers and models (PyTorch's ``torch.nn`` for the subset a CNN needs)."""
 from . import functional, init, utils
-from .batchnorm import BatchNorm1d, BatchNorm2d
 from .activations import ELU, GELU, LeakyReLU, Softmax, Softplus, Tanh
+from .batchnorm import BatchNorm1d, BatchNorm2d
 from .containers import ModuleDict, ModuleList, ParameterList
 from .losses import BCELoss, BCEWithLogitsLoss, HuberLoss, L1Loss, MSELoss, SmoothL1Loss
 from .modules import (
