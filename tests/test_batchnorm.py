@@ -259,3 +259,34 @@ def test_lenet_with_batchnorm_learns_on_the_cpu():
     assert net[1].num_batches_tracked.item() == 8
     net.eval()
     assert net(x).shape == (16, 10)
+
+
+def test_a_captured_step_with_batchnorm_is_bitwise_the_eager_step(gpu_device):
+    """The kernel updates the running statistics on the device and nothing is read back, so a
+    training step with BatchNorm can be captured as a CUDA graph: 3 eager warm-ups, then
+    replays, give the eager run's parameters and running statistics bit for bit."""
+    nn = minigrad.nn
+
+    def run(graphed):
+        minigrad.manual_seed(0)
+        net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(),
+                            nn.Linear(4 * 6 * 6, 8), nn.BatchNorm1d(8), nn.Linear(8, 3)).cuda()
+        opt = minigrad.optim.Adam(net.parameters(), lr=1e-2)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(net(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+        step = minigrad.cuda.graphed(step) if graphed else step
+        g = np.random.default_rng(1)
+        for _ in range(6):
+            step(minigrad.tensor(g.random((5, 1, 8, 8)), dtype="float32", device="cuda"),
+                 minigrad.tensor(g.integers(0, 3, 5), device="cuda"))
+        if graphed:
+            assert step.calls == {"eager": 3, "capture": 1, "replay": 3}   # capture replays too
+        return [to_numpy(t).copy() for t in net.state_dict().values()]
+
+    for a, b in zip(run(True), run(False), strict=True):
+        np.testing.assert_array_equal(a, b)
