@@ -1,6 +1,7 @@
 """Layers and models (PyTorch's ``torch.nn`` for the subset a CNN needs)."""
 from . import functional, init, utils
 from .activations import ELU, GELU, LeakyReLU, Softmax, Softplus, Tanh
+from .batchnorm import BatchNorm1d, BatchNorm2d
 from .containers import ModuleDict, ModuleList, ParameterList
 from .losses import BCELoss, BCEWithLogitsLoss, HuberLoss, L1Loss, MSELoss, SmoothL1Loss
 from .modules import (
@@ -27,4 +28,4 @@ __all__ = ["functional", "init", "Module", "Sequential", "Conv2d", "MaxPool2d", 
            "AvgPool2d", "Dropout", "NLLLoss", "LogSoftmax", "utils", "ELU", "GELU",
            "LeakyReLU", "Softmax", "Softplus", "Tanh", "ModuleDict", "ModuleList",
            "ParameterList", "BCELoss", "BCEWithLogitsLoss", "HuberLoss", "L1Loss", "MSELoss",
-           "SmoothL1Loss", "AdaptiveAvgPool2d", "Embedding"]
+           "SmoothL1Loss", "AdaptiveAvgPool2d", "Embedding", "BatchNorm1d", "BatchNorm2d"]
