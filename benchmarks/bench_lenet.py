@@ -19,12 +19,14 @@ design notes give it):
 minigrad eager ≤ 1.5 ms/step and minigrad graph ≤ 0.21 ms/step.
 
     python -m benchmarks.bench_lenet --device cpu --quick     # < 1 minute
+    python -m benchmarks.bench_lenet --device cpu --hog 2     # beside two busy processes
     python -m benchmarks.bench_lenet --device all --out bench-out
 
 (run from the repository root: the model is examples/lenet.py's ``lenet``).
 """
 import argparse
 import json
+import statistics
 import sys
 from pathlib import Path
 
@@ -35,6 +37,7 @@ import numpy as np
 
 import minigrad
 from benchmarks.common import (
+    Hogs,
     Timer,
     bar_chart,
     conditions,
@@ -211,8 +214,11 @@ def threads_cell(ready):
     if ready["device"] != "cpu":
         return "—"
     blas = ready.get("numpy_blas_threads")
-    return f"{ready['threads']}" + (f" (BLAS {blas})" if ready["framework"] == "minigrad"
-                                    and blas is not None else "")
+    if ready["framework"] != "minigrad" or blas is None:
+        return f"{ready['threads']}"
+    if ready.get("cpu_form", "fast") == "fast":      # (it holds the BLAS to 1 inside a layer)
+        return f"{ready['threads']} (BLAS {blas}, 1 in layers)"
+    return f"{ready['threads']} (BLAS {blas})"
 
 
 def main(argv=None):
@@ -228,6 +234,9 @@ def main(argv=None):
                          "at most CORES cores busy during every turn (e.g. 0.1), taking rounds "
                          "until --repeats such rounds or --patience minutes")
     ap.add_argument("--patience", type=float, default=30, help="minutes, with --quiet")
+    ap.add_argument("--hog", type=int, default=0, metavar="N",
+                    help="run N busy processes (pure-Python spin loops) beside the workers "
+                         "while they are timed: a step's time when other programs hold cores")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
@@ -242,13 +251,14 @@ def main(argv=None):
     repeats = args.repeats or (5 if args.quick else 15)
     workers = start_workers("bench_lenet", configurations(args.device))
     try:
-        step_answers, dropped = timed_rounds(workers, "steps", repeats, args.quiet,
-                                             args.patience, calls=calls)
-        epoch_answers = {name: [] for name in workers}
-        if not args.quick:
-            for e in range(args.epochs):
-                for name, answers in in_turns(workers, "epoch", 1, seed=e).items():
-                    epoch_answers[name] += answers
+        with Hogs(args.hog, limit_s=60 * (args.patience + 30)):
+            step_answers, dropped = timed_rounds(workers, "steps", repeats, args.quiet,
+                                                 args.patience, calls=calls)
+            epoch_answers = {name: [] for name in workers}
+            if not args.quick:
+                for e in range(args.epochs):
+                    for name, answers in in_turns(workers, "epoch", 1, seed=e).items():
+                        epoch_answers[name] += answers
     finally:
         stop_workers(workers)
 
@@ -290,6 +300,12 @@ def main(argv=None):
     table = markdown(["configuration", "threads", "ms/step", "range", "s/epoch", "images/s",
                       "minigrad ÷ pytorch", "CPU ms/step", "other load"], rows)
     print(table)
+    if args.hog:
+        hog_cores = statistics.median(conditions(a).get("hog_cores", 0)
+                                      for a in step_answers.values())
+        print(f"\nbeside {args.hog} busy process{'es' * (args.hog > 1)} (pure-Python spin "
+              f"loops), which kept {hog_cores:.2f} cores busy during the turns (median); "
+              "other load counts them apart.")
     idle = max(conditions(a).get("idle_workers_cpu_s", 0) for a in step_answers.values())
     kept = len(next(iter(step_answers.values())))
     print(f"\n{steps_per_epoch} steps per epoch; data: {source}; {kept} rounds of {calls} "
@@ -316,6 +332,7 @@ def main(argv=None):
     write_json(out / "bench_lenet.json", {"machine": info, "data": source, "batch": BATCH,
                                           "quick": args.quick, "rounds": kept,
                                           "quiet": args.quiet, "rounds_thrown_away": dropped,
+                                          "hogs": args.hog,
                                           "calls_per_round": calls, "results": results,
                                           "table": table})
     bar_chart(out / "bench_lenet.png", list(workers),

@@ -37,6 +37,20 @@ def flatten(input, start_dim=0, end_dim=-1):
     return input.flatten(start_dim, end_dim)
 
 
+def set_num_threads(n, pin=False):
+    """Spread each CPU layer over ``n`` threads, as ``torch.set_num_threads`` (the default:
+    one per core this process may use, or $MINIGRAD_NUM_THREADS). ``pin``: see
+    ``minigrad.backend.cpu.set_num_threads``."""
+    from .backend import cpu
+    cpu.set_num_threads(n, pin=pin)
+
+
+def get_num_threads():
+    """The number of threads each CPU layer is spread over, as ``torch.get_num_threads``."""
+    from .backend import cpu
+    return cpu.get_num_threads()
+
+
 def _lazy(name):
     import importlib
     return importlib.import_module(f"minigrad.{name}")

@@ -37,7 +37,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    from minigrad.backend import cpu
-    cpu.tune_malloc()
-    cpu.set_num_threads()
     main()
