@@ -141,7 +141,7 @@ def test_the_tile_chooser_blocks_registers_only_where_the_output_is_big():
     assert conv.gemm_tile(150, 256 * 64) == (8, 128, 1, 4)      # conv2 dcols: 152 rows, not 160
     assert conv.gemm_tile(1024, 4096) == (32, 32, 2, 2)
     assert conv.gemm_tile(16, 256 * 64) == (16, 16, 1, 1)       # conv2 forward: 256 tiles of 1x4
-    assert conv.gemm_tile(256, 120) == (16, 16, 1, 1)           # fc1: too few tiles to block
+    assert conv.gemm_tile(256, 120) == (32, 8, 1, 1)            # fc1: too few tiles to block
     assert conv.gemm_tile(6, 26) == (8, 32, 1, 1)               # conv1 weight gradient
 
 
