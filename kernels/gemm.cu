@@ -52,8 +52,9 @@
 // the outer index. So each thread keeps ONE index for the whole product:
 //   k_fast:  its k offset  f = tid % GEMM_TK, and the outer indices tid / GEMM_TK + j·NT / GEMM_TK
 //   else:    its outer index f = tid % TO,    and the k offsets  tid / TO + j·NT / TO
-// for its E elements j. Hence one cursor along K a thread when k_fast (else one per element),
-// and one outer part a thread when not (else one per element).
+// for its E elements j. It keeps one cursor along K (at its first element's k), stepped by
+// GEMM_TK per K-tile; k_fast: one outer part per element (once per output tile); else one outer
+// part, and element j's cursor is element j−1's stepped by NT / TO (no division either way).
 template <typename T, int TO, int NT, bool IS_A, typename L>
 struct Stager {
     static constexpr int E = (TO * GEMM_TK + NT - 1) / NT;    // elements per thread
@@ -61,10 +62,13 @@ struct Stager {
     const bool kFast;
     int oOff[E], kOff[E];                   // element j's place in the tile
     bool inTile[E], live[E];                // in the tile at all; inside the operand's rows
-    typename L::OPart op[E];
-    typename L::KPart kp[E];
+    typename L::OPart op[E];                // k_fast: each element's; else op[0] only
+    typename L::KPart kp;                   // the cursor of element 0
+    typename L::Step tileStep, elemStep;    // GEMM_TK along k; NT / TO along k (not k_fast)
 
-    __device__ Stager(const L& l, int tid) : ld(l), kFast(l.k_fast) {
+    __device__ Stager(const L& l, int tid)
+        : ld(l), kFast(l.k_fast), tileStep(l.step(GEMM_TK)),
+          elemStep(l.step(l.k_fast ? 0 : NT / TO)) {
         const int f = kFast ? tid % GEMM_TK : tid % TO;
         const int s = kFast ? tid / GEMM_TK : tid / TO, step = kFast ? NT / GEMM_TK : NT / TO;
 #pragma unroll
@@ -82,27 +86,33 @@ struct Stager {
             if (j == 0 || kFast) op[j] = ld.opart(o0 + oOff[j]);
         }
     }
-    // Once per item and chunk: the cursors at k (the chunk's first k).
-    __device__ void start(int b, int k) {
-#pragma unroll
-        for (int j = 0; j < E; ++j)
-            if (j == 0 || !kFast) kp[j] = ld.kpart(b, k + kOff[j]);
-    }
-    // One K-tile (k0 .. k0 + GEMM_TK, zeros at and past kEnd) into shared memory, then every
-    // cursor one step on.
+    // Once per item and chunk: the cursor at k (the chunk's first k).
+    __device__ void start(int b, int k) { kp = ld.kpart(b, k + kOff[0]); }
+    // One K-tile (k0 .. k0 + GEMM_TK, zeros at and past kEnd) into shared memory, then the
+    // cursor one step on. (Two loops, not a select of op[0] or op[j]: a select of array
+    // elements can become a load through a selected address, which puts the arrays in local
+    // memory.)
     template <typename S>
     __device__ void stage(S& sh, int k0, int kEnd) {
+        if (kFast) {
 #pragma unroll
-        for (int j = 0; j < E; ++j) {
-            if (!inTile[j]) continue;
-            const T v = live[j] && k0 + kOff[j] < kEnd
-                            ? ld.at(kp[kFast ? 0 : j], op[kFast ? j : 0]) : T(0);
-            if (IS_A) sh[oOff[j]][kOff[j]] = v;
-            else      sh[kOff[j]][oOff[j]] = v;
+            for (int j = 0; j < E; ++j)
+                put(sh, j, live[j] && k0 + kOff[j] < kEnd ? ld.at(kp, op[j]) : T(0));
+        } else {
+            typename L::KPart at = kp;
+#pragma unroll
+            for (int j = 0; j < E; ++j) {
+                put(sh, j, live[j] && k0 + kOff[j] < kEnd ? ld.at(at, op[0]) : T(0));
+                if (j + 1 < E) ld.advance(at, elemStep);
+            }
         }
-#pragma unroll
-        for (int j = 0; j < E; ++j)
-            if (j == 0 || !kFast) ld.next(kp[j]);
+        ld.advance(kp, tileStep);
+    }
+    template <typename S>
+    __device__ void put(S& sh, int j, T v) const {
+        if (!inTile[j]) return;
+        if (IS_A) sh[oOff[j]][kOff[j]] = v;
+        else      sh[kOff[j]][oOff[j]] = v;
     }
 };
 
@@ -167,25 +177,31 @@ __device__ void gemm_tiles(const LoadA& A, const LoadB& B, const Store& C, SA& A
     }
 }
 
-// The kernels' one entry to the engine: the tile `tile` of GEMM_TILES, each an instance.
+// The kernels' one entry to the engine: the tile `tile` of GEMM_TILES, each an instance. A
+// kernel compiles either the one-output tiles (BLOCKED false) or the register-blocked ones
+// (true), never both: the others' branches are dead code, so a kernel's register count (the
+// most any of its branches needs, fixed for the whole kernel) is not the largest tile's.
 #define GEMM_TILE(i) GEMM_TILE##i##_TM, GEMM_TILE##i##_TN, GEMM_TILE##i##_RM, GEMM_TILE##i##_RN
-template <typename T, typename LoadA, typename LoadB, typename Store, typename SA, typename SB>
+#define GEMM_TILE_BLOCKED(i) (GEMM_TILE##i##_RM * GEMM_TILE##i##_RN > 1)
+#define GEMM_CASE(i)                                                                         \
+    case i:                                                                                  \
+        if (GEMM_TILE_BLOCKED(i) == BLOCKED)                                                 \
+            gemm_tiles<T, GEMM_TILE(i)>(A, B, C, As, Bs, M, N, K, batch, perBlock, kSplit);  \
+        break;
+template <typename T, bool BLOCKED, typename LoadA, typename LoadB, typename Store, typename SA,
+          typename SB>
 __device__ void gemm_any_tile(int tile, const LoadA& A, const LoadB& B, const Store& C, SA& As,
                               SB& Bs, int M, int N, int K, int batch, int perBlock, int kSplit) {
     switch (tile) {
-    case 0: gemm_tiles<T, GEMM_TILE(0)>(A, B, C, As, Bs, M, N, K, batch, perBlock, kSplit); break;
-    case 1: gemm_tiles<T, GEMM_TILE(1)>(A, B, C, As, Bs, M, N, K, batch, perBlock, kSplit); break;
-    case 2: gemm_tiles<T, GEMM_TILE(2)>(A, B, C, As, Bs, M, N, K, batch, perBlock, kSplit); break;
-    case 3: gemm_tiles<T, GEMM_TILE(3)>(A, B, C, As, Bs, M, N, K, batch, perBlock, kSplit); break;
-    case 4: gemm_tiles<T, GEMM_TILE(4)>(A, B, C, As, Bs, M, N, K, batch, perBlock, kSplit); break;
-    case 5: gemm_tiles<T, GEMM_TILE(5)>(A, B, C, As, Bs, M, N, K, batch, perBlock, kSplit); break;
+        GEMM_CASE(0) GEMM_CASE(1) GEMM_CASE(2) GEMM_CASE(3) GEMM_CASE(4) GEMM_CASE(5)
     }
 }
 
 // ---- loaders: element (o, k) of an operand for item b, as an outer part and a cursor ----------
 // Each loader has: k_fast (do consecutive k lie at consecutive addresses?), OPart opart(o),
-// KPart kpart(b, k), next(KPart&) (the cursor GEMM_TK further along k) and at(KPart, OPart)
-// (the element; called only for o and k inside the operand).
+// KPart kpart(b, k), Step step(dk) (a distance along k, split once into what advance needs),
+// advance(KPart&, Step) (the cursor that much further along k: additions and carries) and
+// at(KPart, OPart) (the element; called only for o and k inside the operand).
 
 // A position in a mixed radix (hi, mid, lo), mid < R1 and lo < R2: a pixel (n, oh, ow) of a
 // batch of OH x OW images, or a window entry (c, i, j) of C channels of KH x KW windows.
@@ -215,6 +231,7 @@ template <typename T>
 struct Dense {
     typedef long long OPart;
     typedef long long KPart;
+    typedef long long Step;
     const T* x;
     long long stride;
     int so, sk;
@@ -223,7 +240,8 @@ struct Dense {
         : x(x_), stride(stride_), so(so_), sk(sk_), k_fast(sk_ == 1) {}
     __device__ OPart opart(int o) const { return (long long)o * so; }
     __device__ KPart kpart(int b, int k) const { return b * stride + (long long)k * sk; }
-    __device__ void next(KPart& p) const { p += (long long)GEMM_TK * sk; }
+    __device__ Step step(int dk) const { return (long long)dk * sk; }
+    __device__ void advance(KPart& p, Step d) const { p += d; }
     __device__ T at(KPart p, OPart o) const { return x[p + o]; }
 };
 
@@ -236,13 +254,15 @@ struct WithOnes {
         bool one;
     };
     typedef typename Inner::KPart KPart;
+    typedef typename Inner::Step Step;
     Inner in;
     int ones;
     bool k_fast;
     __device__ WithOnes(const Inner& in_, int ones_) : in(in_), ones(ones_), k_fast(in_.k_fast) {}
     __device__ OPart opart(int o) const { return OPart{in.opart(o), o == ones}; }
     __device__ KPart kpart(int b, int k) const { return in.kpart(b, k); }
-    __device__ void next(KPart& p) const { in.next(p); }
+    __device__ Step step(int dk) const { return in.step(dk); }
+    __device__ void advance(KPart& p, const Step& d) const { in.advance(p, d); }
     __device__ T at(const KPart& p, const OPart& o) const { return o.one ? T(1) : in.at(p, o.inner); }
 };
 
@@ -288,16 +308,16 @@ template <typename T>
 struct BatchColumns {
     typedef Pixel OPart;
     typedef WindowEntry KPart;
+    typedef Digits Step;                           // a distance as (c, i, j)
     static constexpr bool k_fast = false;
     const T* x;
     ConvShape s;
-    Digits step;                                   // GEMM_TK as (c, i, j)
-    __device__ BatchColumns(const T* x_, const ConvShape& s_)
-        : x(x_), s(s_), step(split_digits(GEMM_TK, s_.KH, s_.KW)) {}
+    __device__ BatchColumns(const T* x_, const ConvShape& s_) : x(x_), s(s_) {}
     __device__ OPart opart(int o) const { return make_pixel(s, split_digits(o, s.OH, s.OW)); }
     __device__ KPart kpart(int, int k) const { return make_entry(s, split_digits(k, s.KH, s.KW)); }
-    __device__ void next(KPart& e) const {
-        add_digits(e.d, step, s.KH, s.KW);
+    __device__ Step step(int dk) const { return split_digits(dk, s.KH, s.KW); }
+    __device__ void advance(KPart& e, const Step& d) const {
+        add_digits(e.d, d, s.KH, s.KW);
         e = make_entry(s, e.d);
     }
     __device__ T at(const KPart& e, const OPart& p) const { return im2col_at(x, s, p, e); }
@@ -310,16 +330,16 @@ template <typename T>
 struct BatchColumnsT {
     typedef WindowEntry OPart;
     typedef Pixel KPart;
+    typedef Digits Step;                           // a distance as (n, oh, ow)
     static constexpr bool k_fast = true;
     const T* x;
     ConvShape s;
-    Digits step;                                   // GEMM_TK as (n, oh, ow)
-    __device__ BatchColumnsT(const T* x_, const ConvShape& s_)
-        : x(x_), s(s_), step(split_digits(GEMM_TK, s_.OH, s_.OW)) {}
+    __device__ BatchColumnsT(const T* x_, const ConvShape& s_) : x(x_), s(s_) {}
     __device__ OPart opart(int o) const { return make_entry(s, split_digits(o, s.KH, s.KW)); }
     __device__ KPart kpart(int, int k) const { return make_pixel(s, split_digits(k, s.OH, s.OW)); }
-    __device__ void next(KPart& p) const {
-        add_digits(p.d, step, s.OH, s.OW);
+    __device__ Step step(int dk) const { return split_digits(dk, s.OH, s.OW); }
+    __device__ void advance(KPart& p, const Step& d) const {
+        add_digits(p.d, d, s.OH, s.OW);
         p = make_pixel(s, p.d);
     }
     __device__ T at(const KPart& p, const OPart& e) const { return im2col_at(x, s, p, e); }
@@ -340,18 +360,19 @@ template <typename T>
 struct GradByPixel {
     typedef long long OPart;
     typedef GradPixel KPart;
+    typedef Digits Step;                           // a distance as (n, p / OW, p % OW)
     static constexpr bool k_fast = true;
     const T* g;
     int M, OH, OW;
-    Digits step;                                   // GEMM_TK as (n, p / OW, p % OW)
     __device__ GradByPixel(const T* g_, int M_, int OH_, int OW_)
-        : g(g_), M(M_), OH(OH_), OW(OW_), step(split_digits(GEMM_TK, OH_, OW_)) {}
+        : g(g_), M(M_), OH(OH_), OW(OW_) {}
     __device__ OPart opart(int m) const { return (long long)m * OH * OW; }
     __device__ KPart kpart(int, int k) const {
         return grad_pixel(split_digits(k, OH, OW), M, OH, OW);
     }
-    __device__ void next(KPart& p) const {
-        add_digits(p.d, step, OH, OW);
+    __device__ Step step(int dk) const { return split_digits(dk, OH, OW); }
+    __device__ void advance(KPart& p, const Step& d) const {
+        add_digits(p.d, d, OH, OW);
         p = grad_pixel(p.d, M, OH, OW);
     }
     __device__ T at(const KPart& p, OPart row) const { return g[p.off + row]; }
@@ -362,6 +383,7 @@ template <typename T>
 struct GradByChannel {
     typedef GradPixel OPart;
     typedef long long KPart;
+    typedef long long Step;
     static constexpr bool k_fast = false;
     const T* g;
     int M, OH, OW;
@@ -369,7 +391,8 @@ struct GradByChannel {
         : g(g_), M(M_), OH(OH_), OW(OW_) {}
     __device__ OPart opart(int o) const { return grad_pixel(split_digits(o, OH, OW), M, OH, OW); }
     __device__ KPart kpart(int, int m) const { return (long long)m * OH * OW; }
-    __device__ void next(KPart& row) const { row += (long long)GEMM_TK * OH * OW; }
+    __device__ Step step(int dk) const { return (long long)dk * OH * OW; }
+    __device__ void advance(KPart& row, Step d) const { row += d; }
     __device__ T at(KPart row, const OPart& p) const { return g[p.off + row]; }
 };
 
@@ -409,10 +432,23 @@ struct BatchStore {
 };
 
 // ---- the kernels -------------------------------------------------------------------------------
-// Each takes `tile`, the index of its tile in GEMM_TILES; its block is (TN/RN, TM/RM).
+// Each takes `tile`, the index of its tile in GEMM_TILES; its block is (TN/RN, TM/RM). gemm,
+// conv_fwd and conv_dcols come twice: for the one-output tiles, and as *_blocked for the
+// register-blocked ones (conv_wgrad's output is too small for those).
 
 // The dense GEMM behind `gemm` and `gemm_batch_sum`: op(A) of item b at A + b*strideA (stored
 // M x K, or K x M with transA), op(B) likewise (K x N, or N x K with transB).
+template <typename T, bool BLOCKED, typename SA, typename SB>
+__device__ void gemm_body(const T* A, const T* B, T* C, const T* bias, int M, int N, int K,
+                          int transA, int transB, long long strideA, long long strideB,
+                          int batch, int perBlock, int biasMode, int ones, int tile, SA& As,
+                          SB& Bs) {
+    const Dense<T> a(A, strideA, transA ? 1 : K, transA ? M : 1);
+    const Dense<T> b(B, strideB, transB ? K : 1, transB ? 1 : N);
+    const DenseStore<T> c(C, bias, M, N, biasMode, ones);
+    gemm_any_tile<T, BLOCKED>(tile, a, WithOnes<T, Dense<T>>(b, ones ? N : -1), c, As, Bs, M,
+                              N + ones, K, batch, perBlock, K);
+}
 template <typename T>
 __global__ void gemm(const T* __restrict__ A, const T* __restrict__ B, T* __restrict__ C,
                      const T* __restrict__ bias, int M, int N, int K, int transA, int transB,
@@ -420,15 +456,30 @@ __global__ void gemm(const T* __restrict__ A, const T* __restrict__ B, T* __rest
                      int biasMode, int ones, int tile) {
     __shared__ T As[GEMM_TM_MAX][GEMM_TK + 1];
     __shared__ T Bs[GEMM_TK][GEMM_TN_MAX + 1];
-    const Dense<T> a(A, strideA, transA ? 1 : K, transA ? M : 1);
-    const Dense<T> b(B, strideB, transB ? K : 1, transB ? 1 : N);
-    const DenseStore<T> c(C, bias, M, N, biasMode, ones);
-    gemm_any_tile<T>(tile, a, WithOnes<T, Dense<T>>(b, ones ? N : -1), c, As, Bs, M, N + ones,
-                     K, batch, perBlock, K);
+    gemm_body<T, false>(A, B, C, bias, M, N, K, transA, transB, strideA, strideB, batch,
+                        perBlock, biasMode, ones, tile, As, Bs);
+}
+template <typename T>
+__global__ void gemm_blocked(const T* __restrict__ A, const T* __restrict__ B,
+                             T* __restrict__ C, const T* __restrict__ bias, int M, int N,
+                             int K, int transA, int transB, long long strideA,
+                             long long strideB, int batch, int perBlock, int biasMode,
+                             int ones, int tile) {
+    __shared__ T As[GEMM_TM_MAX][GEMM_TK + 1];
+    __shared__ T Bs[GEMM_TK][GEMM_TN_MAX + 1];
+    gemm_body<T, true>(A, B, C, bias, M, N, K, transA, transB, strideA, strideB, batch,
+                       perBlock, biasMode, ones, tile, As, Bs);
 }
 
 // A convolution's forward over the whole batch in one product, im2col never written:
 //   y (N, OC, P) = W (OC, C·KH·KW) @ cols (C·KH·KW, N·P) + bias
+template <typename T, bool BLOCKED, typename SA, typename SB>
+__device__ void conv_fwd_body(const T* x, const T* w, const T* bias, T* y, const ConvShape& s,
+                              int OC, int tile, SA& As, SB& Bs) {
+    const int K = s.C * s.KH * s.KW, P = s.OH * s.OW;
+    gemm_any_tile<T, BLOCKED>(tile, Dense<T>(w, 0, K, 1), BatchColumns<T>(x, s),
+                              BatchStore<T>(y, bias, OC, P), As, Bs, OC, s.N * P, K, 1, 1, K);
+}
 template <typename T>
 __global__ void conv_fwd(const T* __restrict__ x, const T* __restrict__ w,
                          const T* __restrict__ bias, T* __restrict__ y, int N, int C, int H,
@@ -436,10 +487,18 @@ __global__ void conv_fwd(const T* __restrict__ x, const T* __restrict__ w,
                          int tile) {
     __shared__ T As[GEMM_TM_MAX][GEMM_TK + 1];
     __shared__ T Bs[GEMM_TK][GEMM_TN_MAX + 1];
-    const ConvShape s{N, C, H, W, KH, KW, S, PAD, OH, OW};
-    const int K = C * KH * KW, P = OH * OW;
-    gemm_any_tile<T>(tile, Dense<T>(w, 0, K, 1), BatchColumns<T>(x, s),
-                     BatchStore<T>(y, bias, OC, P), As, Bs, OC, N * P, K, 1, 1, K);
+    conv_fwd_body<T, false>(x, w, bias, y, ConvShape{N, C, H, W, KH, KW, S, PAD, OH, OW}, OC,
+                            tile, As, Bs);
+}
+template <typename T>
+__global__ void conv_fwd_blocked(const T* __restrict__ x, const T* __restrict__ w,
+                                 const T* __restrict__ bias, T* __restrict__ y, int N, int C,
+                                 int H, int W, int OC, int KH, int KW, int S, int PAD, int OH,
+                                 int OW, int tile) {
+    __shared__ T As[GEMM_TM_MAX][GEMM_TK + 1];
+    __shared__ T Bs[GEMM_TK][GEMM_TN_MAX + 1];
+    conv_fwd_body<T, true>(x, w, bias, y, ConvShape{N, C, H, W, KH, KW, S, PAD, OH, OW}, OC,
+                           tile, As, Bs);
 }
 
 // A convolution's weight and bias gradients as split-K over the batch's pixels, im2col never
@@ -458,20 +517,33 @@ __global__ void conv_wgrad(const T* __restrict__ g, const T* __restrict__ x,
     const GradByPixel<T> a(g, OC, OH, OW);
     const WithOnes<T, BatchColumnsT<T>> b(BatchColumnsT<T>(x, s), withBias ? K : -1);
     const DenseStore<T> c(partial, nullptr, OC, K, 0, withBias);
-    gemm_any_tile<T>(tile, a, b, c, As, Bs, OC, K + withBias, N * OH * OW, 1, 1, kSplit);
+    gemm_any_tile<T, false>(tile, a, b, c, As, Bs, OC, K + withBias, N * OH * OW, 1, 1, kSplit);
 }
 
 // The columns col2im turns into the input's gradient, over the whole batch in one product:
 //   dcols (N, C·KH·KW, P) = Wᵀ (C·KH·KW, OC) @ g (OC, N·P)
+template <typename T, bool BLOCKED, typename SA, typename SB>
+__device__ void conv_dcols_body(const T* w, const T* g, T* dcols, int N, int OC, int K, int OH,
+                                int OW, int tile, SA& As, SB& Bs) {
+    gemm_any_tile<T, BLOCKED>(tile, Dense<T>(w, 0, 1, K), GradByChannel<T>(g, OC, OH, OW),
+                              BatchStore<T>(dcols, nullptr, K, OH * OW), As, Bs, K,
+                              N * OH * OW, OC, 1, 1, OC);
+}
 template <typename T>
 __global__ void conv_dcols(const T* __restrict__ w, const T* __restrict__ g,
                            T* __restrict__ dcols, int N, int OC, int K, int OH, int OW,
                            int tile) {
     __shared__ T As[GEMM_TM_MAX][GEMM_TK + 1];
     __shared__ T Bs[GEMM_TK][GEMM_TN_MAX + 1];
-    gemm_any_tile<T>(tile, Dense<T>(w, 0, 1, K), GradByChannel<T>(g, OC, OH, OW),
-                     BatchStore<T>(dcols, nullptr, K, OH * OW), As, Bs, K, N * OH * OW, OC, 1,
-                     1, OC);
+    conv_dcols_body<T, false>(w, g, dcols, N, OC, K, OH, OW, tile, As, Bs);
+}
+template <typename T>
+__global__ void conv_dcols_blocked(const T* __restrict__ w, const T* __restrict__ g,
+                                   T* __restrict__ dcols, int N, int OC, int K, int OH, int OW,
+                                   int tile) {
+    __shared__ T As[GEMM_TM_MAX][GEMM_TK + 1];
+    __shared__ T Bs[GEMM_TK][GEMM_TN_MAX + 1];
+    conv_dcols_body<T, true>(w, g, dcols, N, OC, K, OH, OW, tile, As, Bs);
 }
 
 // out[e] = Σ_s partial[s, e], s = 0 .. splits-1: split-K's partial results added up in an order

@@ -82,11 +82,12 @@ def _gemm_operands(a, b, trans_a, trans_b, who):
     return a, b, m, n, k, batch, stride_a, stride_b
 
 
-def gemm_tile(m, n):
+def gemm_tile(m, n, blocked_ok=True):
     """The (TM, TN, RM, RN) tile of GEMM_TILES for an M x N product. Among the one-output tiles,
     the one that pads it least (a 6-row conv output gets 8 x 32 tiles, not 16 x 16 ones with 10
-    idle rows; 16 x 16 on a tie); a register-blocked tile instead where it pads no more and
-    still gives REGBLOCK_MIN_BLOCKS tiles (conv1's forward: 8 x 128, four columns a thread)."""
+    idle rows; 16 x 16 on a tie); a register-blocked tile instead (unless not ``blocked_ok``)
+    where it pads no more and still gives REGBLOCK_MIN_BLOCKS tiles (conv1's forward: 8 x 128,
+    four columns a thread)."""
     def padded(tile):
         tm, tn = tile[:2]
         return -(-m // tm) * tm * (-(-n // tn) * tn)
@@ -95,7 +96,7 @@ def gemm_tile(m, n):
         return -(-m // tile[0]) * -(-n // tile[1])
     plain = min((t for t in GEMM_TILES if t[2] * t[3] == 1), key=padded)
     blocked = [t for t in GEMM_TILES if t[2] * t[3] > 1 and padded(t) <= padded(plain)
-               and tiles(t) >= REGBLOCK_MIN_BLOCKS]
+               and tiles(t) >= REGBLOCK_MIN_BLOCKS] if blocked_ok else []
     return min(blocked, key=padded) if blocked else plain
 
 
@@ -108,12 +109,15 @@ def gemm_grid(m, n, chunks, tile=None):
             min(chunks, cap, MAX_GRID_YZ))
 
 
-def _tiled(m, n, chunks=1):
-    """(grid, block, tile index) of a tiled product of M x N outputs in ``chunks`` chunks: a
-    block of (TN/RN, TM/RM) threads, and the index the kernel takes as ``tile``."""
-    tile = gemm_tile(m, n)
+def _tiled(name, m, n, chunks=1, blocked_ok=True):
+    """(kernel, grid, block, tile index) of a tiled product of M x N outputs in ``chunks``
+    chunks: ``name``, or ``name``_blocked for a register-blocked tile (the kernels come in
+    both kinds); a block of (TN/RN, TM/RM) threads; the index the kernel takes as ``tile``."""
+    tile = gemm_tile(m, n, blocked_ok)
     tm, tn, rm, rn = tile
-    return gemm_grid(m, n, chunks, tile), (tn // rn, tm // rm), np.int32(GEMM_TILES.index(tile))
+    kernel = name + ("_blocked" if rm * rn > 1 else "")
+    return (kernel, gemm_grid(m, n, chunks, tile), (tn // rn, tm // rm),
+            np.int32(GEMM_TILES.index(tile)))
 
 
 def _gemm_launch(a, b, c, bias, m, n, k, trans_a, trans_b, stride_a, stride_b, batch,
@@ -122,8 +126,8 @@ def _gemm_launch(a, b, c, bias, m, n, k, trans_a, trans_b, stride_a, stride_b, b
     batch are > 0 (K may be 0: then only the bias is written). ``ones``: one more column of
     op(B), all ones, whose results (the sums of op(A)'s rows) follow each chunk's M x N."""
     fits_int32("gemm", M=m, N=n + 1, K=k, batch=batch)
-    grid, block, tile = _tiled(m, n + ones, -(-batch // per_block))
-    launch("gemm.cu", "gemm", a, grid, block,
+    kernel, grid, block, tile = _tiled("gemm", m, n + ones, -(-batch // per_block))
+    launch("gemm.cu", kernel, a, grid, block,
             (a, b, c, bias) + i32(m, n, k, trans_a, trans_b)
             + (np.int64(stride_a), np.int64(stride_b)) + i32(batch, per_block, bias_mode, ones)
             + (tile,), [a.shape, b.shape])
@@ -225,8 +229,8 @@ def conv2d_fwd(x, weight, bias, stride, pad):
     n, c, h, wd, oc, kh, kw, oh, ow = _conv_shape(x.shape, w.shape, stride, pad, "conv2d")
     y = cupy.empty((n, oc, oh, ow), dtype=x.dtype)
     if y.size:
-        grid, block, tile = _tiled(oc, n * oh * ow)
-        launch("gemm.cu", "conv_fwd", x, grid, block,
+        kernel, grid, block, tile = _tiled("conv_fwd", oc, n * oh * ow)
+        launch("gemm.cu", kernel, x, grid, block,
                 (x, w, bias, y) + i32(n, c, h, wd, oc, kh, kw, stride, pad, oh, ow) + (tile,),
                 [x.shape, w.shape])
     return y, (x, w)
@@ -252,8 +256,8 @@ def conv2d_bwd(g, saved, x_shape, w_shape, stride, pad, needs):
     if need_x:
         dcols = cupy.empty((n, k, p), dtype=g.dtype)
         if dcols.size and oc:
-            grid, block, tile = _tiled(k, n * p)
-            launch("gemm.cu", "conv_dcols", g, grid, block,
+            kernel, grid, block, tile = _tiled("conv_dcols", k, n * p)
+            launch("gemm.cu", kernel, g, grid, block,
                     (w, g, dcols) + i32(n, oc, k, oh, ow) + (tile,), [g.shape, w.shape])
         elif dcols.size:
             dcols.fill(0)                       # no output channel: nothing flows back
@@ -265,8 +269,9 @@ def conv2d_bwd(g, saved, x_shape, w_shape, stride, pad, needs):
         else:
             splits, k_split = wgrad_split(n * p)
             partial = cupy.empty((splits, width), dtype=g.dtype)
-            grid, block, tile = _tiled(oc, k + need_b, splits)
-            launch("gemm.cu", "conv_wgrad", g, grid, block,
+            kernel, grid, block, tile = _tiled("conv_wgrad", oc, k + need_b, splits,
+                                               blocked_ok=False)
+            launch("gemm.cu", kernel, g, grid, block,
                     (g, x, partial) + i32(n, c, h, wd, oc, kh, kw, stride, pad, oh, ow,
                                            k_split, need_b) + (tile,), [g.shape, x.shape])
             out = _sum_partials(partial, (width,), [g.shape, x.shape])

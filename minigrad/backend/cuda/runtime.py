@@ -21,7 +21,8 @@ import numpy as np
 # Each kernel file and the templates it defines; each gets <float> and <double>.
 KERNELS = {
     "im2col.cu": ["im2col", "col2im"],
-    "gemm.cu": ["gemm", "conv_fwd", "conv_wgrad", "conv_dcols", "sum_partials", "bias_grad"],
+    "gemm.cu": ["gemm", "gemm_blocked", "conv_fwd", "conv_fwd_blocked", "conv_wgrad",
+                "conv_dcols", "conv_dcols_blocked", "sum_partials", "bias_grad"],
     "maxpool.cu": ["maxpool2d_fwd", "maxpool2d_bwd"],
     "avgpool.cu": ["avgpool2d_fwd", "avgpool2d_bwd"],
     "sigmoid.cu": ["sigmoid_fwd", "sigmoid_bwd"],
