@@ -9,8 +9,8 @@
 // computes the RM x RN outputs (m0 + ty + i·TM/RM, n0 + tx + j·TN/RN), i < RM, j < RN (one
 // output when RM = RN = 1; strided, so neighbouring threads still write neighbouring
 // addresses). The tile (TM, TN, RM, RN) is one of runtime.py's GEMM_TILES, compile-time in
-// each instance (-D GEMM_TILE0_TM ... GEMM_TILE5_RN); the launcher picks it from the product's shape
-// and passes its index, `tile`. For each step of GEMM_TK along K, the block stages
+// each instance (-D GEMM_TILE0_TM ... GEMM_TILE5_RN); the launcher picks it from the product's
+// shape and passes its index, `tile`. For each step of GEMM_TK along K, the block stages
 // op(A)[m0.., k0..] and op(B)[k0.., n0..] in shared memory — each element copied by one
 // thread, consecutive threads on consecutive addresses of the operand, so every load is
 // coalesced, transposed operands included (a Stager, below, says who copies what) — then
@@ -40,7 +40,7 @@
 // no division in the K loop).
 #if !defined(GEMM_TK) || !defined(GEMM_TM_MAX) || !defined(GEMM_TN_MAX) || \
     !defined(GEMM_TILE5_RN) || !defined(REDUCE_LANES)
-#error "compile with -DGEMM_TK, -DGEMM_TM_MAX, -DGEMM_TN_MAX, -DGEMM_TILE0_TM .. GEMM_TILE5_RN and -DREDUCE_LANES (backend/cuda/runtime.py does)"
+#error "compile with the -D defines of backend/cuda/runtime.py (GEMM_TK, GEMM_TILE0_TM, ...)"
 #endif
 #if GEMM_TILE_COUNT != 6
 #error "gemm_any_tile lists 6 tiles: runtime.py's GEMM_TILES has another count"
@@ -263,7 +263,9 @@ struct WithOnes {
     __device__ KPart kpart(int b, int k) const { return in.kpart(b, k); }
     __device__ Step step(int dk) const { return in.step(dk); }
     __device__ void advance(KPart& p, const Step& d) const { in.advance(p, d); }
-    __device__ T at(const KPart& p, const OPart& o) const { return o.one ? T(1) : in.at(p, o.inner); }
+    __device__ T at(const KPart& p, const OPart& o) const {
+        return o.one ? T(1) : in.at(p, o.inner);
+    }
 };
 
 // A convolution's geometry: x (N, C, H, W), windows KH x KW, stride S, zero padding PAD,
@@ -323,9 +325,9 @@ struct BatchColumns {
     __device__ T at(const KPart& e, const OPart& p) const { return im2col_at(x, s, p, e); }
 };
 
-// conv_wgrad's op(B): the same columns transposed, (N·P) x (C·KH·KW): k = n·P + oh·OW + ow walks
-// the pixels of the whole batch (consecutive threads on consecutive pixels), the outer index
-// the window entries.
+// conv_wgrad's op(B): the same columns transposed, (N·P) x (C·KH·KW): k = n·P + oh·OW + ow
+// walks the pixels of the whole batch (consecutive threads on consecutive pixels), the outer
+// index the window entries.
 template <typename T>
 struct BatchColumnsT {
     typedef WindowEntry OPart;
