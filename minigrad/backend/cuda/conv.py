@@ -1,15 +1,17 @@
 """conv2d, linear and the products behind them on the GPU: im2col / col2im, the tiled GEMM
-(``kernels/gemm.cu``: tiles picked per product, split-K over the batch where K is huge and
-the output tiny), the conv's own fused products and the bias gradient. The twins of
-``textbook.conv2d_fwd`` and its neighbours.
+(``kernels/gemm.cu``: tiles picked per product, register-blocked where the output is big
+enough, split-K where K is huge and the output tiny), the conv's own fused products and the
+bias gradient. The twins of ``textbook.conv2d_fwd`` and its neighbours.
 """
 import numpy as np
 
 from ...arguments import out_size
 from .runtime import (
+    GEMM_TILES,
+    GEMM_TK,
     MAX_GRID_YZ,
+    REDUCE_LANES,
     THREADS,
-    TILE_SHAPES,
     fits_int32,
     get_cupy,
     grid_1d,
@@ -20,6 +22,15 @@ from .runtime import (
 )
 
 SPLIT_CHUNK = 4    # batch items per split-K partial sum: fixed, so the bits are too
+# conv's weight gradient sums over K = N·OH·OW (batch × pixels): split into pieces of
+# WGRAD_SPLIT_TILES K-tiles (512 products), at most WGRAD_MAX_SPLITS pieces (then longer ones,
+# so the partials stay small). From the shape alone, so the bits are the same on every GPU.
+WGRAD_SPLIT_TILES = 32
+WGRAD_MAX_SPLITS = 4096
+# A register-blocked tile (several outputs a thread) is taken only when the product still
+# fills this many blocks: two per multiprocessor of an H200. A constant, so the choice depends
+# on the shape only (and the tile never changes an output's sum, only who computes it).
+REGBLOCK_MIN_BLOCKS = 264
 
 
 # ---- im2col / col2im -----------------------------------------------------------------
@@ -71,28 +82,42 @@ def _gemm_operands(a, b, trans_a, trans_b, who):
     return a, b, m, n, k, batch, stride_a, stride_b
 
 
-def gemm_tile(m, n):
-    """The (TM, TN) tile for an M x N product: the one that pads it least (a 6-row conv
-    output gets 8 x 32 tiles, not 16 x 16 ones with 10 idle rows); 16 x 16 on a tie."""
-    def padded(shape):
-        tm, tn = shape
+def gemm_tile(m, n, blocked_ok=True):
+    """The (TM, TN, RM, RN) tile of GEMM_TILES for an M x N product. Among the one-output tiles,
+    the one that pads it least (a 6-row conv output gets 8 x 32 tiles, not 16 x 16 ones with 10
+    idle rows; 16 x 16 on a tie); a register-blocked tile instead (unless not ``blocked_ok``)
+    where it pads no more and still gives REGBLOCK_MIN_BLOCKS tiles (conv1's forward: 8 x 128,
+    four columns a thread)."""
+    def padded(tile):
+        tm, tn = tile[:2]
         return -(-m // tm) * tm * (-(-n // tn) * tn)
-    return min(TILE_SHAPES, key=padded)
+
+    def tiles(tile):
+        return -(-m // tile[0]) * -(-n // tile[1])
+    plain = min((t for t in GEMM_TILES if t[2] * t[3] == 1), key=padded)
+    blocked = [t for t in GEMM_TILES if t[2] * t[3] > 1 and padded(t) <= padded(plain)
+               and tiles(t) >= REGBLOCK_MIN_BLOCKS] if blocked_ok else []
+    return min(blocked, key=padded) if blocked else plain
 
 
 def gemm_grid(m, n, chunks, tile=None):
     """(column tiles, row tiles, batch chunks), each capped by max_blocks() and the y and z
     limits of 65,535; the kernel loops over the rest, so any size launches."""
-    tm, tn = gemm_tile(m, n) if tile is None else tile
+    tm, tn = (gemm_tile(m, n) if tile is None else tile)[:2]
     cap = max_blocks()
     return (min(-(-n // tn), cap), min(-(-m // tm), cap, MAX_GRID_YZ),
             min(chunks, cap, MAX_GRID_YZ))
 
 
-def _tiled(m, n, chunks=1):
-    """(grid, block) of a tiled product of M x N outputs in ``chunks`` chunks."""
-    tm, tn = gemm_tile(m, n)
-    return gemm_grid(m, n, chunks, (tm, tn)), (tn, tm)
+def _tiled(name, m, n, chunks=1, blocked_ok=True):
+    """(kernel, grid, block, tile index) of a tiled product of M x N outputs in ``chunks``
+    chunks: ``name``, or ``name``_blocked for a register-blocked tile (the kernels come in
+    both kinds); a block of (TN/RN, TM/RM) threads; the index the kernel takes as ``tile``."""
+    tile = gemm_tile(m, n, blocked_ok)
+    tm, tn, rm, rn = tile
+    kernel = name + ("_blocked" if rm * rn > 1 else "")
+    return (kernel, gemm_grid(m, n, chunks, tile), (tn // rn, tm // rm),
+            np.int32(GEMM_TILES.index(tile)))
 
 
 def _gemm_launch(a, b, c, bias, m, n, k, trans_a, trans_b, stride_a, stride_b, batch,
@@ -101,11 +126,11 @@ def _gemm_launch(a, b, c, bias, m, n, k, trans_a, trans_b, stride_a, stride_b, b
     batch are > 0 (K may be 0: then only the bias is written). ``ones``: one more column of
     op(B), all ones, whose results (the sums of op(A)'s rows) follow each chunk's M x N."""
     fits_int32("gemm", M=m, N=n + 1, K=k, batch=batch)
-    grid, block = _tiled(m, n + ones, -(-batch // per_block))
-    launch("gemm.cu", "gemm", a, grid, block,
+    kernel, grid, block, tile = _tiled("gemm", m, n + ones, -(-batch // per_block))
+    launch("gemm.cu", kernel, a, grid, block,
             (a, b, c, bias) + i32(m, n, k, trans_a, trans_b)
-            + (np.int64(stride_a), np.int64(stride_b)) + i32(batch, per_block, bias_mode, ones),
-            [a.shape, b.shape])
+            + (np.int64(stride_a), np.int64(stride_b)) + i32(batch, per_block, bias_mode, ones)
+            + (tile,), [a.shape, b.shape])
 
 
 def gemm(a, b, trans_a=False, trans_b=False, bias=None, bias_axis=1):
@@ -146,12 +171,27 @@ def gemm_batch_sum(a, b, trans_a=False, trans_b=False):
 
 
 def _sum_partials(partial, shape, shapes):
+    """out = Σ_s partial[s] (sum_partials: REDUCE_LANES threads an element, each adding a
+    strided share of the partials in order, then a tree of the lanes: the order of the sum
+    depends on the number of partials only)."""
     cupy = get_cupy()
     out = cupy.empty(shape, dtype=partial.dtype)
     splits, size = partial.shape[0], out.size
-    launch("gemm.cu", "sum_partials", partial, grid_1d(size), (THREADS,),
+    grid = (max(1, min(-(-size // 32), max_blocks())),)
+    launch("gemm.cu", "sum_partials", partial, grid, (32, REDUCE_LANES),
             (partial, out, np.int32(splits), np.int64(size)), shapes)
     return out
+
+
+def wgrad_split(k):
+    """(splits, kSplit): conv's weight gradient sums over K = N·OH·OW products, cut into
+    ``splits`` pieces of kSplit (a multiple of GEMM_TK; the last may be shorter): pieces of
+    WGRAD_SPLIT_TILES K-tiles, or longer ones where that would make more than
+    WGRAD_MAX_SPLITS. A function of K alone."""
+    tiles = -(-k // GEMM_TK)
+    per = max(WGRAD_SPLIT_TILES, -(-tiles // WGRAD_MAX_SPLITS))
+    k_split = per * GEMM_TK
+    return -(-k // k_split), k_split
 
 
 def bias_grad(g):
@@ -189,9 +229,9 @@ def conv2d_fwd(x, weight, bias, stride, pad):
     n, c, h, wd, oc, kh, kw, oh, ow = _conv_shape(x.shape, w.shape, stride, pad, "conv2d")
     y = cupy.empty((n, oc, oh, ow), dtype=x.dtype)
     if y.size:
-        grid, block = _tiled(oc, n * oh * ow)
-        launch("gemm.cu", "conv_fwd", x, grid, block,
-                (x, w, bias, y) + i32(n, c, h, wd, oc, kh, kw, stride, pad, oh, ow),
+        kernel, grid, block, tile = _tiled("conv_fwd", oc, n * oh * ow)
+        launch("gemm.cu", kernel, x, grid, block,
+                (x, w, bias, y) + i32(n, c, h, wd, oc, kh, kw, stride, pad, oh, ow) + (tile,),
                 [x.shape, w.shape])
     return y, (x, w)
 
@@ -199,9 +239,10 @@ def conv2d_fwd(x, weight, bias, stride, pad):
 def conv2d_bwd(g, saved, x_shape, w_shape, stride, pad, needs):
     """(dx, dw, db), each None unless asked for in ``needs``:
     dx = col2im(Wᵀ @ g) (conv_dcols: one product over the whole batch, then col2im);
-    dw and db together by split-K over the batch (conv_wgrad): chunks of SPLIT_CHUNK
-    images, each summing g[n] @ cols[n]ᵀ and, through a column of ones, g[n]'s rows; the
-    partials added in a fixed order (sum_partials). Two launches for both gradients."""
+    dw and db together by split-K over the batch's pixels (conv_wgrad): K = N·OH·OW cut by
+    wgrad_split (from the shape alone), each piece summing g[n][:, p] ⊗ cols[n][:, p] over its
+    (n, p) and, through a column of ones, g's entries; the partials added in a fixed order
+    (sum_partials). Two launches for both gradients."""
     cupy = get_cupy()
     x, w = saved
     g = ready(g, "conv2d gradient", 4, x.dtype)
@@ -215,9 +256,9 @@ def conv2d_bwd(g, saved, x_shape, w_shape, stride, pad, needs):
     if need_x:
         dcols = cupy.empty((n, k, p), dtype=g.dtype)
         if dcols.size and oc:
-            grid, block = _tiled(k, n * p)
-            launch("gemm.cu", "conv_dcols", g, grid, block,
-                    (w, g, dcols) + i32(n, oc, k, p), [g.shape, w.shape])
+            kernel, grid, block, tile = _tiled("conv_dcols", k, n * p)
+            launch("gemm.cu", kernel, g, grid, block,
+                    (w, g, dcols) + i32(n, oc, k, oh, ow) + (tile,), [g.shape, w.shape])
         elif dcols.size:
             dcols.fill(0)                       # no output channel: nothing flows back
         dx = col2im(dcols, x_shape, kh, kw, stride, pad)
@@ -226,12 +267,13 @@ def conv2d_bwd(g, saved, x_shape, w_shape, stride, pad, needs):
         if n == 0 or p == 0 or oc == 0:
             out = cupy.zeros((width,), dtype=g.dtype)
         else:
-            splits = -(-n // SPLIT_CHUNK)
+            splits, k_split = wgrad_split(n * p)
             partial = cupy.empty((splits, width), dtype=g.dtype)
-            grid, block = _tiled(oc, k + need_b, splits)
-            launch("gemm.cu", "conv_wgrad", g, grid, block,
+            kernel, grid, block, tile = _tiled("conv_wgrad", oc, k + need_b, splits,
+                                               blocked_ok=False)
+            launch("gemm.cu", kernel, g, grid, block,
                     (g, x, partial) + i32(n, c, h, wd, oc, kh, kw, stride, pad, oh, ow,
-                                           SPLIT_CHUNK, need_b), [g.shape, x.shape])
+                                           k_split, need_b) + (tile,), [g.shape, x.shape])
             out = _sum_partials(partial, (width,), [g.shape, x.shape])
         dw = out[:oc * k].reshape(w_shape) if need_w else None
         db = out[oc * k:] if need_b else None

@@ -12,6 +12,7 @@ reported by the launch that caused it, with the kernel's name and shapes (debugg
 stalls the stream and cannot be used inside a CUDA graph capture).
 """
 import contextlib
+import functools
 import os
 from pathlib import Path
 
@@ -22,7 +23,8 @@ from minigrad import debug
 # Each kernel file and the templates it defines; each gets <float> and <double>.
 KERNELS = {
     "im2col.cu": ["im2col", "col2im"],
-    "gemm.cu": ["gemm", "conv_fwd", "conv_wgrad", "conv_dcols", "sum_partials", "bias_grad"],
+    "gemm.cu": ["gemm", "gemm_blocked", "conv_fwd", "conv_fwd_blocked", "conv_wgrad",
+                "conv_dcols", "conv_dcols_blocked", "sum_partials", "bias_grad"],
     "maxpool.cu": ["maxpool2d_fwd", "maxpool2d_bwd"],
     "avgpool.cu": ["avgpool2d_fwd", "avgpool2d_bwd"],
     "sigmoid.cu": ["sigmoid_fwd", "sigmoid_bwd"],
@@ -37,19 +39,24 @@ KERNELS = {
 }
 _CTYPE = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
 THREADS = 256
-# The GEMM's tiles: a block of 256 threads owns a TM x TN tile of the output, the shape picked
-# per product (conv.gemm_tile) from these; K is staged GEMM_TK at a time. Passed to the kernels
-# as -D defines: defined only here, so the launchers and the kernels cannot disagree.
-TILE_SHAPES = ((16, 16), (8, 32), (4, 64), (32, 8))
+# The GEMM's tiles (TM, TN, RM, RN): a block of 256 threads owns a TM x TN tile of the output,
+# each thread RM x RN of it; the tile is picked per product (conv.gemm_tile) from these, and K is
+# staged GEMM_TK at a time. Passed to the kernels as -D defines (GEMM_TILE0_TM=16, ..._RN=1; nvcc
+# would split a value with commas): defined only here, so launchers and kernels cannot disagree.
+GEMM_TILES = ((16, 16, 1, 1), (8, 32, 1, 1), (4, 64, 1, 1), (32, 8, 1, 1),
+              (32, 32, 2, 2), (8, 128, 1, 4))
 GEMM_TK = 16
+REDUCE_LANES = 8           # sum_partials: threads adding one element's partials (a power of two)
 XENT_THREADS = 256         # the one block of softmax_xent_loss (a power of two)
 BN_THREADS = 256           # a batchnorm block, one per channel (a power of two: its tree sum)
 ADAM_MAX_TENSORS = 16      # tensors per adam_multi launch (its AdamList struct)
 TILE = 16                  # the GEMM ladder's square tile edge (gemm_ladder.cu, ladder.py)
 RB = 4                     # the ladder's register block (gemm_regblock: RB x RB outputs a thread)
-DEFINES = {"GEMM_TK": GEMM_TK, "GEMM_TM_MAX": max(tm for tm, _ in TILE_SHAPES),
-           "GEMM_TN_MAX": max(tn for _, tn in TILE_SHAPES), "XENT_THREADS": XENT_THREADS,
-           "BN_THREADS": BN_THREADS,
+DEFINES = {"GEMM_TK": GEMM_TK, "GEMM_TM_MAX": max(t[0] for t in GEMM_TILES),
+           "GEMM_TN_MAX": max(t[1] for t in GEMM_TILES), "GEMM_TILE_COUNT": len(GEMM_TILES),
+           **{f"GEMM_TILE{i}_{part}": v for i, t in enumerate(GEMM_TILES)
+              for part, v in zip(("TM", "TN", "RM", "RN"), t)},
+           "REDUCE_LANES": REDUCE_LANES, "XENT_THREADS": XENT_THREADS, "BN_THREADS": BN_THREADS,
            "ADAM_MAX_TENSORS": ADAM_MAX_TENSORS, "TILE": TILE, "RB": RB}
 MAX_GRID_YZ = 65535
 
@@ -190,14 +197,16 @@ def launch(filename, name, like, grid, block, args, shapes):
         raise RuntimeError(f"CUDA kernel {name}<{kind}> failed for shapes "
                            f"{shapes}: {e}") from e
     for launches in _recorders:
-        launches.append((f"{name}<{kind}> {shapes}", lambda: function(grid, block, args)))
+        launches.append((f"{name}<{kind}> {shapes}", functools.partial(function, grid, block,
+                                                                       args)))
 
 
 @contextlib.contextmanager
 def recording():
     """Within the block, every launch is also appended to the yielded list as (label,
     replay): "name<type> shapes" and a function that launches the same kernel again with the
-    same arguments (the benchmarks time a step's kernels one by one so)."""
+    same arguments (the benchmarks time a step's kernels one by one so); ``replay.args`` is
+    (grid, block, kernel arguments), the launch's shape for tests and work models."""
     launches = []
     _recorders.append(launches)
     try:
