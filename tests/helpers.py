@@ -5,9 +5,10 @@ device under test. The error measure is normwise relative: max|ours − ref| / m
 (so tiny reference elements do not blow it up). Tolerances: float64 1e-10, float32 1e-5,
 as docs/testing.md states; a test that needs more says why where it asks.
 
-Also what several test files share (no test file imports another): raises_like_torch and
-mg_torch for side-by-side checks, small synthetic Fashion-MNIST files (make_split, trust),
-and the one way to put the host GPU emulator in CuPy's place (install_session_emulator,
+Also what several test files share (no test file imports another): raises_like_torch,
+mg_torch and results for side-by-side checks, train_lenet (a few seeded Adam steps, which a
+subprocess imports too), small synthetic Fashion-MNIST files (make_split, trust), and the
+one way to put the host GPU emulator in CuPy's place (install_session_emulator,
 emulated_gpu)."""
 import contextlib
 import gzip
@@ -15,12 +16,14 @@ import hashlib
 import os
 import shutil
 import struct
+import warnings
 
 import numpy as np
 import pytest
 import torch
 
 import minigrad
+from examples.lenet import lenet
 from minigrad.data import fashion_mnist as fm
 
 TOL = {"float64": 1e-10, "float32": 1e-5}
@@ -175,3 +178,25 @@ def on_emulator():
     """Is "cuda" the host emulator here (not a GPU)?"""
     import cupy
     return cupy.__name__.endswith("fake_cupy")
+
+
+def results(f):
+    """f(minigrad) and f(torch), PyTorch's warnings silenced (both must give an answer)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return f(minigrad), f(torch)
+
+
+def train_lenet(steps=3, batch=64, dtype="float32"):
+    """LeNet's parameters after a few seeded Adam steps on random batches (to compare bits)."""
+    minigrad.manual_seed(0)
+    net = lenet().to(dtype=getattr(minigrad, dtype))
+    opt = minigrad.optim.Adam(net.parameters())
+    g = np.random.default_rng(1)
+    for _ in range(steps):
+        x = minigrad.tensor(g.random((batch, 1, 28, 28)), dtype=dtype)
+        y = minigrad.tensor(g.integers(0, 10, batch))
+        opt.zero_grad()
+        minigrad.nn.CrossEntropyLoss()(net(x), y).backward()
+        opt.step()
+    return [p.detach().numpy().copy() for p in net.parameters()]

@@ -13,7 +13,7 @@ import torch
 import minigrad
 import minigrad.nn.functional as F
 from examples.lenet import lenet
-from helpers import to_numpy
+from helpers import to_numpy, train_lenet
 from minigrad.backend import cpu
 
 TF = torch.nn.functional
@@ -25,20 +25,6 @@ def threads():
     """Set the CPU backend's thread count inside a test; back to 1 afterwards."""
     yield cpu.set_num_threads
     cpu.set_num_threads(1)
-
-
-def train_lenet(steps=3, batch=64, dtype="float32"):
-    minigrad.manual_seed(0)
-    net = lenet().to(dtype=getattr(minigrad, dtype))
-    opt = minigrad.optim.Adam(net.parameters())
-    g = np.random.default_rng(1)
-    for _ in range(steps):
-        x = minigrad.tensor(g.random((batch, 1, 28, 28)), dtype=dtype)
-        y = minigrad.tensor(g.integers(0, 10, batch))
-        opt.zero_grad()
-        minigrad.nn.CrossEntropyLoss()(net(x), y).backward()
-        opt.step()
-    return [p.detach().numpy().copy() for p in net.parameters()]
 
 
 def test_training_gives_the_same_bits_on_one_two_and_three_threads(threads):
@@ -57,7 +43,7 @@ def test_openblas_threads_do_not_change_the_bits_either():
     """With minigrad on one thread OpenBLAS keeps its own threads; NumPy's OpenBLAS then
     splits a product over them by rows and columns, never over the sum: the same bits."""
     code = ("import hashlib, sys; sys.path[:0] = ['tests', '.']\n"
-            "from test_cpu_backend import train_lenet\n"
+            "from helpers import train_lenet\n"
             "print(hashlib.sha256(b''.join(p.tobytes() for p in train_lenet(2))).hexdigest())")
     digests = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                               check=True, cwd=ROOT, env={**os.environ,
