@@ -5,9 +5,9 @@ device under test. The error measure is normwise relative: max|ours − ref| / m
 (so tiny reference elements do not blow it up). Tolerances: float64 1e-10, float32 1e-5,
 as docs/testing.md states; a test that needs more says why where it asks.
 
-Also what several test files share (no test file imports another): raises_like_torch and
-mg_torch for side-by-side checks, small synthetic Fashion-MNIST files (make_split, trust),
-and the one way to put the host GPU emulator in CuPy's place (install_session_emulator,
+Also what several test files share (no test file imports another): raises_like_torch,
+mg_torch and results for side-by-side checks, small synthetic Fashion-MNIST files (make_split, trust), and the
+one way to put the host GPU emulator in CuPy's place (install_session_emulator,
 emulated_gpu)."""
 import contextlib
 import gzip
@@ -15,6 +15,7 @@ import hashlib
 import os
 import shutil
 import struct
+import warnings
 
 import numpy as np
 import pytest
@@ -175,3 +176,10 @@ def on_emulator():
     """Is "cuda" the host emulator here (not a GPU)?"""
     import cupy
     return cupy.__name__.endswith("fake_cupy")
+
+
+def results(f):
+    """f(minigrad) and f(torch), PyTorch's warnings silenced (both must give an answer)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return f(minigrad), f(torch)

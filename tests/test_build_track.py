@@ -225,8 +225,7 @@ def test_a_failure_message_points_at_the_bug():
 
 def test_step_9_finds_fashion_mnist_as_minigrad_does(tmp_path, monkeypatch):
     """build_track.data goes through minigrad.data: $MINIGRAD_DATA, checksums and all."""
-    from test_data import make_split
-
+    from helpers import make_split
     from minigrad.data import fashion_mnist as fm
     contents = make_split(tmp_path / "fm", 12, seed=0)
     monkeypatch.setattr(fm, "FILES", {k: hashlib.sha256(v).hexdigest()

@@ -353,8 +353,8 @@ def test_replay_fails_once_a_buffer_the_graph_uses_is_freed(emulator):
 def test_an_eager_lenet_step_makes_fewer_than_35_launches(emulator):
     """Counted by the emulator: every launch of our kernels and every CuPy operation of one
     eager training step (zero_grad, forward, loss, backward, Adam), after the first step
-    made Adam's state. Before issue 12 it was 63 (48 kernels, 15 CuPy ops) and 55 arrays;
-    a replay of the captured step is one graph launch and two input copies."""
+    made Adam's state. Before the launch count was cut it was 63 (48 kernels, 15 CuPy ops)
+    and 55 arrays; a replay of the captured step is one graph launch and two input copies."""
     assert on_emulator()
     from minigrad.emulate.capture import stats
     step, _, _, _ = lenet_trainer()

@@ -366,3 +366,26 @@ def test_an_op_that_returns_its_input_memory_shares_the_version():
     for alias in (Identity.apply(x), x.reshape(2), x.to("cpu", dtype=minigrad.float32)):
         alias.add_(1)
     assert x.tolist() == [4.0, 5.0] and x._version == 3
+
+
+# ---- a view made under no_grad, written with grad on ---------------------------------------------
+@pytest.mark.parametrize("make_base", [
+    lambda m: m.ones(3, requires_grad=True) * 1,
+    lambda m: m.ones(3, requires_grad=True),
+])
+def test_a_no_grad_view_written_with_grad_on_is_refused_like_torch(make_base):
+    for m in (minigrad, torch):
+        x = make_base(m)
+        with m.no_grad():
+            v = x[:2]
+        with pytest.raises(RuntimeError, match="view was created in no_grad mode"):
+            v.mul_(2)
+        with m.no_grad():
+            v.mul_(2)                        # both inside no_grad: fine
+        assert x.tolist() == [2.0, 2.0, 1.0]
+    for m in (minigrad, torch):             # a base without grad: nothing to be ambiguous
+        x = m.ones(3)
+        with m.no_grad():
+            v = x[:2]
+        v.mul_(2)
+        assert x.tolist() == [2.0, 2.0, 1.0]

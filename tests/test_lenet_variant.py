@@ -3,11 +3,10 @@ nothing else changed, trained by the example's own loop (the runs of docs/why_07
 import importlib.util
 from pathlib import Path
 
-from test_data import make_split, trust
-
 import minigrad
 from examples import lenet_fashion
 from examples.lenet import lenet
+from helpers import make_split, trust
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import minigrad
-from helpers import check_against_torch, gradcheck_numpy, raises_like_torch
+from helpers import check_against_torch, gradcheck_numpy, raises_like_torch, results
 from minigrad import nn
 
 rng = np.random.default_rng(0)
@@ -319,3 +319,29 @@ def test_view_as_and_eq_as_the_mnist_example_uses_them(device):
     assert pred.eq(target.view_as(pred)).sum().item() == 2
     check_against_torch(lambda x: x.view_as(minigrad.zeros(2, 3)) * 2,
                         lambda x: x.view_as(torch.zeros(2, 3)) * 2, [normal(6)], device=device)
+
+
+# ---- an empty dim, a float bound on an int tensor ------------------------------------------------
+def test_max_over_an_empty_batch_like_torch():
+    ours, ref = results(lambda m: m.zeros(0, 3).max(1))
+    assert ours.values.shape == tuple(ref.values.shape) == (0,)
+    assert ours.indices.dtype == minigrad.int64
+    ours, ref = results(lambda m: m.zeros(0, 3).min(1))
+    assert ours.values.shape == (0,)
+    for m in (minigrad, torch):
+        with pytest.raises(IndexError):
+            m.zeros(3, 0).max(1)
+        with pytest.raises((IndexError, RuntimeError)):
+            m.zeros(0).max()
+
+
+@pytest.mark.parametrize("f", [
+    lambda m: m.tensor([0, 1, 2]).clamp(min=0.5),
+    lambda m: m.tensor([0, 1, 2]).clamp(0, 1.5),
+    lambda m: m.tensor([-3, 1, 7]).clamp(-1, 2),
+    lambda m: m.tensor([0.25, 1.0]).clamp(min=0.5),
+])
+def test_clamp_dtype_like_torch(f):
+    ours, ref = results(f)
+    assert str(ours.dtype) == str(ref.dtype).replace("torch.", "")
+    assert ours.tolist() == ref.tolist()

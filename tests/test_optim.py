@@ -7,7 +7,10 @@ Adadelta, RMSprop and AdamW. And the update rule alone (Adadelta, RMSprop, AdamW
 libraries get the same random gradients for 20 steps on parameters of odd shapes (float64:
 1e-12 at every step, parameters and state). On the GPU (the ``device`` fixture's cuda case)
 the update is each optimizer's kernel. Also what an optimizer accepts (as PyTorch: no bare
-tensor, no non-leaf, frozen parameters left alone)."""
+tensor, no non-leaf, frozen parameters left alone), state keyed by the parameter, and
+LambdaLR, OneCycleLR and ReduceLROnPlateau step by step."""
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -16,6 +19,7 @@ import minigrad
 from examples.lenet import lenet
 from helpers import raises_like_torch, rel_err
 from minigrad import nn
+from minigrad.optim import lr_scheduler as ours_sched
 
 
 def batches(n_steps, n=16, seed=0):
@@ -421,3 +425,153 @@ def test_resuming_with_last_epoch_needs_initial_lr_and_an_optimizer():
         minigrad.optim.lr_scheduler.ExponentialLR(object(), 0.9)
     with pytest.raises(ValueError, match="step_size"):
         minigrad.optim.lr_scheduler.StepLR(opt, 0)
+
+
+# ---- parameter groups and per-parameter state ----------------------------------------------------
+@pytest.mark.parametrize("make", [
+    lambda m, ps: m.optim.SGD(ps, lr=0.1, momentum=0.9),
+    lambda m, ps: m.optim.Adam(ps, lr=0.1),
+    lambda m, ps: m.optim.RMSprop(ps, lr=0.1),
+    lambda m, ps: m.optim.Adadelta(ps),
+])
+def test_state_is_keyed_by_the_parameter(make):
+    p = minigrad.ones(3, requires_grad=True)
+    t = torch.ones(3, requires_grad=True)
+    ours, ref = make(minigrad, [p]), make(torch, [t])
+    for param, opt in ((p, ours), (t, ref)):
+        (param * param).sum().backward()
+        opt.step()
+    assert p in ours.state and t in ref.state
+    assert sorted(ours.state[p]) == sorted(ref.state[t])
+    for key, value in ref.state[t].items():
+        if value.ndim:
+            np.testing.assert_allclose(np.asarray(minigrad.as_tensor(ours.state[p][key])),
+                                       value.numpy(), rtol=1e-6)
+    again = make(minigrad, [p])
+    again.load_state_dict(ours.state_dict())
+    assert p in again.state
+
+
+def test_a_parameter_in_two_groups_is_an_error_like_torch():
+    for m in (minigrad, torch):
+        a, b = m.ones(2, requires_grad=True), m.ones(2, requires_grad=True)
+        with pytest.raises(ValueError, match="more than one parameter group"):
+            m.optim.SGD([{"params": [a, b]}, {"params": [a], "lr": 1.0}], lr=0.1)
+        m.optim.SGD([{"params": [a]}, {"params": [b], "lr": 1.0}], lr=0.1)     # fine
+
+
+def test_shared_parameter_of_two_modules_is_stepped_once():
+    shared = minigrad.nn.Linear(2, 2)
+    model = minigrad.nn.Sequential(shared, shared)
+    opt = minigrad.optim.SGD([{"params": [shared.weight]}, {"params": [shared.bias]}], lr=1.0)
+    shared.weight.grad = minigrad.ones(2, 2)
+    before = shared.weight.detach().clone()
+    opt.step()
+    assert np.allclose((before - shared.weight.detach()).numpy(), 1.0)
+    assert len(list(model.parameters())) == 2
+
+
+# ---- LambdaLR, OneCycleLR and ReduceLROnPlateau --------------------------------------------------
+# PyTorch warns when a schedule steps before its optimizer: these tests step schedules alone
+steps_schedules_alone = pytest.mark.filterwarnings("ignore:Detected call of")
+
+
+def _pair(make_opt):
+    """The same optimizer over two parameter groups in both frameworks."""
+    mine = [minigrad.zeros(2, requires_grad=True), minigrad.zeros(3, requires_grad=True)]
+    theirs = [torch.zeros(2, requires_grad=True), torch.zeros(3, requires_grad=True)]
+    return (make_opt(minigrad, [{"params": [mine[0]]}, {"params": [mine[1]], "lr": 0.05}]),
+            make_opt(torch, [{"params": [theirs[0]]}, {"params": [theirs[1]], "lr": 0.05}]))
+
+
+def _lrs(opt):
+    return [g["lr"] for g in opt.param_groups]
+
+
+def _same(a, b):
+    return all(math.isclose(x, y, rel_tol=1e-12, abs_tol=1e-15) for x, y in zip(a, b))
+
+
+def sgd(m, groups):
+    return m.optim.SGD(groups, lr=0.1, momentum=0.9)
+
+
+def adam(m, groups):
+    return m.optim.Adam(groups, lr=0.1)
+
+
+@steps_schedules_alone
+@pytest.mark.parametrize("lam", [lambda e: 0.95 ** e, [lambda e: 1 / (e + 1), lambda e: e % 3]])
+def test_lambda_lr_like_torch(lam):
+    mine, theirs = _pair(sgd)
+    s1 = ours_sched.LambdaLR(mine, lam)
+    s2 = torch.optim.lr_scheduler.LambdaLR(theirs, lam)
+    for _ in range(8):
+        assert _same(_lrs(mine), _lrs(theirs)) and _same(s1.get_last_lr(), s2.get_last_lr())
+        mine.step()
+        theirs.step()
+        s1.step()
+        s2.step()
+    assert "lr_lambdas" not in s1.state_dict()
+
+
+@steps_schedules_alone
+@pytest.mark.parametrize("make_opt", [sgd, adam])
+@pytest.mark.parametrize("kw", [
+    {"max_lr": 1.0, "total_steps": 20},
+    {"max_lr": [1.0, 0.3], "epochs": 3, "steps_per_epoch": 7, "anneal_strategy": "linear"},
+    {"max_lr": 0.5, "total_steps": 25, "three_phase": True, "pct_start": 0.2},
+    {"max_lr": 0.5, "total_steps": 10, "cycle_momentum": False, "div_factor": 10.0},
+])
+def test_one_cycle_like_torch(make_opt, kw):
+    mine, theirs = _pair(make_opt)
+    s1 = ours_sched.OneCycleLR(mine, **kw)
+    s2 = torch.optim.lr_scheduler.OneCycleLR(theirs, **kw)
+    key = "betas" if make_opt is adam else "momentum"
+    for _ in range(s1.total_steps - 1):
+        assert _same(_lrs(mine), _lrs(theirs))
+        for g1, g2 in zip(mine.param_groups, theirs.param_groups):
+            m1, m2 = g1[key], g2[key]
+            assert _same(np.ravel(m1), np.ravel(m2))
+        s1.step()
+        s2.step()
+    assert _same(_lrs(mine), _lrs(theirs))
+
+
+@steps_schedules_alone
+def test_one_cycle_errors_like_torch():
+    for m, sched in ((minigrad, ours_sched), (torch, torch.optim.lr_scheduler)):
+        opt = m.optim.SGD([m.zeros(1, requires_grad=True)], lr=0.1)
+        with pytest.raises(ValueError):
+            sched.OneCycleLR(opt, max_lr=1.0)
+        s = sched.OneCycleLR(opt, max_lr=1.0, total_steps=3)
+        with pytest.raises(ValueError):
+            for _ in range(4):
+                s.step()
+        no_momentum = m.optim.SGD([m.zeros(1, requires_grad=True)], lr=0.1)
+        if m is minigrad:
+            no_momentum.defaults.pop("momentum", None)
+            with pytest.raises(ValueError):
+                sched.OneCycleLR(no_momentum, max_lr=1.0, total_steps=3)
+
+
+@steps_schedules_alone
+@pytest.mark.parametrize("kw", [
+    {},
+    {"mode": "max", "factor": 0.5, "patience": 2},
+    {"patience": 1, "cooldown": 2, "min_lr": [0.02, 0.01]},
+    {"threshold_mode": "abs", "threshold": 0.1, "patience": 0, "factor": 0.3},
+])
+def test_reduce_lr_on_plateau_like_torch(kw):
+    mine, theirs = _pair(sgd)
+    s1 = ours_sched.ReduceLROnPlateau(mine, **kw)
+    s2 = torch.optim.lr_scheduler.ReduceLROnPlateau(theirs, **kw)
+    metrics = [1.0, 0.9, 0.95, 0.9, 0.91, 0.92, 0.93, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6,
+               0.6, 0.6, 0.6, 0.7, 0.8, 0.9]
+    for value in metrics:
+        s1.step(minigrad.tensor(value))
+        s2.step(torch.tensor(value))                 # float32 both, as a loss is
+        assert _same(_lrs(mine), _lrs(theirs)), (value, _lrs(mine), _lrs(theirs))
+        assert s1.num_bad_epochs == s2.num_bad_epochs
+    with pytest.raises(ValueError):
+        ours_sched.ReduceLROnPlateau(mine, factor=1.0)

@@ -169,3 +169,12 @@ def test_an_interrupted_or_failed_save_keeps_the_previous_file(tmp_path, fault, 
     back = minigrad.load(path)
     assert back["epoch"] == 1 and back["w"].numpy().min() == 1.0
     assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.npz"]     # no temp file left
+
+
+# ---- saving into a folder that does not exist ----------------------------------------------------
+def test_save_into_a_missing_folder_names_the_folder(tmp_path):
+    target = tmp_path / "missing" / "model.pt"
+    for m in (minigrad, torch):
+        with pytest.raises(RuntimeError, match="missing"):
+            m.save({"w": m.zeros(2)}, target)
+    assert not (tmp_path / "missing").exists()

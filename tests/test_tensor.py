@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import minigrad
-from helpers import mg_torch, raises_like_torch
+from helpers import mg_torch, raises_like_torch, results
 from minigrad import nn
 
 
@@ -406,3 +406,52 @@ def test_as_dtype_does_not_read_none_as_float64():
     from minigrad._dtype import as_dtype
     with pytest.raises(TypeError, match="unsupported dtype None"):
         as_dtype(None)
+
+
+# ---- edge cases PyTorch decides: impossible sizes and values, int64 overflow, a wrong .grad ------
+@pytest.mark.parametrize("f, error", [
+    (lambda m: m.arange(0, 1, 0), RuntimeError),
+    (lambda m: m.arange(0, 5, -1), RuntimeError),
+    (lambda m: m.arange(5, 0, 1), RuntimeError),
+    (lambda m: m.zeros(2.5), TypeError),
+    (lambda m: m.ones((2, 1.5)), TypeError),
+    (lambda m: m.nn.functional.max_pool2d(m.zeros(1, 1, 4, 4), 2, 0), RuntimeError),
+    (lambda m: m.tensor(2 ** 63), (RuntimeError, ValueError)),
+    (lambda m: m.tensor([1e20], dtype=m.int64), RuntimeError),
+])
+def test_refused_like_torch(f, error):
+    for m in (minigrad, torch):
+        with pytest.raises(error):
+            f(m)
+
+
+def test_ranges_that_are_fine():
+    for args in ((5, 0, -1), (0, 5, 2), (0.0, 1.0, 0.25), (3, 3)):
+        ours, ref = results(lambda m, args=args: m.arange(*args))
+        assert ours.tolist() == ref.tolist()
+    assert minigrad.zeros(minigrad.tensor(2), 3).shape == (2, 3)
+
+
+def test_int64_overflow_in_an_assignment_like_torch():
+    for m in (minigrad, torch):
+        x = m.zeros(2, dtype=m.int64)
+        with pytest.raises(RuntimeError, match="overflow"):
+            x[0] = 1e20
+        x[1] = 2.0 ** 62                       # fits
+        assert x.tolist() == [0, 2 ** 62]
+
+
+@pytest.mark.parametrize("value, error", [
+    (lambda m: m.zeros(3), RuntimeError),
+    (lambda m: m.zeros(2, dtype=m.float64), RuntimeError),
+    (lambda m: 3, TypeError),
+    (lambda m: [0.0, 0.0], TypeError),
+])
+def test_assigning_a_wrong_grad_is_refused_like_torch(value, error):
+    for m in (minigrad, torch):
+        x = m.zeros(2, requires_grad=True)
+        with pytest.raises(error):
+            x.grad = value(m)
+        assert x.grad is None
+        x.grad = m.ones(2)
+        x.grad = None

@@ -1,16 +1,22 @@
 """minigrad.utils.data against torch.utils.data: the same datasets give the same
-batches, in the same order, of the same dtypes; shuffling, drop_last, samplers and errors.
+batches, in the same order, of the same dtypes; shuffling, drop_last, samplers and errors;
+default_collate's dtype and container rules, random_split and ConcatDataset.
 Then torchvision's transforms (ToTensor, Normalize, Compose) as minigrad.data has them,
 FashionMNIST(transform=), and backends.mps."""
+import collections
+
 import numpy as np
 import pytest
 import torch
 import torch.utils.data as tud
+from torch.utils.data import default_collate as torch_collate
 
 import minigrad
 import minigrad.utils.data as mud
 from helpers import make_split, trust
 from minigrad.data import transforms
+from minigrad.utils import data as ours_data
+from minigrad.utils.data import default_collate
 
 
 class Squares:
@@ -176,3 +182,82 @@ def test_fashion_mnist_with_a_transform_through_the_dataloader(tmp_path, monkeyp
 def test_mps_is_not_available():
     assert minigrad.backends.mps.is_available() is False
     assert minigrad.backends.mps.is_built() is False
+
+
+# ---- default_collate's dtype and container rules -------------------------------------------------
+Point = collections.namedtuple("Point", "x y")
+
+
+def _same(ours, ref):
+    """Equal values, dtypes and container types, recursively."""
+    if isinstance(ref, torch.Tensor):
+        assert isinstance(ours, minigrad.Tensor), type(ours)
+        assert str(ours.dtype) == str(ref.dtype).replace("torch.", ""), (ours.dtype, ref.dtype)
+        assert ours.tolist() == ref.tolist()
+    elif isinstance(ref, (list, tuple)):
+        assert type(ours) is type(ref) and len(ours) == len(ref), (type(ours), type(ref))
+        for o, r in zip(ours, ref):
+            _same(o, r)
+    elif isinstance(ref, dict):
+        assert list(ours) == list(ref)
+        for k in ref:
+            _same(ours[k], ref[k])
+    else:
+        assert ours == ref
+
+
+@pytest.mark.parametrize("batch", [
+    [1, 2.5], [2.5, 1], [True, 1], [True, False], [1, 2], [0.5, 1.5],
+    [b"a", b"bc"], ["a", "b"],
+    [Point(1, 2.0), Point(3, 4.0)],
+    [(1, "a"), (2, "b")], [[1, 2.0], [3, 4.0]],
+    [{"x": 1, "y": [1.5, 2]}, {"x": 2, "y": [2.5, 3]}],
+    [np.float32(1), np.float32(2)], [np.arange(3), np.arange(3)],
+    [np.ones(2, np.float32), np.zeros(2, np.float32)],
+], ids=lambda b: repr(b)[:40])
+def test_collate_like_torch(batch):
+    _same(default_collate(batch), torch_collate(batch))
+
+
+def test_collate_of_tensors_keeps_the_graph():
+    a = minigrad.ones(2, requires_grad=True)
+    out = default_collate([a, a * 2])
+    assert out.requires_grad and out.shape == (2, 2)
+    out.sum().backward()
+    assert a.grad.tolist() == [3.0, 3.0]
+    plain = default_collate([minigrad.ones(2), minigrad.zeros(2)])
+    assert not plain.requires_grad and plain.tolist() == [[1.0, 1.0], [0.0, 0.0]]
+
+
+# ---- random_split and ConcatDataset --------------------------------------------------------------
+def test_random_split_like_torch():
+    ds = ours_data.TensorDataset(minigrad.arange(10))
+    minigrad.manual_seed(0)
+    parts = ours_data.random_split(ds, [3, 7])
+    assert [len(p) for p in parts] == [3, 7]
+    seen = sorted(int(p[i][0]) for p in parts for i in range(len(p)))
+    assert seen == list(range(10))
+    ref = torch.utils.data.random_split(range(10), [0.3, 0.3, 0.4])
+    ours = ours_data.random_split(range(10), [0.3, 0.3, 0.4])
+    assert [len(p) for p in ours] == [len(p) for p in ref]
+    ref = torch.utils.data.random_split(range(11), [0.5, 0.5])
+    assert [len(p) for p in ours_data.random_split(range(11), [0.5, 0.5])] == \
+        [len(p) for p in ref]
+    minigrad.manual_seed(0)
+    again = ours_data.random_split(ds, [3, 7])
+    assert again[0].indices == parts[0].indices
+    with pytest.raises(ValueError):
+        ours_data.random_split(ds, [3, 3])
+
+
+def test_concat_dataset_like_torch():
+    a, b = list(range(3)), list(range(10, 15))
+    ours = ours_data.ConcatDataset([a, b])
+    ref = torch.utils.data.ConcatDataset([a, b])
+    assert len(ours) == len(ref) == 8
+    assert [ours[i] for i in range(-8, 8)] == [ref[i] for i in range(-8, 8)]
+    assert ours.cumulative_sizes == ref.cumulative_sizes
+    loader = ours_data.DataLoader(ours, batch_size=4)
+    assert [b.tolist() for b in loader] == [[0, 1, 2, 10], [11, 12, 13, 14]]
+    with pytest.raises(ValueError):
+        ours[-9]
