@@ -6,9 +6,9 @@ device under test. The error measure is normwise relative: max|ours − ref| / m
 as docs/testing.md states; a test that needs more says why where it asks.
 
 Also what several test files share (no test file imports another): raises_like_torch,
-mg_torch and results for side-by-side checks, small synthetic Fashion-MNIST files (make_split, trust), and the
-one way to put the host GPU emulator in CuPy's place (install_session_emulator,
-emulated_gpu)."""
+mg_torch and results for side-by-side checks, small synthetic Fashion-MNIST files
+(make_split, trust), and the one way to put the host GPU emulator in CuPy's place
+(install_session_emulator, emulated_gpu)."""
 import contextlib
 import gzip
 import hashlib
