@@ -87,7 +87,11 @@ class ndarray(np.ndarray):  # noqa: N801  (CuPy's name)
 
     @property
     def data(self):
-        return _Pointer(self.ctypes.data)
+        # an array object's address never changes: asked once (ctypes is slow to ask)
+        ptr = self.__dict__.get("_ptr")
+        if ptr is None:
+            ptr = self.__dict__["_ptr"] = self.ctypes.data
+        return _Pointer(ptr)
 
     def __array_wrap__(self, arr, context=None, return_scalar=False):
         return np.asarray(arr).view(ndarray)      # 0-d results stay device arrays, as in CuPy
@@ -347,7 +351,9 @@ def ascontiguousarray(a, dtype=None):
 def empty(shape, dtype=float, order="C"):
     """Like cupy.empty: memory that holds garbage — here a poison pattern (all bits set: NaN
     for floats, -1 for integers), so a kernel that leaves an element unwritten shows it. An
-    allocation, no operation."""
+    allocation, no operation. (With stub_kernels: a view of the stub's arena, see there.)"""
+    if _stub["launches"] is not None:
+        return _arena_array(shape, dtype)
     a = np.empty(shape, dtype=dtype, order=order).view(ndarray)
     capture.poison(a)
     new_buffer(a)
@@ -356,6 +362,44 @@ def empty(shape, dtype=float, order="C"):
 
 def empty_like(a, dtype=None):
     return empty(np.shape(a), dtype=a.dtype if dtype is None else dtype)
+
+
+# ---- stubbed kernels: time only the caller's Python ------------------------------------------
+_stub = {"launches": None, "arena": np.empty(0, np.uint8)}
+
+
+@contextlib.contextmanager
+def stub_kernels():
+    """Within the block, kernels are not run: a launch is counted (``capture.stats.kernels``)
+    and its kernel's name appended to the yielded list, nothing more — no check of its
+    configuration or arguments, nothing executed. ``empty`` (and ``empty_like``) hand out
+    views of one reused arena instead of fresh poisoned memory, as a warm memory pool hands
+    back blocks. What is left to time is the caller's own Python (benchmarks.bench_lenet
+    --host-overhead times minigrad's per launch so); every result is garbage, and the block
+    refuses a CUDA-graph capture."""
+    if capture.capturing() is not None:
+        raise EmulatorError("stub_kernels: a capture is running; stubbed kernels record nothing")
+    if _stub["launches"] is not None:
+        raise EmulatorError("stub_kernels: already stubbed")
+    launches = _stub["launches"] = []
+    try:
+        yield launches
+    finally:
+        _stub["launches"] = None
+
+
+def _arena_array(shape, dtype):
+    """A device array of ``shape`` on the stub's arena (grown when too small; contents are
+    whatever was there)."""
+    dtype = np.dtype(dtype)
+    shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+    nbytes = dtype.itemsize
+    for n in shape:
+        nbytes *= n
+    if _stub["arena"].nbytes < nbytes:
+        _stub["arena"] = np.empty(max(nbytes, 2 * _stub["arena"].nbytes), np.uint8)
+    count("allocations")
+    return ndarray(shape, dtype, buffer=_stub["arena"])
 
 
 # ---- the emulated device and its limits (compute capability 9.0, as the H200) ----------------
@@ -676,6 +720,11 @@ def launch(kernel, grid, block, args):
     arguments, run every block, and raise the first problem found as an EmulatorError that
     names the kernel. (Everything a launch needs passes through here.) During a capture the
     launch is checked and recorded, not run; a replay runs it then."""
+    stubbed = _stub["launches"]
+    if stubbed is not None:                   # stub_kernels: counted, named, not run
+        count("kernels")
+        stubbed.append(kernel.expr)
+        return
     grid, block = _dims(grid, "grid", kernel.expr), _dims(block, "block", kernel.expr)
     check_launch(kernel, grid, block)
     converted = _convert(kernel, args)
