@@ -207,6 +207,8 @@ class Function:
 
 
 def check_same_device(op, tensors):
+    if len(tensors) < 2:
+        return
     devices = {t.device.type for t in tensors}
     if len(devices) > 1:
         raise RuntimeError(f"{op}: expected all tensors on the same device, got "

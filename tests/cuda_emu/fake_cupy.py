@@ -112,6 +112,9 @@ class ndarray(np.ndarray):  # noqa: N801  (CuPy's name)
         return _run(name, fn, inputs, kwargs)
 
     def __getitem__(self, index):
+        view = _view_index(index)
+        if view is not None:                      # ints and slices: a view, no operation
+            return np.ndarray.__getitem__(self, view)
         if _selects_by_mask(index):
             _refuse_in_capture("boolean-mask indexing (CuPy copies the count of selected "
                                "elements to the host)")
@@ -134,6 +137,8 @@ class ndarray(np.ndarray):  # noqa: N801  (CuPy's name)
         _run("fill", np.ndarray.fill, (self, value), writes=True)
 
     def reshape(self, *shape, order="C"):
+        if order == "C" and self.flags.c_contiguous:      # always a view: no operation
+            return np.ndarray.reshape(self, *shape)
         return _run("reshape", np.ndarray.reshape, (self, *shape), dict(order=order))
 
     def ravel(self, order="C"):
@@ -184,14 +189,20 @@ class ndarray(np.ndarray):  # noqa: N801  (CuPy's name)
         return int(self.item())
 
 
-def _as_view_index(index):
+def _view_index(index):
     """An index of integers and slices picks a view, also when it picks one element (CuPy
-    gives a 0-d view there, NumPy a scalar copy): add an Ellipsis to say so."""
+    gives a 0-d view there, NumPy a scalar copy): that index with an Ellipsis added to say
+    so; None for any other index."""
     parts = index if isinstance(index, tuple) else (index,)
-    if all(isinstance(p, (numbers.Integral, slice)) or p is None for p in parts) and \
+    if all(isinstance(p, (int, np.integer, slice)) or p is None for p in parts) and \
             not isinstance(index, (bool, np.bool_)):
         return parts + (Ellipsis,)
-    return index
+    return None
+
+
+def _as_view_index(index):
+    view = _view_index(index)
+    return index if view is None else view
 
 
 def _selects_by_mask(index):
@@ -391,15 +402,14 @@ def stub_kernels():
 def _arena_array(shape, dtype):
     """A device array of ``shape`` on the stub's arena (grown when too small; contents are
     whatever was there)."""
-    dtype = np.dtype(dtype)
-    shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
-    nbytes = dtype.itemsize
-    for n in shape:
-        nbytes *= n
-    if _stub["arena"].nbytes < nbytes:
+    try:
+        a = ndarray(shape, dtype, buffer=_stub["arena"])
+    except TypeError:                                  # the arena is too small: grow it
+        nbytes = np.dtype(dtype).itemsize * int(np.prod(shape, dtype=np.int64))
         _stub["arena"] = np.empty(max(nbytes, 2 * _stub["arena"].nbytes), np.uint8)
+        a = ndarray(shape, dtype, buffer=_stub["arena"])
     count("allocations")
-    return ndarray(shape, dtype, buffer=_stub["arena"])
+    return a
 
 
 # ---- the emulated device and its limits (compute capability 9.0, as the H200) ----------------
