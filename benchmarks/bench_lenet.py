@@ -24,10 +24,10 @@ minigrad eager ≤ 1.5 ms/step and minigrad graph ≤ 0.21 ms/step.
 
 ``--host-overhead`` measures something else, on any machine: minigrad's own Python per eager
 GPU step (the part no GPU can make faster), in this process, on the host emulator of
-tests/cuda_emu with its kernels stubbed — each launch counted, not run, and allocations
-served from one reused arena — so what is timed is minigrad's work per step: the
-modules, autograd, the launchers' checks and arguments. Process CPU time, medians over
-many steps (this machine may be shared: wall time would count other processes' turns).
+tests/cuda_emu with its kernels stubbed — each launch counted, not run, and new arrays
+left unfilled — so what is timed is minigrad's work per step: the modules, autograd, the
+launchers' checks and arguments. Process CPU time, medians over many steps (this machine
+may be shared: wall time would count other processes' turns).
 
 (run from the repository root: the model is examples/lenet.py's ``lenet``).
 """
@@ -287,9 +287,9 @@ def host_report(result):
     verdict = "met" if ms <= HOST_TARGET_MS else "NOT met"
     lines = [
         f"eager LeNet step, batch {result['batch']}, forward + backward + Adam; kernels "
-        "stubbed on the host emulator (launches counted, not run; allocations from one reused "
-        "arena): the time is minigrad's own Python, and the emulator's few Python calls that "
-        "stand in for CuPy's (views, reshapes); CuPy's own C-level launch cost is not in it",
+        "stubbed on the host emulator (launches counted, not run; new arrays left unfilled): "
+        "the time is minigrad's own Python, plus the emulator's few calls that stand in for "
+        "CuPy's (allocations, views); CuPy's own C-level launch cost is not in it",
         f"launches per step: {launches} (minigrad recorded "
         f"{len(result['recorded_launches'])}); other CuPy operations per step: "
         f"{result['cupy_ops_per_step']}; allocations per step: "

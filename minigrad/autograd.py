@@ -177,7 +177,7 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **params):
-        from .tensor import Tensor, as_tensor
+        Tensor, as_tensor = _tensor_api()
         tensors = [x for x in inputs if isinstance(x, Tensor)]
         check_same_device(cls.__name__, tensors)
         recording = is_grad_enabled()
@@ -204,6 +204,19 @@ class Function:
             out._requires_grad = True
             ctx.track_saved(tensors + [out])
         return out
+
+
+def _tensor_api():
+    """(Tensor, as_tensor) from tensor.py, which imports this module: imported on first use,
+    then kept (an import statement inside a function costs microseconds at every call, and
+    every op calls this)."""
+    if not _TENSOR_API:
+        from .tensor import Tensor, as_tensor
+        _TENSOR_API.extend((Tensor, as_tensor))
+    return _TENSOR_API
+
+
+_TENSOR_API = []
 
 
 def check_same_device(op, tensors):
@@ -281,7 +294,7 @@ def accumulate_into_leaf(t, g, fresh=False):
     Later ones are added to it. A gradient made during a CUDA graph capture lives in the
     graph's memory, which the graph's replays write: it is marked ``_graph_owned``, zeroed
     rather than dropped by ``zero_grad`` and added to in place, so it keeps that memory."""
-    from .tensor import as_tensor
+    as_tensor = _tensor_api()[1]
     if t.grad is None:
         t.grad = as_tensor(g if fresh else g.astype(t.dtype, copy=True))
         t.grad._graph_owned = capturing()

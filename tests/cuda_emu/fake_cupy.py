@@ -362,10 +362,11 @@ def ascontiguousarray(a, dtype=None):
 def empty(shape, dtype=float, order="C"):
     """Like cupy.empty: memory that holds garbage — here a poison pattern (all bits set: NaN
     for floats, -1 for integers), so a kernel that leaves an element unwritten shows it. An
-    allocation, no operation. (With stub_kernels: a view of the stub's arena, see there.)"""
-    if _stub["launches"] is not None:
-        return _arena_array(shape, dtype)
+    allocation, no operation. (With stub_kernels, see there: memory as it comes.)"""
     a = np.empty(shape, dtype=dtype, order=order).view(ndarray)
+    if _stub["launches"] is not None:         # stub_kernels: no poison, no bookkeeping
+        count("allocations")
+        return a
     capture.poison(a)
     new_buffer(a)
     return a
@@ -376,18 +377,18 @@ def empty_like(a, dtype=None):
 
 
 # ---- stubbed kernels: time only the caller's Python ------------------------------------------
-_stub = {"launches": None, "arena": np.empty(0, np.uint8)}
+_stub = {"launches": None}
 
 
 @contextlib.contextmanager
 def stub_kernels():
     """Within the block, kernels are not run: a launch is counted (``capture.stats.kernels``)
     and its kernel's name appended to the yielded list, nothing more — no check of its
-    configuration or arguments, nothing executed. ``empty`` (and ``empty_like``) hand out
-    views of one reused arena instead of fresh poisoned memory, as a warm memory pool hands
-    back blocks. What is left to time is the caller's own Python (benchmarks.bench_lenet
-    --host-overhead times minigrad's per launch so); every result is garbage, and the block
-    refuses a CUDA-graph capture."""
+    configuration or arguments, nothing executed. ``empty`` (and ``empty_like``) give memory
+    as it comes, not poisoned (filling megabytes is the device's work, not the caller's) and
+    not registered for graph replays. What is left to time is the caller's own Python
+    (benchmarks.bench_lenet --host-overhead times minigrad's per launch so); every result is
+    garbage, and the block refuses a CUDA-graph capture."""
     if capture.capturing() is not None:
         raise EmulatorError("stub_kernels: a capture is running; stubbed kernels record nothing")
     if _stub["launches"] is not None:
@@ -397,19 +398,6 @@ def stub_kernels():
         yield launches
     finally:
         _stub["launches"] = None
-
-
-def _arena_array(shape, dtype):
-    """A device array of ``shape`` on the stub's arena (grown when too small; contents are
-    whatever was there)."""
-    try:
-        a = ndarray(shape, dtype, buffer=_stub["arena"])
-    except TypeError:                                  # the arena is too small: grow it
-        nbytes = np.dtype(dtype).itemsize * int(np.prod(shape, dtype=np.int64))
-        _stub["arena"] = np.empty(max(nbytes, 2 * _stub["arena"].nbytes), np.uint8)
-        a = ndarray(shape, dtype, buffer=_stub["arena"])
-    count("allocations")
-    return a
 
 
 # ---- the emulated device and its limits (compute capability 9.0, as the H200) ----------------

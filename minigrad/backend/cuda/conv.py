@@ -3,6 +3,8 @@
 the output tiny), the conv's own fused products and the bias gradient. The twins of
 ``textbook.conv2d_fwd`` and its neighbours.
 """
+import functools
+
 import numpy as np
 
 from ...arguments import out_size
@@ -71,6 +73,7 @@ def _gemm_operands(a, b, trans_a, trans_b, who):
     return a, b, m, n, k, batch, stride_a, stride_b
 
 
+@functools.lru_cache(maxsize=None)
 def gemm_tile(m, n):
     """The (TM, TN) tile for an M x N product: the one that pads it least (a 6-row conv
     output gets 8 x 32 tiles, not 16 x 16 ones with 10 idle rows); 16 x 16 on a tie."""
