@@ -125,9 +125,9 @@ class Context:
         the backward unpacks what it saved. Arrays private to the op are not tracked."""
         roots = {id(storage_root(a)) for a in self._saved if hasattr(a, "shape")}
         self._versions = tuple(
-            (t._version_counter, t._version_counter.value, t.data,       # the array: for
+            (t._version_counter, t._version_counter.value, t._data,      # the array: for
              t.grad_fn.fn.__name__ if t.grad_fn is not None else None)   # the message
-            for t in tensors if id(storage_root(t.data)) in roots)
+            for t in tensors if id(storage_root(t._data)) in roots)
 
     def check_not_freed(self):
         if self.freed:
@@ -187,7 +187,7 @@ class Function:
                     t._check_view_current()
         needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
         ctx = Context(cls, needs)
-        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
         try:
             out = as_tensor(cls.forward(ctx, *arrays, **params) if not debug.ENABLED
                             else debug.forward(cls, ctx, arrays, params))   # MINIGRAD_DEBUG=1
@@ -273,7 +273,7 @@ def backward(root, grad, retain_graph=False):
                                          node.needs_input_grad):
             if not needed or gi is None:
                 continue
-            if gi.shape != t.data.shape:
+            if gi.shape != t._data.shape:
                 raise RuntimeError(f"internal error: {node.name} returned a gradient of shape "
                                    f"{tuple(gi.shape)} for an input of shape {t.shape}")
             if gi.dtype != t.dtype:

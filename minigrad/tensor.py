@@ -138,11 +138,11 @@ class Tensor(InPlaceMixin, InteropMixin):
     def is_leaf(self):
         return self.grad_fn is None
 
-    shape = property(lambda self: tuple(self.data.shape))
-    ndim = property(lambda self: self.data.ndim)
-    dtype = property(lambda self: self.data.dtype)
-    device = property(lambda self: device_of(self.data))
-    xp = property(lambda self: get_array_module(self.data))
+    shape = property(lambda self: tuple(self._data.shape))
+    ndim = property(lambda self: self._data.ndim)
+    dtype = property(lambda self: self._data.dtype)
+    device = property(lambda self: device_of(self._data))
+    xp = property(lambda self: get_array_module(self._data))
     T = property(lambda self: self.transpose(0, 1) if self.ndim == 2 else self.permute(
         *reversed(range(self.ndim))))
 
