@@ -212,12 +212,17 @@ HOST_TARGET_MS = 1.0       # ms of minigrad's Python per eager step, on the 2-co
 
 def install_emulator():
     """Put the host emulator (tests/cuda_emu) in CuPy's place for this process, its device
-    reporting an H200's 132 multiprocessors (so the launches have the H200's grids)."""
+    reporting an H200's 132 multiprocessors (so the launches have the H200's grids). Its
+    device memory is host memory: malloc is told to keep freed blocks for reuse
+    (tune_malloc), as CuPy's memory pool keeps device blocks, so that an allocation costs
+    what a pool's does, not a system call."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
     from cuda_emu import fake_cupy
     fake_cupy.install()
     fake_cupy.set_sm_count(fake_cupy.H200_SMS)
     runtime.reset()
+    from minigrad.backend.cpu import tune_malloc
+    tune_malloc()
 
 
 def host_overhead(steps=1000, warmup=10, batch=BATCH, profile=0):
