@@ -13,7 +13,7 @@ PY     := $(VENV)/bin/python
 CUDA_EXTRA := $(shell nvidia-smi 2>/dev/null | sed -n 's/.*CUDA Version: \([0-9]*\).*/\1/p' \
                 | awk '{ if ($$1 >= 13) print ",cuda13"; else if ($$1 >= 12) print ",cuda12" }')
 
-.PHONY: demo test test-emulated lint bench gpu-check data clean exercises build
+.PHONY: demo test test-slow test-emulated lint bench gpu-check data clean exercises build
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -42,8 +42,13 @@ $(CUPY_API)/.ready: | $(PY)
 lint: $(VENV)/.test-ready
 	$(PY) -m ruff check minigrad tests examples benchmarks scripts build_track
 
+# make test leaves out the end-to-end runs marked slow (whole epochs on the real data: minutes
+# each); make test-slow runs just those.
 test: lint $(CUPY_API)/.ready
-	$(PY) -m pytest --timeout=600 $(PYTEST_ARGS)
+	$(PY) -m pytest --timeout=600 -m "not slow" $(PYTEST_ARGS)
+
+test-slow: $(VENV)/.test-ready
+	$(PY) -m pytest --timeout=1800 -m slow $(PYTEST_ARGS)
 
 # The tasks of docs/exercises.md: each test fails until its exercise is done (make test
 # leaves them out).
@@ -61,17 +66,17 @@ build: $(VENV)/.test-ready
 	  $(PY) -m pytest -p no:cacheprovider -m "not slow" build_track/tests/test_step0$(STEP)_*.py \
 	  $(PYTEST_ARGS)
 
-# Every GPU test without a GPU: CuPy replaced by the host emulator in tests/cuda_emu, the
-# kernels built with AddressSanitizer and UBSan (python -m cuda_emu preloads their runtime),
+# Every GPU test without a GPU: CuPy replaced by the host emulator in minigrad/emulate, the
+# kernels built with AddressSanitizer and UBSan (python -m minigrad.emulate preloads their runtime),
 # the device reporting an H200's 132 multiprocessors; then the backend tests again with every
 # memory access recorded for races (but the three sized past 65,535 blocks, which the first pass
 # ran: they check grid arithmetic, and take minutes with every access recorded). A per-test
 # timeout turns a hang into a failure.
 EMU_TIMEOUT ?= 900
 test-emulated: $(VENV)/.test-ready
-	PYTHONPATH=tests $(PY) -m cuda_emu --sanitize --sms 132 -m cuda -p no:cacheprovider \
+	$(PY) -m minigrad.emulate --sanitize --sms 132 -m pytest -m cuda -p no:cacheprovider \
 	  --timeout=$(EMU_TIMEOUT) $(PYTEST_ARGS)
-	PYTHONPATH=tests $(PY) -m cuda_emu --racecheck -m cuda -p no:cacheprovider \
+	$(PY) -m minigrad.emulate --racecheck -m pytest -m cuda -p no:cacheprovider \
 	  --timeout=$(EMU_TIMEOUT) -k "not more_than" tests/test_cuda.py tests/test_ladder.py \
 	  tests/test_backend_forms.py $(PYTEST_ARGS)
 

@@ -19,12 +19,13 @@ design notes give it):
 minigrad eager ≤ 1.5 ms/step and minigrad graph ≤ 0.21 ms/step.
 
     python -m benchmarks.bench_lenet --device cpu --quick     # < 1 minute
+    python -m benchmarks.bench_lenet --device cpu --hog 2     # beside two busy processes
     python -m benchmarks.bench_lenet --device all --out bench-out
     python -m benchmarks.bench_lenet --host-overhead          # any machine with g++
 
 ``--host-overhead`` measures something else, on any machine: minigrad's own Python per eager
 GPU step (the part no GPU can make faster), in this process, on the host emulator of
-tests/cuda_emu with its kernels stubbed — each launch counted, not run, and new arrays
+minigrad/emulate with its kernels stubbed — each launch counted, not run, and new arrays
 left unfilled — so what is timed is minigrad's work per step: the modules, autograd, the
 launchers' checks and arguments. Process CPU time, medians over many steps (this machine
 may be shared: wall time would count other processes' turns).
@@ -45,6 +46,7 @@ import numpy as np
 
 import minigrad
 from benchmarks.common import (
+    Hogs,
     Timer,
     bar_chart,
     conditions,
@@ -211,13 +213,12 @@ HOST_TARGET_MS = 1.0       # ms of minigrad's Python per eager step, on the 2-co
 
 
 def install_emulator():
-    """Put the host emulator (tests/cuda_emu) in CuPy's place for this process, its device
+    """Put the host emulator (minigrad/emulate) in CuPy's place for this process, its device
     reporting an H200's 132 multiprocessors (so the launches have the H200's grids). Its
     device memory is host memory: malloc is told to keep freed blocks for reuse
     (tune_malloc), as CuPy's memory pool keeps device blocks, so that an allocation costs
     what a pool's does, not a system call."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-    from cuda_emu import fake_cupy
+    from minigrad.emulate import fake_cupy
     fake_cupy.install()
     fake_cupy.set_sm_count(fake_cupy.H200_SMS)
     runtime.reset()
@@ -236,7 +237,7 @@ def host_overhead(steps=1000, warmup=10, batch=BATCH, profile=0):
     functions with the most own time."""
     import cupy
 
-    from cuda_emu import capture, fake_cupy
+    from minigrad.emulate import capture, fake_cupy
     if cupy is not fake_cupy:
         raise RuntimeError("host_overhead times minigrad on the host emulator: install it "
                            "first (install_emulator)")
@@ -353,8 +354,11 @@ def threads_cell(ready):
     if ready["device"] != "cpu":
         return "—"
     blas = ready.get("numpy_blas_threads")
-    return f"{ready['threads']}" + (f" (BLAS {blas})" if ready["framework"] == "minigrad"
-                                    and blas is not None else "")
+    if ready["framework"] != "minigrad" or blas is None:
+        return f"{ready['threads']}"
+    if ready.get("cpu_form", "fast") == "fast":      # (it holds the BLAS to 1 inside a layer)
+        return f"{ready['threads']} (BLAS {blas}, 1 in layers)"
+    return f"{ready['threads']} (BLAS {blas})"
 
 
 def main(argv=None):
@@ -377,6 +381,9 @@ def main(argv=None):
     ap.add_argument("--profile", type=int, metavar="N", default=0,
                     help="with --host-overhead: also print the N functions with the most "
                          "own time (cProfile)")
+    ap.add_argument("--hog", type=int, default=0, metavar="N",
+                    help="run N busy processes (pure-Python spin loops) beside the workers "
+                         "while they are timed: a step's time when other programs hold cores")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
@@ -393,13 +400,14 @@ def main(argv=None):
     repeats = args.repeats or (5 if args.quick else 15)
     workers = start_workers("bench_lenet", configurations(args.device))
     try:
-        step_answers, dropped = timed_rounds(workers, "steps", repeats, args.quiet,
-                                             args.patience, calls=calls)
-        epoch_answers = {name: [] for name in workers}
-        if not args.quick:
-            for e in range(args.epochs):
-                for name, answers in in_turns(workers, "epoch", 1, seed=e).items():
-                    epoch_answers[name] += answers
+        with Hogs(args.hog, limit_s=60 * (args.patience + 30)):
+            step_answers, dropped = timed_rounds(workers, "steps", repeats, args.quiet,
+                                                 args.patience, calls=calls)
+            epoch_answers = {name: [] for name in workers}
+            if not args.quick:
+                for e in range(args.epochs):
+                    for name, answers in in_turns(workers, "epoch", 1, seed=e).items():
+                        epoch_answers[name] += answers
     finally:
         stop_workers(workers)
 
@@ -441,6 +449,12 @@ def main(argv=None):
     table = markdown(["configuration", "threads", "ms/step", "range", "s/epoch", "images/s",
                       "minigrad ÷ pytorch", "CPU ms/step", "other load"], rows)
     print(table)
+    if args.hog:
+        hog_cores = statistics.median(conditions(a).get("hog_cores", 0)
+                                      for a in step_answers.values())
+        print(f"\nbeside {args.hog} busy process{'es' * (args.hog > 1)} (pure-Python spin "
+              f"loops), which kept {hog_cores:.2f} cores busy during the turns (median); "
+              "other load counts them apart.")
     idle = max(conditions(a).get("idle_workers_cpu_s", 0) for a in step_answers.values())
     kept = len(next(iter(step_answers.values())))
     print(f"\n{steps_per_epoch} steps per epoch; data: {source}; {kept} rounds of {calls} "
@@ -467,6 +481,7 @@ def main(argv=None):
     write_json(out / "bench_lenet.json", {"machine": info, "data": source, "batch": BATCH,
                                           "quick": args.quick, "rounds": kept,
                                           "quiet": args.quiet, "rounds_thrown_away": dropped,
+                                          "hogs": args.hog,
                                           "calls_per_round": calls, "results": results,
                                           "table": table})
     bar_chart(out / "bench_lenet.png", list(workers),

@@ -11,6 +11,7 @@ round (see benchmarks/common.py).
     python -m benchmarks.bench_ops --device cpu --quick     # < 1 minute
     python -m benchmarks.bench_ops --device all --out bench-out
     python -m benchmarks.bench_ops --ladder                  # the GEMM ladder (GPU only)
+    python -m benchmarks.bench_ops --ladder --emulated       # its memory traffic, no GPU
 
 (run from the repository root). minigrad's fast layers get their inputs and upstream
 gradients in the memory layout they have inside LeNet (batch-last after a conv, see
@@ -319,10 +320,15 @@ def main(argv=None):
     ap.add_argument("--patience", type=float, default=30, help="minutes, with --quiet")
     ap.add_argument("--ladder", action="store_true", help="time each rung of the GEMM ladder "
                     "(kernels/gemm_ladder.cu) and our gemm at LeNet's GEMM shapes (GPU only)")
+    ap.add_argument("--emulated", action="store_true", help="with --ladder: no timing, but "
+                    "each rung's global-memory sectors per warp access and shared-memory bank "
+                    "conflicts, counted by the host emulator (minigrad.emulate; no GPU needed)")
+    ap.add_argument("--batch", type=int, default=2, help="with --ladder --emulated: the "
+                    "batch of LeNet's products (the emulator is slow)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.ladder:
-        return run_ladder(args)
+        return run_ladder_emulated(args) if args.emulated else run_ladder(args)
     if args.worker:
         return serve(lambda: worker_setup(json.loads(args.worker)))
     if args.quick:
@@ -506,6 +512,76 @@ def run_ladder(args):
                                            "table": table})
     print(f"wrote {out / 'bench_ladder.json'}")
     return results
+
+
+# ---- the GEMM ladder's memory traffic, counted by the emulator (--ladder --emulated) -----------
+def ladder_memstats(cases, dtype=np.float32, seed=0):
+    """case -> rung -> the host emulator's counts for that rung's kernel on that product
+    (``fake_cupy.memstats``: sectors per warp access and so on), each result checked against
+    NumPy. Needs the emulator installed as CuPy with its "memstats" check on."""
+    import cupy
+
+    from minigrad.backend.cuda import ladder
+    from minigrad.emulate import fake_cupy
+    g = np.random.default_rng(seed)
+    out = {}
+    for name, (sa, sb, ta, tb) in cases.items():
+        a, b = g.standard_normal(sa).astype(dtype), g.standard_normal(sb).astype(dtype)
+        want = (a.T if ta else a).astype(np.float64) @ (b.T if tb else b)
+        out[name] = {}
+        for rung, kernel in ladder.RUNGS.items():
+            fake_cupy.memstats_reset()
+            got = ladder.gemm(rung, cupy.asarray(a), cupy.asarray(b), ta, tb).get()
+            err = np.abs(got - want).max() / max(np.abs(want).max(), 1e-30)
+            if err > 1e-4:
+                raise AssertionError(f"{rung} is wrong on {name}: relative error {err:.2e}")
+            out[name][rung] = fake_cupy.memstats(f"{kernel}<{cupy.dtype(dtype).name}>"
+                                                 .replace("float32", "float")
+                                                 .replace("float64", "double"))
+    return out
+
+
+def ladder_memstats_table(results):
+    """Two markdown tables: global sectors per warp access (and all sectors moved, which is
+    what the shared-memory tiles cut), and shared-memory passes per warp access."""
+    rungs = list(next(iter(results.values())))
+    total = {r: [0, 0, 0, 0] for r in rungs}
+    sectors, passes = [], []
+    for name, per_rung in results.items():
+        sectors.append([name] + [f"{st['sectors_per_access']:.2f} ({st['sectors']:,})"
+                                 for st in per_rung.values()])
+        passes.append([name] + [f"{st['passes_per_access']:.2f} (max {st['max_passes']})"
+                                if st["shared_accesses"] else "—" for st in per_rung.values()])
+        for r, st in per_rung.items():
+            total[r][0] += st["global_accesses"]
+            total[r][1] += st["sectors"]
+            total[r][2] += st["shared_accesses"]
+            total[r][3] += st["passes"]
+    sectors.append(["all"] + [f"{t[1] / max(t[0], 1):.2f} ({t[1]:,})" for t in total.values()])
+    passes.append(["all"] + [f"{t[3] / t[2]:.2f}" if t[2] else "—" for t in total.values()])
+    return (markdown(["global: sectors per warp access (all sectors)"] + rungs, sectors)
+            + "\n\n" + markdown(["shared: passes per warp access (1 = no bank conflict)"]
+                                  + rungs, passes))
+
+
+def run_ladder_emulated(args):
+    """--ladder --emulated: the ladder's memory traffic at LeNet's products (batch
+    ``--batch``), counted by the host emulator, so that what each rung changes shows without
+    a GPU. Counts, not times: the emulator has no clock worth reading."""
+    from minigrad.backend import cuda
+    from minigrad.emulate import fake_cupy
+    fake_cupy.install()                # (nothing to do when it is CuPy already)
+    fake_cupy.CHECKS.add("memstats")
+    cuda.reset()                       # kernels built before the check was on count nothing
+    print(f"# The GEMM ladder's memory accesses at LeNet's products (batch {args.batch}, "
+          "float32), counted per warp by the host emulator (python -m minigrad.emulate: a CPU "
+          "emulation, not a GPU). A global access moves whole 32-byte sectors: 1 for a "
+          "broadcast, 4 for 32 adjacent floats, 32 for 32 floats far apart. A shared access "
+          "takes one pass per distinct word in its busiest bank (32 banks of 4 bytes).\n",
+          flush=True)
+    table = ladder_memstats_table(ladder_memstats(ladder_cases(args.batch)))
+    print(table)
+    return table
 
 
 if __name__ == "__main__":

@@ -178,15 +178,15 @@ class Timer:
 def use_threads(spec):
     """Set up this worker's threads as ``spec`` asks and say what they are. threads 1: one
     each (the driver also started this process with OMP/OPENBLAS/MKL_NUM_THREADS=1);
-    None: each framework's default — minigrad on every usable core, as the LeNet example
-    runs it, PyTorch its own default."""
+    None: each framework's default, untouched (minigrad: one thread per usable core, PyTorch
+    its own), as user code that calls no setup function gets it."""
     from minigrad.backend import cpu, cpu_form
     settings = {"framework": spec["framework"], "device": spec["device"]}
     if spec["framework"] == "minigrad":
         settings["cpu_form"] = cpu_form()              # MINIGRAD_CPU, as the worker sees it
-    if spec["framework"] == "minigrad":
-        cpu.set_num_threads(spec["threads"])          # None: every usable core
-        settings["threads"] = cpu.get_num_threads()
+        if spec["threads"]:
+            minigrad.set_num_threads(spec["threads"])
+        settings["threads"] = minigrad.get_num_threads()
     else:
         torch = torch_or_none()
         if spec["threads"]:
@@ -195,7 +195,6 @@ def use_threads(spec):
         settings["torch_parallel"] = torch.__config__.parallel_info().splitlines()[:6]
     settings["numpy_blas_threads"] = cpu.blas_num_threads()
     settings["thread_env"] = thread_env()
-    settings["malloc_tuned"] = cpu.tune_malloc()      # for every framework alike
     return settings
 
 
@@ -295,6 +294,33 @@ def stop_workers(workers):
         w.close()
 
 
+class Hogs:
+    """``n`` busy processes, each a pure-Python spin loop on its own, running beside the
+    workers while the context lasts (``--hog N``: how a step degrades when other programs
+    hold the cores). Each also stops by itself after ``limit_s`` seconds, should the driver
+    die. While they run, ``in_turns`` counts their CPU apart from the other load."""
+
+    def __init__(self, n, limit_s=1800):
+        self.n, self.limit_s, self.procs = n, limit_s, []
+
+    def __enter__(self):
+        spin = (f"import time\nend = time.monotonic() + {self.limit_s}\n"
+                "while time.monotonic() < end: pass")
+        self.procs = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(self.n)]
+        _HOGS.extend(p.pid for p in self.procs)
+        return self
+
+    def __exit__(self, *exc):
+        for p in self.procs:
+            p.terminate()
+        for p in self.procs:
+            p.wait(timeout=30)
+            _HOGS.remove(p.pid)
+
+
+_HOGS = []                  # pids of the running Hogs
+
+
 def in_turns(workers, cmd, rounds, pause=0.25, **args):
     """Ask every worker ``cmd`` ``rounds`` times, taking turns, so that drift of the machine
     hits every configuration alike. Before each turn the driver pauses (spinning OpenBLAS
@@ -308,15 +334,19 @@ def in_turns(workers, cmd, rounds, pause=0.25, **args):
         for name, w in workers.items():
             time.sleep(pause)
             before = {k: o.cpu_seconds() for k, o in workers.items()}
+            hogs_before = sum(map(_cpu_seconds, _HOGS))
             busy, t0 = _busy_seconds(), time.perf_counter()
             answer = w.ask(cmd, **args)
             wall = time.perf_counter() - t0
             after = {k: o.cpu_seconds() for k, o in workers.items()}
             used = {k: after[k] - before[k] for k in workers}
+            hogs = sum(map(_cpu_seconds, _HOGS)) - hogs_before
             answer["idle_workers_cpu_s"] = sum(v for k, v in used.items() if k != name)
             answer["worker_cores"] = used[name] / wall
+            if _HOGS:
+                answer["hog_cores"] = hogs / wall
             if busy is not None:
-                others = _busy_seconds() - busy - sum(used.values())
+                others = _busy_seconds() - busy - sum(used.values()) - hogs
                 answer["other_load_cores"] = max(0.0, others) / wall
             answers[name].append(answer)
     return answers
@@ -362,7 +392,7 @@ def conditions(answers):
     load and of the idle workers' CPU, and the cores the worker itself kept busy."""
     pick = lambda key: [a[key] for a in answers if key in a]
     out = {key: statistics.median(pick(key)) for key in
-           ("other_load_cores", "idle_workers_cpu_s", "worker_cores") if pick(key)}
+           ("other_load_cores", "idle_workers_cpu_s", "worker_cores", "hog_cores") if pick(key)}
     return out
 
 

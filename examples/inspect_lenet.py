@@ -5,10 +5,15 @@
 writes two pictures into --out:
 
 - ``filters.png``: conv1's six 5×5 kernels, and conv2's sixteen-by-six (each of the sixteen
-  output channels has one 5×5 kernel per input channel). Blue is negative, red positive.
+  output channels has one 5×5 kernel per input channel). Blue is negative, red positive, and
+  white zero. All the kernels of a layer share one colour scale, shown by its colour bar, so
+  a pale kernel really has small weights (a kernel scaled on its own would look as strong
+  as any other).
 - ``feature_maps.png``: for each of a few test images, the input, the six maps after conv1 +
   sigmoid and after pooling, the sixteen after conv2 + sigmoid and after pooling, and the
-  ten class probabilities, with the true label and the prediction.
+  ten class probabilities, with the true label and the prediction. Every map has the
+  sigmoid's range, 0 to 1, as its scale (the colour bar): a map all yellow or all dark is
+  saturated.
 
 It needs matplotlib, and the checkpoint written by examples/lenet_fashion.py.
 """
@@ -47,22 +52,36 @@ def activations(net, images):
     return out
 
 
+def signed_scale(weights):
+    """The one colour scale of a layer's kernels: symmetric about 0, from −b to b, with b
+    the largest |weight| of the layer (1 for an all-zero layer)."""
+    bound = float(np.abs(weights).max())
+    return (-bound, bound) if bound > 0 else (-1.0, 1.0)
+
+
 def draw_filters(net, path, plt):
     w1, w2 = net[0].weight.detach().numpy(), net[3].weight.detach().numpy()
-    fig = plt.figure(figsize=(6.5, 11))
+    s1, s2 = signed_scale(w1), signed_scale(w2)
+    fig = plt.figure(figsize=(7.2, 11))
     top, bottom = fig.subfigures(2, 1, height_ratios=[1.6, 10])
-    top.suptitle("conv1: six 5×5 kernels over the image (blue < 0 < red)", fontsize=10)
-    for k, ax in enumerate(top.subplots(1, 6)):
-        _image(ax, w1[k, 0], signed=True, title=f"kernel {k}")
-    top.subplots_adjust(top=0.72, bottom=0.05)
-    bottom.suptitle("conv2: for each of 16 outputs, one kernel per conv1 map", fontsize=10)
+    top.suptitle("conv1: six 5×5 kernels over the image (blue < 0 < red, one scale)",
+                 fontsize=10)
+    axes = top.subplots(1, 6)
+    for k, ax in enumerate(axes):
+        shown = _image(ax, w1[k, 0], scale=s1, title=f"kernel {k}")
+    top.subplots_adjust(top=0.72, bottom=0.05, right=0.88)
+    top.colorbar(shown, cax=top.add_axes([0.9, 0.08, 0.015, 0.6]), label="weight")
+    bottom.suptitle("conv2: for each of 16 outputs, one kernel per conv1 map (one scale)",
+                    fontsize=10)
     axes = bottom.subplots(16, 7, gridspec_kw={"width_ratios": [1.6] + [1] * 6})
     for o in range(16):
         axes[o, 0].axis("off")
         axes[o, 0].text(1.0, 0.5, f"output {o}", ha="right", va="center", fontsize=7)
         for c in range(6):
-            _image(axes[o, c + 1], w2[o, c], signed=True, title=f"map {c}" if o == 0 else None)
-    bottom.subplots_adjust(top=0.93, bottom=0.01)
+            shown = _image(axes[o, c + 1], w2[o, c], scale=s2,
+                           title=f"map {c}" if o == 0 else None)
+    bottom.subplots_adjust(top=0.93, bottom=0.01, right=0.88)
+    bottom.colorbar(shown, cax=bottom.add_axes([0.9, 0.3, 0.015, 0.4]), label="weight")
     fig.savefig(path, dpi=90, bbox_inches="tight")
     plt.close(fig)
 
@@ -79,8 +98,10 @@ def draw_feature_maps(net, images, labels, path, plt):
         for row, (layer, name) in enumerate(stages):
             maps = acts[layer][1].numpy()[i]
             for c in range(maps.shape[0]):
-                _image(sub.add_subplot(grid[row, c + 1]), maps[c], vmin=0, vmax=1,
-                       title=name if c == 0 else None)
+                shown = _image(sub.add_subplot(grid[row, c + 1]), maps[c], scale=(0, 1),
+                               title=name if c == 0 else None)
+        sub.colorbar(shown, cax=sub.add_axes([0.915, 0.35, 0.008, 0.5]),
+                     label="sigmoid output")
         bars = sub.add_subplot(grid[4, 1:])
         bars.bar(range(10), probs[i], color=["C2" if k == labels[i] else "C0" for k in
                                              range(10)])
@@ -93,16 +114,20 @@ def draw_feature_maps(net, images, labels, path, plt):
     plt.close(fig)
 
 
-def _image(ax, values, signed=False, title=None, vmin=None, vmax=None):
-    if signed:
-        bound = float(np.abs(values).max()) or 1.0
-        ax.imshow(values, cmap="bwr", vmin=-bound, vmax=bound)
+def _image(ax, values, scale=None, title=None):
+    """Draw ``values``: in grey on its own range when ``scale`` is None (an input image);
+    else on the fixed (low, high) scale — blue-white-red when it is signed (weights),
+    viridis otherwise (activations). Returns the image, for a colour bar."""
+    if scale is None:
+        shown = ax.imshow(values, cmap="gray")
     else:
-        ax.imshow(values, cmap="gray" if vmin is None else "viridis", vmin=vmin, vmax=vmax)
+        shown = ax.imshow(values, cmap="bwr" if scale[0] < 0 else "viridis",
+                          vmin=scale[0], vmax=scale[1])
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
         ax.set_title(title, fontsize=7, loc="left")
+    return shown
 
 
 def main(argv=None):

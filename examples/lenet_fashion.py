@@ -397,12 +397,4 @@ def train(args):
 
 
 if __name__ == "__main__":
-    # Process-wide, so only a script that owns its process asks for them: keep NumPy's big
-    # temporaries in the heap between steps, and run the CPU layers on every usable core
-    # (see minigrad.backend.cpu.tune_malloc and set_num_threads; the results are the same).
-    # The threads are the fast form's; the textbook leaves NumPy's BLAS its own threads.
-    from minigrad.backend import cpu
-    cpu.tune_malloc()
-    if os.environ.get("MINIGRAD_CPU", "fast") == "fast":
-        cpu.set_num_threads()
     main()

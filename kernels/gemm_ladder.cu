@@ -1,7 +1,8 @@
 // The GEMM ladder: four versions of C = op(A) @ op(B), from the simplest to the fastest
 // design, each a rung up from the one before. docs/ladder.md says what each step changes
 // and why it should be faster; minigrad/backend/ladder.py launches them, the tests check
-// each against NumPy, and `python -m benchmarks.bench_ops --ladder` times them on a GPU.
+// each against NumPy, and `python -m benchmarks.bench_ops --ladder` times them on a GPU
+// (with --emulated, the host emulator counts their memory sectors and bank conflicts).
 //
 //   C (M x N) = op(A) (M x K) @ op(B) (K x N), all row-major.
 //   op(A) is A stored as (M, K), or with transA, A stored as (K, M) and read transposed;

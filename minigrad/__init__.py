@@ -3,7 +3,7 @@ CUDA kernels for the layers of a CNN. PyTorch's names for the subset it implemen
 ``import minigrad as torch`` runs PyTorch-style LeNet code."""
 from . import cuda
 from ._dtype import bool_ as bool
-from ._dtype import float32, float64, int64
+from ._dtype import float16, float32, float64, int64
 from .autograd import enable_grad, is_grad_enabled, no_grad
 from .creation import (
     arange,
@@ -20,12 +20,13 @@ from .creation import (
     zeros_like,
 )
 from .device import device
-from .random import manual_seed
+from .random import Generator, manual_seed
 from .tensor import Tensor, as_tensor
 
 float = float32
 double = float64
 long = int64
+half = float16
 
 __version__ = "0.1.0"
 
@@ -34,6 +35,20 @@ def flatten(input, start_dim=0, end_dim=-1):
     """``input`` with dims start_dim..end_dim merged into one (all of them by default), as
     ``torch.flatten``."""
     return input.flatten(start_dim, end_dim)
+
+
+def set_num_threads(n, pin=False):
+    """Spread each CPU layer over ``n`` threads, as ``torch.set_num_threads`` (the default:
+    one per core this process may use, or $MINIGRAD_NUM_THREADS). ``pin``: see
+    ``minigrad.backend.cpu.set_num_threads``."""
+    from .backend import cpu
+    cpu.set_num_threads(n, pin=pin)
+
+
+def get_num_threads():
+    """The number of threads each CPU layer is spread over, as ``torch.get_num_threads``."""
+    from .backend import cpu
+    return cpu.get_num_threads()
 
 
 def _lazy(name):
@@ -48,3 +63,29 @@ def __getattr__(name):
     if name in ("save", "load"):
         return getattr(_lazy("serialization"), name)
     raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
+
+
+# the torch.* function forms (torch.sum(x, 1), torch.cat, torch.from_numpy, ...): last, as
+# they take builtin names (sum, max, min, abs, any, all, pow) in this namespace
+from . import functions as _functions  # noqa: E402
+from .functions import (  # noqa: E402
+    cat,
+    concat,
+    concatenate,
+    einsum,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full_like,
+    hstack,
+    is_tensor,
+    linspace,
+    randint,
+    randint_like,
+    randperm,
+    stack,
+    vstack,
+)
+
+globals().update(_functions.METHOD_FUNCTIONS)

@@ -3,14 +3,15 @@ import numbers
 
 import numpy as np
 
+float16 = np.dtype("float16")   # half: CPU arithmetic only (the kernels are float/double)
 float32 = np.dtype("float32")
 float64 = np.dtype("float64")
 int64 = np.dtype("int64")
 bool_ = np.dtype("bool")
 
-SUPPORTED = (float32, float64, int64, bool_)
+SUPPORTED = (float32, float64, int64, bool_, float16)
 NAMES = {"float32": float32, "float": float32, "float64": float64, "double": float64,
-          "int64": int64, "long": int64, "bool": bool_}
+          "int64": int64, "long": int64, "bool": bool_, "float16": float16, "half": float16}
 
 
 def as_dtype(dtype):
@@ -39,7 +40,8 @@ def as_dtype(dtype):
 def tensor_type_name(dtype, device_type="cpu"):
     """PyTorch's name for a tensor type in messages: minigrad.FloatTensor,
     minigrad.cuda.LongTensor, ..."""
-    kind = {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool"}
+    kind = {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool",
+            "float16": "Half"}
     where = "minigrad.cuda." if device_type == "cuda" else "minigrad."
     return f"{where}{kind.get(str(dtype), str(dtype))}Tensor"
 
@@ -58,7 +60,7 @@ def default_for(array):
     if kind in "iu":
         return int64
     if kind == "f":
-        return array.dtype if array.dtype in (float32, float64) else float32
+        return array.dtype if array.dtype in (float16, float32, float64) else float32
     raise TypeError(f"cannot make a tensor from data of dtype {array.dtype}")
 
 
@@ -78,7 +80,7 @@ def promote(a, b):
     if a == b:
         return a
     if is_float(a) and is_float(b):
-        return float64 if float64 in (a, b) else float32
+        return a if a.itemsize > b.itemsize else b
     if is_float(a):
         return a
     if is_float(b):

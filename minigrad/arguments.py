@@ -1,6 +1,7 @@
 """Argument arithmetic shared by the Tensor, the layers and every backend: how big a sliding
 window's output is, what a dim or shape argument means. No arrays here, no device."""
 import math
+import operator
 
 import numpy as np
 
@@ -59,7 +60,17 @@ def shape_arg(shape):
     """``f(2, 3)`` and ``f((2, 3))`` both as the tuple (2, 3)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
-    return tuple(int(n) for n in shape)
+    return tuple(_size(n) for n in shape)
+
+
+def _size(n):
+    """One size as an int: an int, a NumPy int or a one-element integer tensor; a float
+    (``zeros(2.5)``) is a TypeError, as in PyTorch, not rounded."""
+    try:
+        return operator.index(n)
+    except TypeError:
+        raise TypeError(f"size must be a tuple of ints, but got {type(n).__name__} "
+                        f"{n!r}") from None
 
 
 def resolve_shape(shape, from_shape):

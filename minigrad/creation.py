@@ -41,29 +41,36 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     """Numbers from ``start`` up to (not including) ``end``; int64 unless any bound is a float."""
     if end is None:
         start, end = 0, start
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign "
+                           f"(from {start} to {end} by {step})")
     floats = any(isinstance(v, float) for v in (start, end, step))
     default = _dtype.float32 if floats else _dtype.int64
     return _make(lambda xp, s, dt: xp.arange(start, end, step).astype(dt), (), dtype, device,
                  requires_grad, default)
 
 
-def _random(draw, shape, dtype, device, requires_grad):
+def _random(draw, shape, dtype, device, requires_grad, generator=None):
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.float32
     if not _dtype.is_float(dt):
         raise TypeError(f"random floats need a float dtype, not {dt}")
-    values = draw(random.generator(), shape_arg(shape), dt)
+    values = draw(random.generator(generator), shape_arg(shape), dt)
     return Tensor(values, device=device or "cpu", requires_grad=requires_grad)
 
 
-def randn(*shape, dtype=None, device=None, requires_grad=False):
-    """Standard normal samples from minigrad's generator (see ``manual_seed``)."""
+def randn(*shape, dtype=None, device=None, requires_grad=False, generator=None):
+    """Standard normal samples from minigrad's generator (see ``manual_seed``), or from
+    ``generator`` (a ``minigrad.Generator``)."""
     return _random(lambda g, s, dt: g.standard_normal(s, dtype=dt), shape, dtype, device,
-                   requires_grad)
+                   requires_grad, generator)
 
 
-def rand(*shape, dtype=None, device=None, requires_grad=False):
-    """Uniform samples in [0, 1) from minigrad's generator."""
-    return _random(lambda g, s, dt: g.random(s, dtype=dt), shape, dtype, device, requires_grad)
+def rand(*shape, dtype=None, device=None, requires_grad=False, generator=None):
+    """Uniform samples in [0, 1) from minigrad's generator (or ``generator``)."""
+    return _random(lambda g, s, dt: g.random(s, dtype=dt), shape, dtype, device, requires_grad,
+                   generator)
 
 
 def rand_like(t, dtype=None, device=None, requires_grad=False):

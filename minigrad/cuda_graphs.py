@@ -24,7 +24,7 @@ PyTorch's names and recipe: ``CUDAGraph``, ``graph(g)``, ``Stream``, ``stream(s)
 ``current_stream()``; ``graphed(step)`` wraps a whole training step (warm-up, capture, then
 one replay per call, a graph per input shape). Built on CuPy's stream capture
 (``Stream.begin_capture``/``end_capture``, ``Graph.launch``) and ``cupy.cuda.MemoryPool``
-with ``cupy.cuda.using_allocator``. See docs/cuda.md for what was checked where.
+with ``cupy.cuda.using_allocator``. See docs/cuda_graphs_and_checks.md for what was checked where.
 
 Whether a capture is running, and ``CaptureError``, live in the leaf ``minigrad.gpu_state``,
 where the engine asks; this module counts its captures there. Users reach all of it through

@@ -14,22 +14,37 @@ and after each op: the time is the op's own, and the whole run is slower (and a 
 being captured into a CUDA graph cannot be synchronised: trace eager runs). At exit (or on
 ``summary()``) a table per op type: how many calls and their total time.
 
-Off, the cost is one boolean test per op: the variable is read once, at import.
+MINIGRAD_DEBUG=2 adds every CUDA kernel launch, as it is made (so before the line of the op
+that made it, which prints when the op is done)::
+
+    [minigrad] launch   sigmoid_fwd<float>     grid (1,1,1) block (256,1,1) shared 0 B
+
+the kernel, its grid and block of threads, and its static shared memory per block (our
+kernels use no dynamic shared memory). The summary then also counts launches per kernel.
+
+Off, the cost is one boolean test per op (and per launch): the variable is read once, at
+import.
 """
 import atexit
 import os
 import sys
 import time
 
-ENABLED = os.environ.get("MINIGRAD_DEBUG", "") not in ("", "0")
+_LEVEL = os.environ.get("MINIGRAD_DEBUG", "")
+ENABLED = _LEVEL not in ("", "0")
+LAUNCHES = _LEVEL.isdigit() and int(_LEVEL) >= 2     # runtime.launch reads it per launch
 _totals = {}              # (phase, op name) -> [calls, seconds]
+_launches = {}            # kernel -> launches
+_shared_bytes = {}        # kernel -> its static shared memory (asked once)
 _registered = [False]
 
 
-def enable(on=True):
-    """Turn the trace on (or off) from inside a session; the summary prints at exit."""
-    global ENABLED
+def enable(on=True, launches=False):
+    """Turn the trace on (or off) from inside a session, with each kernel launch too when
+    ``launches`` (MINIGRAD_DEBUG=2); the summary prints at exit."""
+    global ENABLED, LAUNCHES
     ENABLED = bool(on)
+    LAUNCHES = ENABLED and bool(launches)
     if ENABLED and not _registered[0]:
         atexit.register(_print_summary)
         _registered[0] = True
@@ -38,6 +53,7 @@ def enable(on=True):
 def reset():
     """Forget the counts the summary would print."""
     _totals.clear()
+    _launches.clear()
 
 
 def _shape(array):
@@ -89,6 +105,26 @@ def backward(node, grad):
     return _timed("backward", node.name, node.fn.backward, (node, grad), _arrays(grad))
 
 
+def launch(name, function, grid, block):
+    """One line for a kernel launch (backend/cuda/runtime.launch calls this when LAUNCHES):
+    ``name`` as "gemm<float>", ``function`` the kernel (its attributes give the static shared
+    memory), grid and block as given to it."""
+    if name not in _shared_bytes:
+        try:
+            _shared_bytes[name] = int(function.attributes["shared_size_bytes"])
+        except Exception:  # a stand-in without attributes
+            _shared_bytes[name] = None
+    shared = _shared_bytes[name]
+    _launches[name] = _launches.get(name, 0) + 1
+    print(f"[minigrad] {'launch':<8} {name:<22} grid {_dim3(grid)} block {_dim3(block)} "
+          f"shared {'?' if shared is None else shared} B", file=sys.stderr)
+
+
+def _dim3(d):
+    d = (d,) if isinstance(d, int) else tuple(d)
+    return "(" + ",".join(str(int(v)) for v in d + (1,) * (3 - len(d))) + ")"
+
+
 def summary():
     """The table printed at exit: calls and total milliseconds per op type, slowest first."""
     if not _totals:
@@ -101,6 +137,10 @@ def summary():
     calls = sum(c for c, _ in _totals.values())
     seconds = sum(s for _, s in _totals.values())
     lines.append(f"[minigrad] {'all':<8} {'':<22} {calls:>7} {seconds * 1e3:>10.3f}")
+    if _launches:
+        lines.append(f"[minigrad] kernel launches: {sum(_launches.values())}")
+        lines += [f"[minigrad] {'launch':<8} {name:<22} {n:>7}"
+                  for name, n in sorted(_launches.items(), key=lambda item: -item[1])]
     return "\n".join(lines)
 
 
@@ -110,4 +150,4 @@ def _print_summary():
 
 
 if ENABLED:
-    enable()
+    enable(launches=LAUNCHES)

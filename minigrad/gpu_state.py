@@ -89,4 +89,4 @@ def refuse_during_capture(what, why="it copies between host and GPU memory, whic
     """Raise a CaptureError naming ``what`` when a capture is under way."""
     if _depth[0]:
         raise CaptureError(f"{what} cannot be captured in a CUDA graph: {why}. Do it before "
-                           "the capture or after a replay (see docs/cuda.md)")
+                           "the capture or after a replay (see docs/cuda_graphs_and_checks.md)")

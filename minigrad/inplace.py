@@ -32,6 +32,8 @@ class InPlaceMixin:
     """The in-place methods of ``Tensor`` and the bookkeeping of versions and views (see
     the module docstring for the rules)."""
 
+    _no_grad_view = False
+
     # ---- versions and views ------------------------------------------------------------
     @property
     def _version(self):
@@ -50,6 +52,9 @@ class InPlaceMixin:
                 self._version_counter = t._version_counter
                 self._base = t if t._base is None or t._base is DETACHED else t._base
                 self._base_rebased = t._version_counter.rebased
+                # made under no_grad from a tensor that needs grad: writing to it with grad
+                # mode on is ambiguous (record the write or not?), PyTorch refuses it
+                self._no_grad_view = t.requires_grad and not is_grad_enabled()
                 return
 
     def _check_view_current(self):
@@ -181,6 +186,13 @@ class InPlaceMixin:
             raise RuntimeError(f"{through}a leaf Variable that requires grad is being used in "
                                "an in-place operation.")
         _check_writable(self.data, name)
+        if self._no_grad_view and is_grad_enabled():
+            raise RuntimeError(
+                "A view was created in no_grad mode and is being modified inplace with grad "
+                "mode enabled. Given that this use case is ambiguous and error-prone, it is "
+                "forbidden. You can clarify your code by moving both the view and the inplace "
+                "either both inside the no_grad block (if you don't want the inplace to be "
+                "tracked) or both outside (if you want the inplace to be tracked).")
         recording = is_grad_enabled() and (self.requires_grad or
                                            any(o.requires_grad for o in others))
         if recording:
@@ -225,4 +237,4 @@ def _check_writable(array, name):
 
 
 _TYPE_NAMES = {_dtype.float32: "Float", _dtype.float64: "Double", _dtype.int64: "Long",
-               _dtype.bool_: "Bool"}
+               _dtype.bool_: "Bool", _dtype.float16: "Half"}

@@ -92,6 +92,11 @@ def save(obj, path):
         structure = json.dumps({"format": FORMAT, "root": encode(obj)})
     except RecursionError:
         raise ValueError("save: the object is nested too deeply to store") from None
+    # a missing folder: say so, not "no such file" about the temporary file written first
+    folder = os.path.dirname(os.path.abspath(os.fspath(path))) \
+        if isinstance(path, (str, os.PathLike)) else None
+    if folder is not None and not os.path.isdir(folder):
+        raise RuntimeError(f"save: Parent directory {folder} does not exist.")
     atomic_write(path, lambda f: np.savez(f, **arrays, **{_META: np.array(structure)}))
 
 

@@ -18,6 +18,7 @@ from .device import device_of, get_array_module, looks_like_a_device, move, on_g
 from .gpu_state import require as require_gpu
 from .inplace import DETACHED, InPlaceMixin
 from .interop import InteropMixin
+from .methods import MethodsMixin
 from .ops import elementwise as E
 from .ops import layers as N
 from .ops import reduce as R
@@ -47,10 +48,22 @@ def to_array(data, dtype=None, device=None):
             wanted = functools.reduce(_dtype.promote, found) if found else _dtype.float32
             array = array.astype(wanted if _dtype.is_float(wanted) else _dtype.float32)
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.default_for(array)
+    if dt == _dtype.int64 and isinstance(array, (np.ndarray, np.generic)):
+        _check_fits_int64(array)
     if device is not None and device_of(array) != device:
         array = move(np.asarray(array) if isinstance(array, np.generic) else array, device)
     xp = get_array_module(array)
     return xp.array(array, dtype=dt, copy=True) if array is data else xp.asarray(array, dtype=dt)
+
+
+def _check_fits_int64(array):
+    """An int64 tensor cannot hold 1e20 or 2**63: PyTorch's error, not a wrapped value."""
+    if array.dtype.kind == "u" and array.size and array.max() > np.iinfo(np.int64).max:
+        raise RuntimeError("Overflow when unpacking long: a value is above 2**63 - 1, the "
+                           "largest int64")
+    if array.dtype.kind == "f" and array.size and not (
+            np.isfinite(array).all() and (np.abs(array) < 2.0 ** 63).all()):
+        raise RuntimeError("value cannot be converted to type int64_t without overflow")
 
 
 def _unwrap_tensors(data, found):
@@ -64,7 +77,7 @@ def _unwrap_tensors(data, found):
     return data
 
 
-class Tensor(InPlaceMixin, InteropMixin):
+class Tensor(InPlaceMixin, InteropMixin, MethodsMixin):
     """An n-dimensional array that can record the ops applied to it and backpropagate.
 
     ``data`` is a ``numpy.ndarray`` (device "cpu") or a ``cupy.ndarray`` (device "cuda").
@@ -97,6 +110,29 @@ class Tensor(InPlaceMixin, InteropMixin):
         self._version_counter = Version()
         self._base = None             # the tensor this one is a view of (None: owns its memory)
         self._base_rebased = None     # the base's count of recorded in-place ops back then
+
+    @property
+    def grad(self):
+        """The gradient accumulated by ``backward`` (a Tensor of this shape, dtype and
+        device), or None. Assigning anything else is refused, as PyTorch refuses it."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad "
+                                f"of type {type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size "
+                                   f"'{list(value.shape)}' to a tensor of size "
+                                   f"'{list(self.shape)}'. Please ensure that the gradient "
+                                   "and the tensor are the same size")
+            if value.dtype != self.dtype or value.device != self.device:
+                raise RuntimeError(f"attempting to assign a gradient of {type_name(value)} to "
+                                   f"a tensor of {type_name(self)}: the gradient must have "
+                                   "the tensor's dtype and device")
+        self._grad = value
 
     @property
     def data(self):
@@ -384,7 +420,8 @@ class Tensor(InPlaceMixin, InteropMixin):
     def clamp(self, min=None, max=None):
         if min is None and max is None:
             raise ValueError("clamp needs min, max or both")
-        return E.Clamp.apply(self, min, max)
+        dt = _dtype.result_type(self, *(b for b in (min, max) if b is not None))
+        return E.Clamp.apply(self._as(dt), min, max)
 
     clip = clamp
 

@@ -29,7 +29,7 @@ after each part. Killed at any moment, summary.txt holds every verdict reached s
 Exit status 1 if any check FAILed.
 
 On a machine without a GPU, ``--emulated`` runs the first part on the host emulator of
-tests/cuda_emu (``--tiny``: small shapes, for the test suite); the later parts need a GPU.
+minigrad/emulate (``--tiny``: small shapes, for the test suite); the later parts need a GPU.
 """
 import argparse
 import contextlib
@@ -146,7 +146,7 @@ class FirstPart:
                 cells, regs, local = [], [], -1
                 for name in names:
                     for ctype in ("float", "double"):
-                        attrs = runtime._kernel(filename, name, ctype).attributes
+                        attrs = runtime.kernel(filename, name, ctype).attributes
                         regs.append(attrs.get("num_regs", -1))
                         local = max(local, attrs.get("local_size_bytes", -1))
                         cells.append(f"{name}<{ctype}> regs={attrs.get('num_regs', -1)} "
@@ -274,7 +274,7 @@ class FirstPart:
             if be.__name__.endswith("cpu"):
                 a, bb = arrays(be, dtype, rng, (33, 47), (29, 47))
                 return tuple(a @ bb.T for _ in range(4))
-            from minigrad.backend import ladder as lad
+            from minigrad.backend.cuda import ladder as lad
             a, bb = arrays(be, dtype, rng, (33, 47), (29, 47))
             return tuple(lad.gemm(r, a, bb, trans_b=True) for r in lad.RUNGS)
 
@@ -489,11 +489,10 @@ def torch_line():
 
 def first_part_child(args):
     """The child process's body: install the emulator if asked, then the checks."""
-    if args.emulated:
-        sys.path.insert(0, str(ROOT / "tests"))
-        from cuda_emu import fake_cupy
-        fake_cupy.install()
     sys.path.insert(0, str(ROOT))
+    if args.emulated:
+        from minigrad.emulate import fake_cupy
+        fake_cupy.install()
     FirstPart(args.summary, args.tiny, args.emulated).run(Path(args.logdir))
 
 
@@ -780,7 +779,7 @@ def main(argv=None):
                     help=f"seconds the first part may take (default {FIRST_PART_LIMIT})")
     ap.add_argument("--first-part-only", action="store_true")
     ap.add_argument("--emulated", action="store_true",
-                    help="the first part on the host emulator (tests/cuda_emu), no GPU needed")
+                    help="the first part on the host emulator (minigrad/emulate), no GPU needed")
     ap.add_argument("--tiny", action="store_true", help="small shapes and few repeats")
     ap.add_argument("--first-part-child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--summary", help=argparse.SUPPRESS)

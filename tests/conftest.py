@@ -5,7 +5,7 @@ A test marked ``cuda`` (or the cuda case of ``device``) skips with the reason wh
 usable; with MINIGRAD_REQUIRE_CUDA=1 it fails instead, so a GPU run cannot pass by skipping.
 
 MINIGRAD_EMULATE_CUDA=1 runs the cuda tests without a GPU: CuPy is replaced by the host
-emulator in tests/cuda_emu (NumPy arrays labelled as device memory, the kernels compiled by
+emulator in minigrad/emulate (NumPy arrays labelled as device memory, the kernels compiled by
 g++). That checks minigrad's GPU code paths, not the GPU; it is slow (minutes). The emulator
 is put in place only through helpers.py (install_session_emulator for the session,
 emulated_gpu for one test), which every test file uses.

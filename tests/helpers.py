@@ -126,7 +126,7 @@ def trust(monkeypatch, contents):
 
 
 # ---- the host emulator in place of CuPy ---------------------------------------------------------
-# The one way tests put the emulator (tests/cuda_emu: NumPy arrays labelled as device memory,
+# The one way tests put the emulator (minigrad/emulate: NumPy arrays labelled as device memory,
 # the kernels compiled by g++) in CuPy's place: for a whole session (MINIGRAD_EMULATE_CUDA=1,
 # conftest.py calls install_session_emulator) or for one test (emulated_gpu).
 EMULATED = os.environ.get("MINIGRAD_EMULATE_CUDA") == "1"     # the whole session emulates
@@ -136,7 +136,7 @@ def install_session_emulator():
     """Under MINIGRAD_EMULATE_CUDA=1, CuPy is the emulator for the whole session (conftest.py
     calls this at start-up, before any test asks for CuPy: minigrad looks for it lazily)."""
     if EMULATED:
-        from cuda_emu import fake_cupy
+        from minigrad.emulate import fake_cupy
         fake_cupy.install()
 
 
@@ -154,7 +154,7 @@ def emulated_gpu(sms=None):
     where there is no g++ to compile the kernels. ``sms``: the number of multiprocessors the
     emulated device reports for the duration (fake_cupy.H200_SMS: an H200's). In a session
     that is emulated already, the session's emulator is used as it is."""
-    from cuda_emu import fake_cupy
+    from minigrad.emulate import fake_cupy
     if not EMULATED and shutil.which("g++") is None:
         pytest.skip("the emulator needs g++")
     saved = None if EMULATED else fake_cupy.install()

@@ -195,7 +195,7 @@ def fits(obj, npos, keywords):
     return None
 
 
-# the emulator's stand-ins (tests/cuda_emu/fake_cupy.py): name -> (positional arguments,
+# the emulator's stand-ins (minigrad/emulate/fake_cupy.py): name -> (positional arguments,
 # keywords) as minigrad calls them (methods: without self), or (None, []) for an attribute
 EMULATED = {
     "cupy.asarray": (1, ["dtype"]), "cupy.array": (1, ["dtype", "copy"]),

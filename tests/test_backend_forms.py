@@ -92,6 +92,17 @@ def exercise(be, put=lambda a: a):
     loss, wb = be.nll_fwd(z, t_nll, put(g.random(5)), -100)
     out["nll_fwd"] = [loss, wb]
     out["nll_bwd"] = [be.nll_bwd(put(r(6)), t_nll, put(g.random(5)), -100, 5)]
+    # batch normalisation: training (the running statistics updated in place), then eval
+    xb, wb, bb = r(4, 3, 5), r(3), r(3)
+    rm, rv = put(r(3)), put(1 + g.random(3))
+    y, saved = be.batchnorm_fwd(put(xb), put(wb), put(bb), rm, rv, True, 0.1, 1e-5)
+    out["batchnorm_fwd"] = [y, *saved, rm, rv]
+    out["batchnorm_bwd"] = be.batchnorm_bwd(put(r(4, 3, 5)), saved, put(wb), True,
+                                            (True, True, True))
+    y, saved = be.batchnorm_fwd(put(xb), None, None, rm, rv, False, 0.1, 1e-5)
+    out["batchnorm_fwd/eval, no affine"] = [y, *saved]
+    out["batchnorm_bwd/eval, dx only"] = be.batchnorm_bwd(put(r(4, 3, 5)), saved, None, False,
+                                                          (True, False, False))[:1]
     # optimizers, three steps each, in place
     p, m, v, grads = put(r(7)), put(np.zeros(7)), put(np.zeros(7)), [r(7) for _ in range(3)]
     for step, grad in enumerate(grads, 1):

@@ -47,6 +47,21 @@ def check_lenet_payload(payload):
     assert "other_load_cores" in default["conditions"]
 
 
+def test_hogs_spin_beside_the_workers_and_are_gone_after():
+    """--hog N: N busy processes while the configurations are timed, stopped afterwards."""
+    import time
+
+    from benchmarks import common
+    with common.Hogs(2, limit_s=60) as hogs:
+        assert len(common._HOGS) == 2
+        deadline = time.monotonic() + 20            # (a shared machine: slow to get a core)
+        while sum(map(common._cpu_seconds, common._HOGS)) < 0.5 < deadline - time.monotonic():
+            time.sleep(0.1)
+        assert sum(map(common._cpu_seconds, common._HOGS)) >= 0.5       # they do spin
+        assert all(p.poll() is None for p in hogs.procs)
+    assert common._HOGS == [] and all(p.poll() is not None for p in hogs.procs)
+
+
 # ---- the GPU parts, through the host emulator (its clock says nothing: structure only) ---------
 def test_lenet_bench_graph_config_trains_as_the_eager_one(gpu_device):
     """bench_lenet's "minigrad cuda graph" worker replays a captured step (after 3 eager

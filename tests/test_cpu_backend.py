@@ -1,11 +1,6 @@
 """The NumPy backend's own promises, beyond matching PyTorch op by op (test_functional):
-the same bits on any number of threads, inputs in either memory layout, max-pool's NaN and
-tie rules, empty batches through every layer, and a float32 Adam that stays float32."""
-import os
-import subprocess
-import sys
-from pathlib import Path
-
+inputs in either memory layout, max-pool's NaN and tie rules, empty batches through every
+layer, and a float32 Adam that stays float32 (the threads: test_cpu_threads)."""
 import numpy as np
 import pytest
 import torch
@@ -17,109 +12,13 @@ from helpers import to_numpy
 from minigrad.backend import cpu
 
 TF = torch.nn.functional
-ROOT = Path(__file__).parent.parent
 
 
 @pytest.fixture
 def threads():
-    """Set the CPU backend's thread count inside a test; back to 1 afterwards."""
+    """Set the CPU backend's thread count inside a test; back to the default afterwards."""
     yield cpu.set_num_threads
-    cpu.set_num_threads(1)
-
-
-def train_lenet(steps=3, batch=64, dtype="float32"):
-    minigrad.manual_seed(0)
-    net = lenet().to(dtype=getattr(minigrad, dtype))
-    opt = minigrad.optim.Adam(net.parameters())
-    g = np.random.default_rng(1)
-    for _ in range(steps):
-        x = minigrad.tensor(g.random((batch, 1, 28, 28)), dtype=dtype)
-        y = minigrad.tensor(g.integers(0, 10, batch))
-        opt.zero_grad()
-        minigrad.nn.CrossEntropyLoss()(net(x), y).backward()
-        opt.step()
-    return [p.detach().numpy().copy() for p in net.parameters()]
-
-
-def test_training_gives_the_same_bits_on_one_two_and_three_threads(threads):
-    runs = {}
-    for n in (1, 2, 3, 1):
-        threads(n)
-        runs.setdefault(n, []).append(train_lenet())
-    reference = runs[1][0]
-    for n, results in runs.items():
-        for params in results:
-            for a, b in zip(params, reference):
-                np.testing.assert_array_equal(a, b, err_msg=f"{n} threads")
-
-
-def test_openblas_threads_do_not_change_the_bits_either():
-    """With minigrad on one thread OpenBLAS keeps its own threads; NumPy's OpenBLAS then
-    splits a product over them by rows and columns, never over the sum: the same bits."""
-    code = ("import hashlib, sys; sys.path[:0] = ['tests', '.']\n"
-            "from test_cpu_backend import train_lenet\n"
-            "print(hashlib.sha256(b''.join(p.tobytes() for p in train_lenet(2))).hexdigest())")
-    digests = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                              check=True, cwd=ROOT, env={**os.environ,
-                                                         "OPENBLAS_NUM_THREADS": n}).stdout
-               for n in ("1", "2")}
-    assert len(digests) == 1, digests
-
-
-def test_threads_split_the_work_and_every_part_is_done(threads):
-    """_split covers range(n) exactly once, aligned, whatever the thread count."""
-    for n_threads in (1, 2, 3, 5):
-        threads(n_threads)
-        for n, align in [(0, 1), (1, 1), (7, 1), (1000, 64), (65, 64), (3, 1)]:
-            seen = np.zeros(n, dtype=int)
-
-            def work(lo, hi, seen=seen, align=align, n=n):
-                assert lo % align == 0 and (hi % align == 0 or hi == n)
-                seen[lo:hi] += 1
-            cpu.threads._split(n, work, align)
-            assert (seen == 1).all()
-
-
-def test_an_error_on_a_helper_thread_reaches_the_caller(threads):
-    threads(2)
-
-    def work(lo, hi):
-        if lo > 0:
-            raise ValueError("from the helper")
-    with pytest.raises(ValueError, match="from the helper"):
-        cpu.threads._split(10, work)
-    cpu.threads._split(10, lambda lo, hi: None)          # and the helpers still work afterwards
-
-
-def test_thread_count_must_be_positive():
-    with pytest.raises(ValueError, match="at least 1"):
-        cpu.set_num_threads(0)
-
-
-def test_more_than_one_thread_holds_openblas_to_one_and_gives_it_back(threads):
-    before = cpu.blas_num_threads()
-    if before is None:
-        pytest.skip("NumPy's BLAS here is not an OpenBLAS that can be asked")
-    threads(2)
-    assert cpu.blas_num_threads() == 1
-    threads(1)
-    assert cpu.blas_num_threads() == before
-
-
-@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2,
-                    reason="needs Linux and at least two cores")
-def test_threads_are_pinned_to_cores_of_their_own_and_set_free_again(threads):
-    cores = os.sched_getaffinity(0)
-    threads(2)
-    cpu.threads._split(4, lambda lo, hi: None)                      # starts the helper
-    helper = cpu.threads._helpers[0]
-    mine, its = os.sched_getaffinity(0), os.sched_getaffinity(helper.native_id)
-    assert len(mine) == len(its) == 1 and mine != its and mine | its <= cores
-    threads(2, pin=False)
-    assert os.sched_getaffinity(0) == cores == os.sched_getaffinity(helper.native_id)
-    threads(2)
-    threads(1)
-    assert os.sched_getaffinity(0) == cores
+    cpu.set_num_threads(None)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

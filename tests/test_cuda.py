@@ -8,7 +8,7 @@ The backend-level tests (the ``gpu`` fixture) run on the GPU ("cuda", skipped wi
 again with the block cap forced to 1, 3 and 7 ("cuda-capN": every grid-stride loop and the
 GEMM's tile and chunk loops take several trips, with uneven last ones), and "emulated": the
 same backend/cuda/ launchers and kernel sources with CuPy replaced by the host emulator in
-tests/cuda_emu, reporting 1 multiprocessor or, for "emulated-h200", the H200's 132. The
+minigrad/emulate, reporting 1 multiprocessor or, for "emulated-h200", the H200's 132. The
 emulated runs check the kernels' indexing and the launch code on any machine; only the GPU
 run shows the kernels on real hardware. Under MINIGRAD_EMULATE_CUDA=1 the "cuda" cases run
 on the emulator too (make test-emulated)."""
@@ -41,7 +41,7 @@ def gpu(request):
     from minigrad.backend import cuda
     saved, sms = None, None
     if request.param.startswith("emulated") and not EMULATED:
-        from cuda_emu import fake_cupy
+        from minigrad.emulate import fake_cupy
         if shutil.which("g++") is None:
             pytest.skip("the emulated backend needs g++")
         saved = fake_cupy.install()

@@ -4,7 +4,7 @@ optimizers above it, on 0-d, one-element and empty inputs, against the NumPy bac
 Why a file of its own: CuPy's ``ascontiguousarray`` never returns a 0-d array (CuPy 14's
 ``core.pyx``: a 0-d array comes back as ``ravel()``, shape (1,)), so a launcher that makes
 its input contiguous and builds its output from the result answers a 0-d input with shape
-(1,), or refuses to pair a (1,) gradient with a 0-d parameter. The emulator in tests/cuda_emu
+(1,), or refuses to pair a (1,) gradient with a 0-d parameter. The emulator in minigrad/emulate
 does what CuPy does, so these fail there as they would on a GPU.
 
 The ``gpu`` fixture: "cuda" (a real GPU, or the session's emulator under

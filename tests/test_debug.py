@@ -90,7 +90,7 @@ def test_enable_inside_a_session(tracing, capsys):
 def test_the_gpu_is_synchronised_around_each_op(tracing, capsys, monkeypatch):
     """Through the host emulator's cuda device: the line says cuda, and the stream is waited
     for before and after the op (so the time is the kernel's, not the launch's)."""
-    from cuda_emu import capture
+    from minigrad.emulate import capture
     waits = []
     monkeypatch.setattr(capture.Stream, "synchronize", lambda self: waits.append(1))
     with emulated_gpu():
@@ -101,3 +101,35 @@ def test_the_gpu_is_synchronised_around_each_op(tracing, capsys, monkeypatch):
     lines = [g for g in traced(capsys.readouterr().err) if g[1] == "Sigmoid"]
     assert lines and lines[0][2:5] == ("(2,3)", "(2,3)", "cuda")
     assert len(waits) >= 2
+
+
+LAUNCH = re.compile(r"^\[minigrad\] launch +(\S+) +grid \((\d+),(\d+),(\d+)\) "
+                    r"block \((\d+),(\d+),(\d+)\) shared (\d+) B$")
+
+
+def test_level_two_traces_each_kernel_launch(tracing, capsys):
+    """MINIGRAD_DEBUG=2: a line per launch with the kernel, grid, block and static shared
+    memory (through the host emulator): a sigmoid is one sigmoid_fwd launch of 256-thread
+    blocks and no shared memory; the ladder's tiled GEMM a 16x16 block with two 16x16 float
+    tiles (2 KiB) and one block per output tile."""
+    from minigrad.backend.cuda import ladder
+    debug.enable(launches=True)
+    with emulated_gpu():
+        import cupy
+        x = minigrad.tensor(np.linspace(-2, 2, 6).reshape(2, 3), device="cuda")
+        nn.functional.sigmoid(x)
+        ladder.gemm("tiled", cupy.asarray(np.ones((20, 5), np.float32)),
+                    cupy.asarray(np.ones((5, 40), np.float32)))
+    launches = [LAUNCH.match(line).groups() for line in capsys.readouterr().err.splitlines()
+                if LAUNCH.match(line)]
+    assert ("sigmoid_fwd<double>", "1", "1", "1", "256", "1", "1", "0") in launches
+    assert ("gemm_tiled<float>", "3", "2", "1", "16", "16", "1", str(2 * 16 * 16 * 4)) \
+        in launches
+    assert "launch   gemm_tiled<float>" in debug.summary()
+
+
+def test_level_one_traces_no_launch(tracing, capsys):
+    with emulated_gpu():
+        nn.functional.sigmoid(minigrad.tensor(np.ones(3), device="cuda"))
+    err = capsys.readouterr().err
+    assert "Sigmoid" in err and "launch" not in err

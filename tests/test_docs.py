@@ -1,4 +1,4 @@
-"""Every code block of README.md and docs/*.md runs, so no printed output can drift.
+"""Every code block of README.md and docs/ (docs/*.md, docs/*/*.md) runs: no output can drift.
 
 The convention (docs/testing.md says it for writers):
 
@@ -14,6 +14,11 @@ The convention (docs/testing.md says it for writers):
   language is an error, so that every block says which kind it is;
 - a code block opts out only with an HTML comment on the line right before it that says
   why: ``<!-- not run: needs a GPU -->``. The opt-outs are counted below.
+
+And every file the prose names exists: a relative link, or a path in backticks under one of
+the repository's folders (``minigrad/backend/textbook.py``, ``kernels/*.cu``), must name a
+file or folder of the checkout (globs must match one), unless it is one of the few paths
+below that a learner or a run makes.
 """
 import doctest
 import importlib.util
@@ -24,7 +29,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")),
+        *sorted((ROOT / "docs").glob("*/*.md"))]
+TOP = ("minigrad", "kernels", "tests", "examples", "docs", "scripts", "benchmarks",
+       "build_track")
+NAMED_PATH = re.compile(rf"(?<![\w/.$-])((?:{'|'.join(TOP)})/[\w./*-]*)(?![\w/])")
+SHORT_PATH = re.compile(r"(?<![\w/.$-])((?:[\w-]+/)+[\w*-]+\.(?:py|cu))(?![\w/])")
+SHORT_BASES = (ROOT / "minigrad", ROOT / "minigrad" / "backend")   # `ops/layers.py`, `cpu/conv.py`
+LINK = re.compile(r"\]\((?!https?:|#|mailto:)([^)#\s]+)")
+NOT_IN_REPO = {                # paths the docs name that the checkout does not hold, and why
+    "examples/mnist/main.py": "a file of pytorch/examples, not of this repository",
+    "kernels/relu.cu": "exercise 1 asks the learner to write it",
+    "build_track/learner/": "make build copies the skeleton there on its first run",
+}
 SHELL = {"bash", "sh", "console", "shell"}
 KINDS = {"pycon", "python", "text"} | SHELL
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>```+)(?P<lang>[\w-]*)[ \t]*$")
@@ -143,6 +160,41 @@ def run_file(path):
 def test_code_blocks_run(path):
     failures = run_file(path)
     assert not failures, "\n".join(failures)
+
+
+def missing_paths(path):
+    """The paths ``path`` names that do not exist, as "file:line: path": relative links,
+    backticked paths under the repository's folders (from the root), and backticked shorter
+    ones such as `ops/layers.py` or `cpu/conv.py` (inside minigrad/ or minigrad/backend/)."""
+    problems = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        spans = re.findall(r"`([^`]+)`", line)
+        named = [(m, [ROOT]) for span in spans for m in NAMED_PATH.findall(span)]
+        named += [(m, SHORT_BASES) for span in spans for m in SHORT_PATH.findall(span)
+                  if not m.startswith(TOP)]
+        named += [(m, [path.parent]) for m in LINK.findall(line)]
+        for name, bases in named:
+            name = name.rstrip(".,:;")
+            if name.startswith(tuple(NOT_IN_REPO)):
+                continue
+            if not any(any(base.glob(name)) if "*" in name else (base / name).exists()
+                       for base in bases):
+                problems.append(f"{path.name}:{number}: {name}")
+    return problems
+
+
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_named_files_exist(path):
+    missing = missing_paths(path)
+    assert not missing, "the docs name files that do not exist:\n" + "\n".join(missing)
+
+
+def test_the_path_check_catches_a_missing_file(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("Read `minigrad/backend/textbook.py`, `kernels/*.cu` and `ops/layers.py`,\n"
+                    "then `minigrad/backend/cpu.py`, `ops/nn.py` and [notes](no_such.md).\n")
+    assert missing_paths(page) == ["page.md:2: minigrad/backend/cpu.py", "page.md:2: ops/nn.py",
+                                   "page.md:2: no_such.md"]
 
 
 def test_opt_outs_are_explained_and_few():

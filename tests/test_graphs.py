@@ -3,9 +3,9 @@ documented recipe runs unchanged with ``import minigrad as torch``, what cannot 
 is refused naming the op, and the launches an eager step makes are counted.
 
 Each test runs with ``gpu_device``: on a GPU (or the session's emulator under
-``make test-emulated``), and in ``make test`` on the host emulator (tests/cuda_emu), whose
+``make test-emulated``), and in ``make test`` on the host emulator (minigrad/emulate), whose
 capture records launches and CuPy operations instead of running them and whose replay fails
-on a buffer freed since the capture (see tests/cuda_emu/capture.py). The emulator checks the
+on a buffer freed since the capture (see minigrad/emulate/capture.py). The emulator checks the
 logic of capture and replay; that CuPy accepts every call during a real capture, and the
 speed, only a GPU shows (``make gpu-check``). The two tests that only the emulator can check
 (a freed buffer named at replay, launch counts) take the ``emulator`` fixture instead: never
@@ -338,7 +338,7 @@ def test_replay_fails_once_a_buffer_the_graph_uses_is_freed(emulator):
     memory the graph updates: on a GPU a silent write to memory someone else may own; the
     emulator's replay names it."""
     assert on_emulator()
-    from cuda_emu.capture import EmulatorError
+    from minigrad.emulate.capture import EmulatorError
     step, net, _, _ = lenet_trainer()
     graphed = minigrad.cuda.graphed(step, warmup=1)
     data = batches(3)
@@ -356,7 +356,7 @@ def test_an_eager_lenet_step_makes_fewer_than_35_launches(emulator):
     made Adam's state. Before issue 12 it was 63 (48 kernels, 15 CuPy ops) and 55 arrays;
     a replay of the captured step is one graph launch and two input copies."""
     assert on_emulator()
-    from cuda_emu.capture import stats
+    from minigrad.emulate.capture import stats
     step, _, _, _ = lenet_trainer()
     data = batches(3)
     step(*data[0])

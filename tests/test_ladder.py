@@ -32,7 +32,7 @@ def ladder(request):
     if request.param.startswith("emulated") and not EMULATED:
         if shutil.which("g++") is None:
             pytest.skip("the emulated backend needs g++")
-        from cuda_emu import fake_cupy
+        from minigrad.emulate import fake_cupy
         saved = fake_cupy.install()
     forget_the_gpu()
     cuda.limit_blocks(CAPS[request.param])
@@ -40,7 +40,7 @@ def ladder(request):
     cuda.limit_blocks(None)
     forget_the_gpu()
     if saved is not None:
-        from cuda_emu import fake_cupy
+        from minigrad.emulate import fake_cupy
         fake_cupy.uninstall(saved)
 
 

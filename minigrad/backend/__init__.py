@@ -29,6 +29,8 @@ INTERFACE = (
     # losses
     "softmax_xent_fwd", "softmax_xent_bwd", "cross_entropy_fwd", "cross_entropy_bwd",
     "nll_fwd", "nll_bwd",
+    # normalisation
+    "batchnorm_fwd", "batchnorm_bwd",
     # optimizers (in place)
     "adam_step", "adam_multi", "adadelta_step", "rmsprop_step",
 )

@@ -279,6 +279,73 @@ def cross_entropy_bwd(g, logits, lse, target, reduction):
     return softmax_xent_bwd(per_sample, logits, lse, target)
 
 
+# ---- batch normalisation ---------------------------------------------------------------------
+def batchnorm_fwd(x, weight, bias, running_mean, running_var, training, momentum, eps):
+    """Per channel c of x (N, C, L), over its M = N·L values: mean and biased var (training;
+    the running statistics updated in place, with the unbiased var·M/(M − 1)) or the running
+    statistics (evaluation), then x̂ = (x − mean)/√(var + eps) and y = γ·x̂ + β."""
+    n, c, length = x.shape
+    m = n * length
+    y, xhat, invstd = np.empty_like(x), np.empty_like(x), np.empty(c, dtype=x.dtype)
+    for ch in range(c):
+        if training:
+            total = 0.0
+            for i in range(n):
+                for j in range(length):
+                    total += x[i, ch, j]
+            mean = total / m
+            squares = 0.0
+            for i in range(n):
+                for j in range(length):
+                    squares += (x[i, ch, j] - mean) ** 2
+            var = squares / m
+            if running_mean is not None:
+                running_mean[ch] = (1 - momentum) * running_mean[ch] + momentum * mean
+                running_var[ch] = (1 - momentum) * running_var[ch] + momentum * var * m / (m - 1)
+        else:
+            mean, var = running_mean[ch], running_var[ch]
+        r = 1 / math.sqrt(var + eps)
+        invstd[ch] = r
+        gamma = weight[ch] if weight is not None else 1.0
+        beta = bias[ch] if bias is not None else 0.0
+        for i in range(n):
+            for j in range(length):
+                xhat[i, ch, j] = (x[i, ch, j] - mean) * r
+                y[i, ch, j] = gamma * xhat[i, ch, j] + beta
+    return y, (xhat, invstd)
+
+
+def batchnorm_bwd(g, saved, weight, training, needs):
+    """Per channel: Σg and Σg·x̂ (= dβ and dγ), then for every element
+    dx = γ/σ·(g − Σg/M − x̂·Σg·x̂/M) in training, γ/σ·g in evaluation."""
+    xhat, invstd = saved
+    n, c, length = g.shape
+    m = n * length
+    dx = np.empty_like(g) if needs[0] else None
+    dweight = np.empty(c, dtype=g.dtype) if needs[1] else None
+    dbias = np.empty(c, dtype=g.dtype) if needs[2] else None
+    for ch in range(c):
+        sum_g = sum_gx = 0.0
+        for i in range(n):
+            for j in range(length):
+                sum_g += g[i, ch, j]
+                sum_gx += g[i, ch, j] * xhat[i, ch, j]
+        if dweight is not None:
+            dweight[ch] = sum_gx
+        if dbias is not None:
+            dbias[ch] = sum_g
+        if dx is not None:
+            scale = (weight[ch] if weight is not None else 1.0) * invstd[ch]
+            for i in range(n):
+                for j in range(length):
+                    if training:
+                        dx[i, ch, j] = scale * (g[i, ch, j] - sum_g / m
+                                                - xhat[i, ch, j] * sum_gx / m)
+                    else:
+                        dx[i, ch, j] = scale * g[i, ch, j]
+    return dx, dweight, dbias
+
+
 # ---- Adam ------------------------------------------------------------------------------------
 def adam_step(param, grad, m, v, step, lr, beta1, beta2, eps, weight_decay):
     """Algorithm 1 of Kingma & Ba (2015), PyTorch's form, element by element and in place:

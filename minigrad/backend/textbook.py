@@ -339,6 +339,64 @@ def nll_bwd(g, target, weight, ignore_index, num_classes):
     return d
 
 
+# ---- batch normalisation -----------------------------------------------------------------------
+def batchnorm_fwd(x, weight, bias, running_mean, running_var, training, momentum, eps):
+    """Normalise each channel of x (N, C, L) over its M = N·L values, then scale and shift:
+
+        x̂ = (x − mean) / σ,   σ = √(var + eps),   y = γ·x̂ + β      (per channel c)
+
+    Training: mean and var are the batch's (var biased, divided by M), and, when
+    ``running_mean`` is given, the running statistics are updated in place with the
+    unbiased variance (as PyTorch):
+
+        running_mean ← (1 − momentum)·running_mean + momentum·mean
+        running_var  ← (1 − momentum)·running_var  + momentum·var·M/(M − 1)
+
+    Evaluation: mean and var are running_mean and running_var. γ (``weight``) and β
+    (``bias``) are (C,) or None (γ = 1, β = 0). Returns y and what the backward needs:
+    (x̂, 1/σ)."""
+    c = x.shape[1]
+    if training:
+        m = x.shape[0] * x.shape[2]
+        mean = x.mean(axis=(0, 2))
+        var = ((x - mean[:, None]) ** 2).mean(axis=(0, 2))
+        if running_mean is not None:
+            running_mean[...] = (1 - momentum) * running_mean + momentum * mean
+            running_var[...] = (1 - momentum) * running_var + momentum * var * (m / (m - 1))
+    else:
+        mean, var = running_mean, running_var
+    invstd = 1 / np.sqrt(var + eps)
+    xhat = (x - mean[:, None]) * invstd[:, None]
+    gamma = weight if weight is not None else np.ones(c, dtype=x.dtype)
+    beta = bias if bias is not None else np.zeros(c, dtype=x.dtype)
+    return gamma[:, None] * xhat + beta[:, None], (xhat, invstd)
+
+
+def batchnorm_bwd(g, saved, weight, training, needs):
+    """The gradients of batchnorm_fwd, with g = dL/dy (N, C, L) and sums over n and l:
+
+        dβ = Σ g        dγ = Σ g·x̂
+        dx = (1/σ)·(g·γ − mean(g·γ) − x̂·mean(g·γ·x̂))     training (the statistics depend
+                                                           on x too)
+        dx = (1/σ)·g·γ                                    evaluation (they are constants)
+
+    ``needs``: which of (dx, dγ, dβ) to compute; the others are None."""
+    xhat, invstd = saved
+    c = g.shape[1]
+    gamma = weight if weight is not None else np.ones(c, dtype=g.dtype)
+    gg = g * gamma[:, None]
+    dx = None
+    if needs[0]:
+        if training:
+            dx = invstd[:, None] * (gg - gg.mean(axis=(0, 2), keepdims=True)
+                                    - xhat * (gg * xhat).mean(axis=(0, 2), keepdims=True))
+        else:
+            dx = invstd[:, None] * gg
+    dweight = (g * xhat).sum(axis=(0, 2)) if needs[1] else None
+    dbias = g.sum(axis=(0, 2)) if needs[2] else None
+    return dx, dweight, dbias
+
+
 # ---- dropout ----------------------------------------------------------------------------------
 def dropout_mask(shape, p, dtype):
     """The mask dropout multiplies by: each element kept with probability 1 − p, and scaled

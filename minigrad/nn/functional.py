@@ -58,6 +58,8 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     kernel = pair(kernel_size, "kernel_size")
     stride = _square(stride if stride is not None else kernel_size, "stride")
     padding = _square(padding, "padding")
+    if stride < 1:
+        raise RuntimeError(f"max_pool2d: stride should be at least 1, got {stride}")
     if x.ndim == 3:                               # one unbatched image (C, H, W)
         return max_pool2d(x.unsqueeze(0), kernel_size, stride, padding).squeeze(0)
     if x.ndim != 4:
@@ -76,9 +78,10 @@ def sigmoid(x):
     return ops.Sigmoid.apply(x)
 
 
-def relu(x):
+def relu(x, inplace=False):
+    """max(x, 0); with ``inplace`` written into x (recorded in the graph, as PyTorch)."""
     _check_float("relu", x)
-    return ops.ReLU.apply(x)
+    return x.relu_() if inplace else ops.ReLU.apply(x)
 
 
 def linear(x, weight, bias=None):
@@ -269,3 +272,51 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if inplace:
         return input.mul_(as_tensor(ops.dropout_mask(input.data, float(p))))
     return ops.Dropout.apply(input, p=float(p))
+
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Normalise each channel (dim 1) of input (N, C, *) over the batch and every position,
+    then scale by ``weight`` and shift by ``bias`` (C,) (either may be None):
+    y = (x − mean)/√(var + eps)·γ + β. ``training``: the batch's mean and biased var, and
+    ``running_mean``/``running_var`` (C,), when given, updated in place with weight
+    ``momentum`` (the unbiased var, as PyTorch); otherwise the running statistics are used.
+    The math is ``ops.layers.BatchNorm``'s."""
+    _check_float("batch_norm", input, weight, bias, running_mean, running_var)
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected input (N, C, *), got shape {input.shape}")
+    c = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != (c,):
+            raise RuntimeError(f"{name} should contain {c} elements not "
+                               f"{t.numel() if t.ndim == 1 else tuple(t.shape)}")
+    if (running_mean is None) != (running_var is None):
+        raise RuntimeError("batch_norm: running_mean and running_var must both be given or "
+                           "both be None")
+    if not training and running_mean is None:
+        raise RuntimeError("running_mean must be defined in evaluation mode")
+    per_channel = input.numel() // c if c else 0
+    if training and per_channel == 1:
+        raise ValueError("Expected more than 1 value per channel when training, got input "
+                         f"size {tuple(input.shape)}")
+    stats = running_mean.data if running_mean is not None else None, \
+        running_var.data if running_var is not None else None
+    if input.numel() == 0:          # nothing to normalise: the running statistics stay
+        xp = input.xp
+        stats, training = (xp.zeros(c, input.dtype), xp.ones(c, input.dtype)), False
+    return ops.BatchNorm.apply(input, weight, bias, *stats, training=bool(training),
+                               momentum=float(momentum), eps=float(eps))
+
+# the activations and losses beyond the CNN's, written in files of their own
+from .activation_functions import elu, gelu, leaky_relu, softmax, softplus, tanh  # noqa: E402,F401
+from .layer_functions import adaptive_avg_pool2d, embedding, one_hot  # noqa: E402,F401
+from .loss_functions import (  # noqa: E402,F401
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    smooth_l1_loss,
+)

@@ -1,6 +1,7 @@
 """Weight initialisation with PyTorch's names, arguments and defaults, drawn from minigrad's
 seeded generator. Each fills its tensor in place, outside the graph, and returns it."""
 import math
+import warnings
 
 from ..autograd import no_grad
 
@@ -81,6 +82,9 @@ def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
     """U(−b, b) with b = √3 · gain / √fan (He et al.), fan = fan_in or fan_out (``mode``),
     gain = calculate_gain(nonlinearity, a). PyTorch's default for Linear and Conv2d weights
     uses a = √5, which gives b = 1/√fan_in."""
+    if tensor.numel() == 0:                  # nn.Linear(0, 3): nothing to draw, as PyTorch
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
+        return tensor
     gain, fan = _kaiming_gain_and_fan(tensor, a, mode, nonlinearity)
     bound = gain * math.sqrt(3.0 / fan)
     return uniform_(tensor, -bound, bound)

@@ -28,24 +28,54 @@ class Module:
     def __init__(self):
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_buffers", {})
+        object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "training", True)
 
     def __setattr__(self, name, value):
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"call Module.__init__() in {type(self).__name__}.__init__ "
                                  "before assigning attributes")
-        self._parameters.pop(name, None)
-        self._modules.pop(name, None)
-        if isinstance(value, Parameter):
-            self._parameters[name] = value
-        elif isinstance(value, Module):
-            self._modules[name] = value
+        # PyTorch's rules: a Parameter or a Module takes the name over (keeping its place
+        # when it replaces one of its kind); a name that holds a parameter, a sub-module or a
+        # buffer takes only its kind or None; anything else is a plain attribute
+        params, modules = self._parameters, self._modules
+        buffers = self.__dict__.setdefault("_buffers", {})      # (modules pickled before
+        self.__dict__.setdefault("_non_persistent", set())      # buffers existed)
+        if isinstance(value, (Parameter, Module)):
+            own = params if isinstance(value, Parameter) else modules
+            for table in (params, modules, buffers, self.__dict__):
+                if table is not own:
+                    table.pop(name, None)
+            self._non_persistent.discard(name)
+            own[name] = value
+        elif name in params or name in modules:
+            if value is not None:
+                kind = "parameter" if name in params else "child module"
+                expected = "nn.Parameter" if name in params else "nn.Module"
+                raise TypeError(f"cannot assign '{_type_of(value)}' as {kind} '{name}' "
+                                f"({expected} or None expected)")
+            (params if name in params else modules)[name] = None
+        elif name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{_type_of(value)}' as buffer '{name}' "
+                                "(Tensor or None expected)")
+            buffers[name] = value                   # a buffer stays a buffer
         else:
             object.__setattr__(self, name, value)
 
+    def __delattr__(self, name):
+        """``del model.fc``: removes a parameter, buffer or sub-module (or an attribute)."""
+        for table in (self._parameters, self._buffers, self._modules):
+            if name in table:
+                del table[name]
+                self._non_persistent.discard(name)
+                return
+        object.__delattr__(self, name)
+
     def __getattr__(self, name):
         d = self.__dict__
-        for table in ("_parameters", "_modules"):
+        for table in ("_parameters", "_modules", "_buffers"):
             if table in d and name in d[table]:
                 return d[table][name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
@@ -56,6 +86,47 @@ class Module:
             raise TypeError(f"register_parameter: {name} must be a Parameter or None")
         self._parameters[name] = param
 
+    def register_buffer(self, name, tensor, persistent=True):
+        """Keep ``tensor`` (or None) as state that is not a parameter — running statistics,
+        a fixed mask: ``self.name`` gives it, ``.to()`` moves it, ``state_dict`` holds it
+        (unless ``persistent=False``), the optimizer never sees it."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"buffer name must be a non-empty string without '.', got {name!r}")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer "
+                            f"'{name}' (torch Tensor or None required)")
+        if name in self._parameters or name in self._modules or \
+                (name in self.__dict__ and name not in self._buffers):
+            raise KeyError(f"attribute '{name}' already exists")
+        self._buffers[name] = tensor
+        (self._non_persistent.discard if persistent else self._non_persistent.add)(name)
+
+    def named_buffers(self, prefix="", recurse=True):
+        """(dotted name, buffer) pairs, each buffer once."""
+        seen = set()
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for mod_prefix, module in modules:
+            for name, b in module._buffers.items():
+                if b is None or id(b) in seen:
+                    continue
+                seen.add(id(b))
+                yield (f"{mod_prefix}.{name}" if mod_prefix else name), b
+
+    def buffers(self, recurse=True):
+        return (b for _, b in self.named_buffers(recurse=recurse))
+
+    def _state_items(self):
+        """(dotted name, tensor) of the state_dict: each module's parameters, then its
+        persistent buffers, module by module (PyTorch's order)."""
+        for prefix, module in self.named_modules(remove_duplicate=False):
+            dot = f"{prefix}." if prefix else ""
+            for name, p in module._parameters.items():
+                if p is not None:
+                    yield dot + name, p
+            for name, b in module._buffers.items():
+                if b is not None and name not in module._non_persistent:
+                    yield dot + name, b
+
     def forward(self, *args):
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
@@ -64,15 +135,30 @@ class Module:
 
     # ---- walking the tree --------------------------------------------------------------
     def named_children(self):
-        return iter(self._modules.items())
+        """(name, child) pairs; a child registered under two names comes once (PyTorch)."""
+        seen = set()
+        for name, m in self._modules.items():
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
+                yield name, m
 
     def children(self):
         return (m for _, m in self.named_children())
 
-    def named_modules(self, prefix=""):
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(dotted name, module) for this module and every one below it; a module shared
+        by several parents comes once, under its first name (unless remove_duplicate is
+        False)."""
+        memo = set() if memo is None else memo
+        if id(self) in memo:
+            return
+        if remove_duplicate:
+            memo.add(id(self))
         yield prefix, self
         for name, child in self._modules.items():
-            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+            if child is not None:
+                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name,
+                                               remove_duplicate)
 
     def modules(self):
         return (m for _, m in self.named_modules())
@@ -88,7 +174,7 @@ class Module:
     def named_parameters(self, prefix="", recurse=True):
         """(dotted name, parameter) pairs, e.g. ("net.0.weight", ...); each parameter once."""
         seen = set()
-        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
         for mod_prefix, module in modules:
             for name, p in module._parameters.items():
                 if p is None or id(p) in seen:
@@ -128,6 +214,15 @@ class Module:
                     t.data = t.data.astype(dtype, copy=False)
                 if device is not None:
                     t.data = move(t.data, device)
+        for module in self.modules():           # buffers: moved; cast only if floating
+            for name, b in module._buffers.items():
+                if b is None:
+                    continue
+                if dtype is not None and _dtype.is_float(b.dtype):
+                    b = b.to(dtype)
+                if device is not None:
+                    b = b.to(device)
+                module._buffers[name] = b
         return self
 
     def float(self):
@@ -158,13 +253,13 @@ class Module:
     def state_dict(self):
         """An ordered dict of dotted name -> Tensor (sharing memory with the parameter)."""
         return collections.OrderedDict(
-            (name, as_tensor(p.data)) for name, p in self.named_parameters())
+            (name, as_tensor(t.data)) for name, t in self._state_items())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values (minigrad Tensors or arrays) into the parameters, keeping each one's
         device and dtype. With ``strict``, a missing or unexpected key is an error; a shape
         mismatch always is. Returns (missing_keys, unexpected_keys)."""
-        own = dict(self.named_parameters())
+        own = dict(self._state_items())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         problems = []
@@ -213,6 +308,14 @@ class Module:
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
 
+def _type_of(value):
+    """PyTorch's name for a value's type in assignment errors (minigrad.FloatTensor, int)."""
+    if isinstance(value, Tensor):
+        from ..tensor import type_name
+        return type_name(value)
+    return type(value).__name__
+
+
 class Sequential(Module):
     """Modules applied one after another; indexable like a list."""
 
@@ -235,6 +338,12 @@ class Sequential(Module):
             raise IndexError(f"index {index} is out of range for a Sequential of "
                              f"{len(items)} modules")
         return items[index]
+
+    def __setitem__(self, index, module):
+        """``seq[i] = layer`` replaces the i-th module, keeping its name."""
+        if not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        self._modules[list(self._modules)[index]] = module
 
     def __len__(self):
         return len(self._modules)
@@ -261,7 +370,8 @@ class Linear(Module):
         self.in_features, self.out_features = in_features, out_features
         self.weight = init.kaiming_uniform_(
             Parameter(np.zeros((out_features, in_features), np.float32)), a=math.sqrt(5))
-        bias = _uniform_parameter((out_features,), 1 / math.sqrt(in_features)) if bias else None
+        bound = 1 / math.sqrt(in_features) if in_features > 0 else 0.0     # as PyTorch
+        bias = _uniform_parameter((out_features,), bound) if bias else None
         self.register_parameter("bias", bias)
 
     def forward(self, x):
@@ -325,8 +435,15 @@ class Sigmoid(Module):
 
 
 class ReLU(Module):
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
     def forward(self, x):
-        return F.relu(x)
+        return F.relu(x, self.inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
 
 
 class Flatten(Module):

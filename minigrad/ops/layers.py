@@ -221,3 +221,44 @@ class NLLLoss(Function):
             per_sample = get_array_module(g).broadcast_to(share, target.shape)
         dlogp = backend_of(g).nll_bwd(per_sample, target, weight, ignore_index, classes)
         return dlogp, None, None
+
+
+# ==== batch normalisation =====================================================================
+# A backend function (backend/textbook.py's batchnorm_fwd / batchnorm_bwd) and a kernel
+# (kernels/batchnorm.cu, one block per channel).
+class BatchNorm(Function):
+    """Per channel c, over the batch and every position (the axes the mean runs over):
+
+        x̂ = (x − mean) / σ,   σ = √(var + eps),   y = γ·x̂ + β
+
+    Training: mean and var (biased) are the batch's, and the running statistics given as
+    arrays are updated in place (the unbiased var, ``momentum`` the weight of the batch);
+    evaluation: the running statistics are used as they are. The forward saves x̂ and 1/σ;
+    the backward, with g = dL/dy and means over the same axes:
+
+        dβ = Σ g       dγ = Σ g·x̂
+        dx = (1/σ)·(g·γ − mean(g·γ) − x̂·mean(g·γ·x̂))     training
+        dx = (1/σ)·g·γ                                    evaluation
+
+    Every backend sees x as (N, C, L): (N, C) is L = 1, (N, C, H, W) is L = H·W."""
+    fresh_grads = True
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
+        length = 1
+        for size in x.shape[2:]:
+            length *= size
+        y, saved = backend_of(x).batchnorm_fwd(
+            x.reshape(x.shape[0], x.shape[1], length), weight, bias, running_mean,
+            running_var, training, momentum, eps)
+        ctx.save_for_backward(*saved, weight)
+        ctx.meta = x.shape, training
+        return y.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        xhat, invstd, weight = ctx.saved_tensors
+        shape, training = ctx.meta
+        dx, dweight, dbias = backend_of(g).batchnorm_bwd(
+            g.reshape(xhat.shape), (xhat, invstd), weight, training, ctx.needs_input_grad[:3])
+        return (dx.reshape(shape) if dx is not None else None), dweight, dbias

@@ -48,8 +48,9 @@ class Max(Function):
     (the max is NaN), so the gradient goes to the NaN elements, as in PyTorch."""
     @staticmethod
     def forward(ctx, a, dim=None, keepdim=False):
-        if a.size == 0:
-            raise ValueError("max() of an empty tensor")
+        if a.size == 0 and (dim is None or a.shape[normalize_dims(dim, a.ndim)[0]] == 0):
+            raise IndexError("max(): Expected reduction dim to have non-zero size (an empty "
+                             "tensor has no max)")
         xp = get_array_module(a)
         if dim is None:
             out = a.max()

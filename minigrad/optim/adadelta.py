@@ -18,9 +18,9 @@ class Adadelta(Optimizer):
         for group, p in self._params():
             if p.grad is None:
                 continue
-            state = self.state.get(id(p))
+            state = self.state.get(p)
             if state is None:
-                state = self.state[id(p)] = {"step": 0,
+                state = self.state[p] = {"step": 0,
                                              "square_avg": p.xp.zeros_like(p.data),
                                              "acc_delta": p.xp.zeros_like(p.data)}
             state["step"] += 1

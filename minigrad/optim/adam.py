@@ -36,7 +36,7 @@ class Adam(Optimizer):
                 p._mark_written()                 # an in-place write: its version goes up
 
     def _state(self, p):
-        state = self.state.get(id(p))
+        state = self.state.get(p)
         if state is None or not hasattr(state["step"], "shape"):
             refuse_during_capture(
                 "Adam's first step (or first after load_state_dict: it puts the moments and "
@@ -45,7 +45,7 @@ class Adam(Optimizer):
                 "before capturing (warm up)")
         if state is None:
             xp = p.xp
-            state = self.state[id(p)] = {"step": xp.zeros((), dtype="float64"),
+            state = self.state[p] = {"step": xp.zeros((), dtype="float64"),
                                          "exp_avg": xp.zeros_like(p.data),
                                          "exp_avg_sq": xp.zeros_like(p.data)}
         elif not hasattr(state["step"], "shape"):       # a count loaded as a number

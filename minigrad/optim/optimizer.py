@@ -18,6 +18,7 @@ class Optimizer:
         groups = params if isinstance(params[0], dict) else [{"params": params}]
         self.defaults = dict(defaults)
         self.param_groups = []
+        seen = set()
         for g in groups:
             if not isinstance(g, dict):
                 raise TypeError(f"optimizer: mixed parameter groups and tensors ({_what(g)})")
@@ -29,10 +30,13 @@ class Optimizer:
                                     f"params is {_what(p)}")
                 if not p.is_leaf:
                     raise ValueError("can't optimize a non-leaf Tensor")
+            if seen & {id(p) for p in tensors}:     # it would be stepped twice
+                raise ValueError("some parameters appear in more than one parameter group")
+            seen |= {id(p) for p in tensors}
             # parameters with requires_grad=False (a frozen layer) are kept: they get no
             # gradient, so step() leaves them alone, and unfreezing them later just works
             self.param_groups.append({**self.defaults, **g, "params": tensors})
-        self.state = {}        # id(param) -> dict
+        self.state = {}        # param -> dict of its state (arrays and numbers), as PyTorch
 
     def _params(self):
         for group in self.param_groups:
@@ -57,9 +61,9 @@ class Optimizer:
         for group in self.param_groups:
             ids = []
             for p in group["params"]:
-                if id(p) in self.state:
+                if p in self.state:
                     state[index] = {k: as_tensor(v) if hasattr(v, "shape") and v.ndim else v
-                                    for k, v in self.state[id(p)].items()}
+                                    for k, v in self.state[p].items()}
                 ids.append(index)
                 index += 1
             groups.append({**{k: copy.deepcopy(v) for k, v in group.items() if k != "params"},
@@ -95,7 +99,7 @@ class Optimizer:
                                                  dtype=p.dtype)
                     else:
                         restored[k] = v
-                self.state[id(p)] = restored
+                self.state[p] = restored
 
 
 def clear_grad(p, set_to_none):

@@ -20,9 +20,9 @@ class RMSprop(Optimizer):
         for group, p in self._params():
             if p.grad is None:
                 continue
-            state = self.state.get(id(p))
+            state = self.state.get(p)
             if state is None:
-                state = self.state[id(p)] = {"step": 0, "square_avg": p.xp.zeros_like(p.data)}
+                state = self.state[p] = {"step": 0, "square_avg": p.xp.zeros_like(p.data)}
                 if group["momentum"] > 0:
                     state["momentum_buffer"] = p.xp.zeros_like(p.data)
                 if group["centered"]:

@@ -28,7 +28,7 @@ class SGD(Optimizer):
                 g = g + group["weight_decay"] * p.data
             momentum = group["momentum"]
             if momentum:
-                state = self.state.setdefault(id(p), {})
+                state = self.state.setdefault(p, {})
                 buf = state.get("momentum_buffer")
                 if buf is None:
                     buf = state["momentum_buffer"] = g.copy()

@@ -64,25 +64,31 @@ class Subset(Dataset):
 
 def default_collate(batch):
     """Stack a list of samples into one batch, as PyTorch's default_collate does:
-    tensors and arrays are stacked along a new first dim (into a tensor), Python ints
-    become an int64 tensor, floats a float64 one, bools a bool one; strings stay as they are;
-    tuples and lists are collated position by position (giving a list), dicts key by key."""
+    tensors and arrays are stacked along a new first dim (into a tensor; tensors that require
+    grad are stacked in the graph, as PyTorch's torch.stack does), Python numbers become a
+    tensor as ``tensor(batch)`` makes it when the first is an int or a bool (int64, or
+    float32 if a float is among them) and a float64 one when it is a float; strings and bytes
+    stay as they are; named tuples stay named tuples, other tuples and lists are collated
+    position by position (giving a list), dicts key by key."""
     elem = batch[0]
     if isinstance(elem, Tensor):
+        if any(b.requires_grad for b in batch):
+            from ..functions import stack
+            return stack(batch)
         xp = elem.xp
         return as_tensor(xp.stack([b.data for b in batch]))
     if isinstance(elem, (np.ndarray, np.generic)) and elem.dtype.kind in "biuf":
         return as_tensor(np.stack([np.asarray(b) for b in batch]))
-    if isinstance(elem, bool):
-        return as_tensor(np.array(batch, dtype=bool))
-    if isinstance(elem, numbers.Integral):
-        return as_tensor(np.array(batch, dtype=np.int64))
+    if isinstance(elem, numbers.Integral):              # bool or int: as tensor(batch)
+        return Tensor(list(batch))
     if isinstance(elem, numbers.Real):
         return as_tensor(np.array(batch, dtype=np.float64))
-    if isinstance(elem, str):
+    if isinstance(elem, (str, bytes)):
         return batch                                    # as given (a tuple within a sample)
     if isinstance(elem, collections.abc.Mapping):
         return {key: default_collate([b[key] for b in batch]) for key in elem}
+    if isinstance(elem, tuple) and hasattr(elem, "_fields"):      # a named tuple
+        return type(elem)(*(default_collate(list(samples)) for samples in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
         if any(len(b) != len(elem) for b in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
@@ -143,3 +149,52 @@ class DataLoader:
                 yield [as_tensor(t.data[t.xp.asarray(indices)]) for t in self.dataset.tensors]
             else:
                 yield collate([self.dataset[int(i)] for i in indices])
+
+
+class ConcatDataset(Dataset):
+    """The samples of several datasets one after the other: sample i is found in the
+    dataset whose cumulative size first exceeds i."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise AssertionError("datasets should not be an empty iterable")
+        self.cumulative_sizes, total = [], 0
+        for d in self.datasets:
+            total += len(d)
+            self.cumulative_sizes.append(total)
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index):
+        if index < 0:
+            if -index > len(self):
+                raise ValueError("absolute value of index should not exceed dataset length")
+            index += len(self)
+        import bisect
+        which = bisect.bisect_right(self.cumulative_sizes, index)
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][index - start]
+
+
+def random_split(dataset, lengths, generator=None):
+    """``dataset`` cut into non-overlapping Subsets of the given ``lengths`` (ints summing to
+    its length, or fractions summing to 1: floors, the remainder given one by one to the
+    first subsets, as PyTorch), after a random permutation from minigrad's generator (so
+    ``manual_seed`` repeats it; the permutation is not PyTorch's)."""
+    n = len(dataset)
+    lengths = list(lengths)
+    if all(0 <= f <= 1 for f in lengths) and abs(sum(lengths) - 1) < 1e-9 and sum(lengths) != n:
+        sizes = [int(np.floor(n * f)) for f in lengths]
+        for i in range(n - sum(sizes)):
+            sizes[i % len(sizes)] += 1
+        lengths = sizes
+    if sum(lengths) != n:
+        raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
+    order = random.generator(generator).permutation(n).tolist()
+    out, start = [], 0
+    for length in lengths:
+        out.append(Subset(dataset, order[start:start + length]))
+        start += length
+    return out

@@ -7,8 +7,9 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from ...arguments import out_size
+from .buffers import _empty
 from .layout import _pad_hw, _windows, from_batch_last, to_batch_last
-from .threads import _grain, _split
+from .threads import _grain, _one_blas_thread, _split
 
 COLUMN_BYTES = 3 << 18   # a block's column matrix: 3/4 of a core's L2 cache here (1 MiB)
 BLOCK = 2048             # columns per BLAS call when a product's columns run long
@@ -19,7 +20,7 @@ def _matrix(rows, cols, dtype):
     """An uninitialised (rows, cols) matrix whose rows lie ROW_PAD elements further apart than
     they must: rows exactly a multiple of 4 KiB apart (2048 floats, LeNet's row of OW·N)
     map to the same cache sets, and a product that streams them all at once slows down."""
-    return np.empty((rows, cols + ROW_PAD), dtype)[:, :cols]
+    return _empty((rows, cols + ROW_PAD), dtype)[:, :cols]
 
 
 def _as_shape(a, shape):
@@ -70,7 +71,7 @@ class _Columns:
 
     def scratch(self):
         """Room for one block's columns (each thread has its own)."""
-        return np.empty((self.k + self.bias) * self.rows * self.width * self.n, self.xpad.dtype)
+        return _empty(((self.k + self.bias) * self.rows * self.width * self.n,), self.xpad.dtype)
 
     def fill(self, room, b):
         """Block b's columns as a contiguous (C·KH·KW [+1], pixels·N) matrix in ``room``: one
@@ -111,7 +112,7 @@ def _fold(dcols_of, x_shape_bl, dtype, kh, kw, stride, pad):
     lo..hi−1."""
     c, h, w, n = x_shape_bl
     oh, ow = out_size(h, kh, stride, pad), out_size(w, kw, stride, pad)
-    dxpad = np.empty((c, h + 2 * pad, w + 2 * pad, n), dtype=dtype)
+    dxpad = _empty((c, h + 2 * pad, w + 2 * pad, n), dtype)
 
     def work(lo, hi):
         dxpad[lo:hi] = 0
@@ -124,6 +125,7 @@ def _fold(dcols_of, x_shape_bl, dtype, kh, kw, stride, pad):
     return dxpad[:, pad:pad + h, pad:pad + w] if pad else dxpad
 
 
+@_one_blas_thread
 def conv2d_fwd(x, weight, bias, stride, pad):
     """y = conv(x, W) + b as a matrix product over batch-last columns (see _Columns):
 
@@ -139,7 +141,7 @@ def conv2d_fwd(x, weight, bias, stride, pad):
     w_mat = weight.reshape(oc, cols.k)
     if bias is not None:
         w_mat = np.concatenate([w_mat, bias[:, None]], axis=1)
-    y = np.empty((oc, cols.oh, cols.ow, cols.n), dtype=x.dtype)
+    y = _empty((oc, cols.oh, cols.ow, cols.n), x.dtype)
     y_mat = y.reshape(oc, -1)
 
     def work(lo, hi):
@@ -150,6 +152,7 @@ def conv2d_fwd(x, weight, bias, stride, pad):
     return from_batch_last(y), (cols, w_mat)
 
 
+@_one_blas_thread
 def conv2d_bwd(g, saved, x_shape, w_shape, stride, pad, needs):
     """The three gradients of conv2d_fwd, with g = dL/dy as (OC, OH·OW·N) batch-last rows:
 
@@ -187,8 +190,12 @@ def conv2d_bwd(g, saved, x_shape, w_shape, stride, pad, needs):
         w_t = np.ascontiguousarray(w_mat[:, :k].T)              # rows (c, i, j)
         kk = kh * kw
 
-        def rows(lo, hi):                                        # channels lo..hi−1 of W_matᵀ @ g
+        def rows(lo, hi):           # channels lo..hi−1 of W_matᵀ @ g, one product per channel:
+            # a BLAS may round a row differently in a product of another height, so no
+            # product's shape may depend on the span (on the thread count)
             out = _matrix((hi - lo) * kk, gm.shape[1], g.dtype)
-            return _product(w_t[lo * kk:hi * kk], gm, out)
+            for ch in range(lo, hi):
+                _product(w_t[ch * kk:(ch + 1) * kk], gm, out[(ch - lo) * kk:(ch - lo + 1) * kk])
+            return out
         dx = from_batch_last(_fold(rows, (c, h, w, n), g.dtype, kh, kw, stride, pad))
     return dx, dw, db

@@ -11,6 +11,7 @@ KH·KW additions of long runs, and the columns of the product W_mat @ cols, orde
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .buffers import _empty
 from .threads import _grain, _split
 
 
@@ -21,7 +22,7 @@ def to_batch_last(x):
     xt = x.transpose(1, 2, 3, 0)
     if xt.flags.c_contiguous:
         return xt
-    out = np.empty(xt.shape, dtype=x.dtype)
+    out = _empty(xt.shape, x.dtype)
     _split(xt.shape[1], lambda lo, hi: np.copyto(out[:, lo:hi], xt[:, lo:hi]),
            grain=_grain(x.size // max(xt.shape[1], 1)))
     return out

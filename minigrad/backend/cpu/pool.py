@@ -5,6 +5,7 @@ threads. ``arg`` is uint8 on that path (int32 otherwise); its values are the tex
 import numpy as np
 
 from ...arguments import out_size
+from .buffers import _empty
 from .layout import _pad_hw, _windows, from_batch_last, to_batch_last
 from .threads import _grain, _split
 
@@ -48,12 +49,13 @@ def _maxpool_2x2(xb):
     bottom row's only if its winner is larger: the first max wins, as in the scan. Exact when
     no window holds a NaN; says whether one did (out then has one: np.maximum passes it on)."""
     q = _windows(xb, 2, 2, 2, xb.shape[1] // 2, xb.shape[2] // 2)
-    out = np.empty(q[:, 0, 0].shape, dtype=xb.dtype)
-    arg = np.empty(out.shape, dtype=np.uint8)
+    out = _empty(q[:, 0, 0].shape, xb.dtype)
+    arg = _empty(out.shape, np.uint8)
 
     def work(lo, hi):
         a, b, c, d = q[lo:hi, 0, 0], q[lo:hi, 0, 1], q[lo:hi, 1, 0], q[lo:hi, 1, 1]
-        top, bottom = np.maximum(a, b), np.maximum(c, d)
+        top = np.maximum(a, b, out=_empty(a.shape, a.dtype))
+        bottom = np.maximum(c, d, out=_empty(a.shape, a.dtype))
         right_top, right_bottom, lower = b > a, d > c, bottom > top
         np.maximum(top, bottom, out=out[lo:hi])
         # arg = 2·lower + (right_bottom if lower else right_top), in bit operations
@@ -79,7 +81,7 @@ def maxpool2d_bwd(g, arg, x_shape, kh, kw, stride, pad):
     if (kh, kw, stride, pad) == (2, 2, 2, 0):
         gb, argb = to_batch_last(g), to_batch_last(arg)
         oh, ow = gb.shape[1:3]
-        dx = (np.zeros if h % 2 or w % 2 else np.empty)((c, h, w, n), dtype=g.dtype)
+        dx = np.zeros((c, h, w, n), g.dtype) if h % 2 or w % 2 else _empty((c, h, w, n), g.dtype)
         quarters = _windows(dx, 2, 2, 2, oh, ow)
 
         def work(lo, hi):

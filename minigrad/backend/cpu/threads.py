@@ -1,12 +1,18 @@
-"""The fast CPU form's threads, and the process setting that keeps NumPy's big temporaries.
+"""The fast CPU form's threads: minigrad's own helper threads, and the BLAS's.
 
 A layer's work is cut into parts that write disjoint pieces of the result, run at once on the
 caller's thread and helper threads (``_split``). NumPy lets go of Python's lock inside its
 loops, copies and BLAS calls, so the parts really run in parallel. The results are the same
-bits on any number of threads. Importing this starts no thread and changes nothing in the
-process: entry scripts call ``tune_malloc`` and ``set_num_threads`` when they want them.
+bits on any number of threads (see _split and _one_blas_thread).
+
+On by default: the first layer call picks one thread per core this process may use (or
+$MINIGRAD_NUM_THREADS); ``set_num_threads`` changes it. Importing this starts no thread and
+changes nothing in the process; neither does a layer call, beyond minigrad's own helper
+threads and the BLAS's thread count held to one while the layer runs.
 """
 import ctypes
+import functools
+import itertools
 import os
 import queue
 import sys
@@ -15,15 +21,12 @@ import threading
 import numpy as np
 
 
+# ---- the process's threads: minigrad's own, and the BLAS's ----------------------------------
 def tune_malloc():
-    """Keep NumPy's big temporaries in the heap between training steps (glibc only).
-
-    NumPy allocates large temporaries every step (the column matrix of LeNet's first layer is
-    15 MB). glibc can hand blocks that large back to the OS when they are freed, and the next
-    step then faults them in again page by page. Raising malloc's mmap and trim thresholds
-    keeps them for reuse. It changes the whole process (every library's allocations), so
-    minigrad never does it on import: entry scripts that want it call this (the LeNet example
-    and the benchmarks do). Returns True when it was applied."""
+    """Raise glibc's malloc thresholds so that big freed blocks stay in the heap (glibc only).
+    Not needed for speed any more (the layers reuse their own big arrays: see buffers.py); kept
+    for scripts that want the whole process to behave so. It changes the process (every
+    library's allocations), so minigrad never calls it. Returns True when it was applied."""
     if not sys.platform.startswith("linux"):
         return False
     try:
@@ -35,53 +38,57 @@ def tune_malloc():
         bool(libc.mallopt(m_trim_threshold, 256 << 20))
 
 
-_threads = 1            # threads a layer's work is spread over: the caller and _threads − 1 helpers
-_helpers = []
+_threads = None         # a layer's work goes to the caller and _threads − 1 helpers (None:
+_helpers = []           # not chosen yet; the first layer call chooses, see default_threads)
 _pool_lock = threading.Lock()
 _pinned = {}            # "cpus": the cores the threads are pinned to; "caller": its old affinity
 
 
-def set_num_threads(n=None, pin=True):
-    """Spread each CPU layer over ``n`` threads: the calling thread and n − 1 helper threads
-    (started on first use). ``None``: one per core this process may run on. The default,
-    until this is called, is 1: importing minigrad starts no thread.
+def _usable_cores():
+    """The cores this process may run on (its affinity mask), in order."""
+    if hasattr(os, "sched_getaffinity"):
+        return sorted(os.sched_getaffinity(0))
+    return list(range(os.cpu_count() or 1))
 
-    With n > 1 it also
-    - holds OpenBLAS to one thread of its own: each of our threads makes its own BLAS calls,
-      and OpenBLAS's workers would compete with them for the cores (they keep spinning for
-      a while after every call);
-    - unless ``pin`` is False, pins the calling thread to the first core it may run on and
-      helper k to the k-th (Linux), as OMP_PROC_BIND does: the helpers sleep between layers,
-      and the scheduler, seeing threads that sleep so much, tends to wake one on the other's
-      core, where the two take turns (measured: the first ~5 steps after any pause ran at
-      1.5× the time). Threads the caller starts afterwards inherit its core. On a machine
-      busy with other work, unpinned threads can dodge it better.
-    ``set_num_threads(1)`` gives OpenBLAS back its thread count and the caller its cores. Like
-    ``tune_malloc`` this changes the process, so only entry scripts call it (the LeNet
-    example and the benchmarks do, with every usable core). The results are the same bits
-    whatever ``n`` is."""
+
+def default_threads():
+    """The thread count minigrad uses until ``set_num_threads`` is called: $MINIGRAD_NUM_THREADS
+    when set, else one per core this process may run on (as PyTorch's intra-op pool)."""
+    env = os.environ.get("MINIGRAD_NUM_THREADS", "").strip()
+    if env:
+        if not env.isdigit() or int(env) < 1:
+            raise ValueError(f"MINIGRAD_NUM_THREADS must be a whole number ≥ 1, got {env!r}")
+        return int(env)
+    return len(_pinned.get("caller") or _usable_cores())
+
+
+def set_num_threads(n, pin=False):
+    """Spread each CPU layer over ``n`` threads: the calling thread and n − 1 helper threads,
+    started when a layer first needs them. ``None``: back to the default (default_threads).
+
+    Nothing needs calling for speed: the first layer call picks the default. Threads change
+    the time, never a bit of the result (see _split and _one_blas_thread).
+
+    ``pin=True`` (Linux) also pins the calling thread to the first core it may run on and
+    helper k to the k-th, as OMP_PROC_BIND does: on a quiet machine the scheduler, seeing
+    threads that sleep between layers, tends to wake one on the other's core, where the two
+    take turns (measured once: the first ~5 steps after a pause at 1.5× the time). It changes
+    the process (threads the caller starts afterwards inherit its core), so it is off unless
+    asked; ``pin=False`` (or n = 1) gives the threads their cores back."""
     global _threads
-    cores = _pinned.get("caller") or (sorted(os.sched_getaffinity(0))
-                                      if hasattr(os, "sched_getaffinity") else None)
-    if n is None:
-        n = len(cores) if cores else os.cpu_count()
-    n = int(n)
+    n = default_threads() if n is None else int(n)
     if n < 1:
         raise ValueError(f"set_num_threads: need at least 1 thread, got {n}")
-    blas = _openblas()
-    if blas is not None:
-        if n > 1:
-            blas.setdefault("restore", blas["get"]())
-            blas["set"](1)
-        elif "restore" in blas:
-            blas["set"](blas.pop("restore"))
-    if n > 1 and pin and cores and len(cores) > 1:
-        _pinned.setdefault("caller", cores)
-        _pinned["cpus"] = cores
-        os.sched_setaffinity(0, {cores[0]})
-        for h in _helpers:                         # (new helpers pin themselves)
-            os.sched_setaffinity(h.native_id, {cores[h.k % len(cores)]})
-    elif (n == 1 or not pin) and "caller" in _pinned:
+    if n > 1 and pin:
+        cores = _pinned.get("caller") or _usable_cores()
+        if len(cores) > 1:
+            _pinned.setdefault("caller", cores)
+            _pinned["cpus"] = cores
+            os.sched_setaffinity(0, {cores[0]})
+            for h in _helpers:                         # (new helpers pin themselves)
+                os.sched_setaffinity(h.native_id, {cores[h.k % len(cores)]})
+    elif "caller" in _pinned:
+        cores = _pinned["caller"]
         for thread in (0, *(h.native_id for h in _helpers)):
             os.sched_setaffinity(thread, cores)
         _pinned.clear()
@@ -89,58 +96,91 @@ def set_num_threads(n=None, pin=True):
 
 
 def get_num_threads():
+    """The thread count each CPU layer is spread over (choosing the default if none is yet;
+    starts no thread)."""
+    global _threads
+    if _threads is None:
+        _threads = default_threads()
     return _threads
 
 
-def blas_num_threads():
-    """The thread count of the OpenBLAS that NumPy uses, or None when it cannot be asked."""
-    blas = _openblas()
-    return blas["get"]() if blas is not None else None
+# BLAS. NumPy's BLAS (OpenBLAS in NumPy's wheels) has its own threads. Inside a layer minigrad
+# holds it to one: our threads make their own BLAS calls, and the BLAS's threads would compete
+# with them for the cores (OpenBLAS's also spin a while after each call) — and OpenBLAS cuts a
+# product differently on different thread counts, which changes its float32 bits. Outside a
+# layer the user's own NumPy code gets the BLAS's threads back. threadpoolctl finds the BLAS
+# libraries loaded into the process (OpenBLAS, MKL, BLIS) once.
+_blas = []              # [(get, set) of each BLAS library's thread count], found on first use
+_blas_lock = threading.Lock()
+_blas_hold = {"depth": 0, "saved": []}     # layer calls under way, the counts to give back
 
 
-_blas = []
-
-
-def _openblas():
-    """OpenBLAS's set/get_num_threads, found among the libraries loaded into this process
-    (NumPy's wheels carry their own copy under a private name: NumPy's first), or None
-    (another BLAS, or not Linux). Asked once."""
+def _blas_libraries():
     if not _blas:
-        _blas.append(_find_openblas())
+        from threadpoolctl import ThreadpoolController  # (first layer call, not at import)
+        _blas.append([_thread_count_of(lib) for lib in
+                      ThreadpoolController().select(user_api="blas").lib_controllers])
     return _blas[0]
 
 
-def _find_openblas():
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = {line.split()[-1] for line in maps if "openblas" in line.lower()}
-    except OSError:
-        return None
-    for path in sorted((p for p in paths if p.startswith("/")), key=lambda p: "numpy" not in p):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""),
-                               ("openblas", "64_"), ("openblas", "")):
+def _thread_count_of(lib):
+    """(get, set) for one BLAS library's thread count. OpenBLAS on its own pthreads (NumPy's
+    wheels): its C functions, called directly (keeping Python's lock: they only set a
+    number). A layer call's hold and release then cost ~2.7 µs in all (median of 20,000 on
+    the 2-core machine; threadpoolctl's methods: ~25 µs), about ten times per LeNet step.
+    Anything else: threadpoolctl's own methods."""
+    if lib.internal_api == "openblas" and getattr(lib, "threading_layer", "") == "pthreads":
+        for prefix, suffix in itertools.product(("", "scipy_"), ("", "64_", "_64")):
+            name = f"{prefix}openblas_%s_num_threads{suffix}"
             try:
-                set_, get = (getattr(lib, f"{prefix}_{verb}_num_threads{suffix}")
-                             for verb in ("set", "get"))
+                return (ctypes.PYFUNCTYPE(ctypes.c_int)((name % "get", lib.dynlib)),
+                        ctypes.PYFUNCTYPE(None, ctypes.c_int)((name % "set", lib.dynlib)))
             except AttributeError:
                 continue
-            set_.argtypes, set_.restype, get.restype = [ctypes.c_int], None, ctypes.c_int
-            return {"set": set_, "get": get, "path": path}
-    return None
+    return lib.get_num_threads, lib.set_num_threads
+
+
+def blas_num_threads():
+    """The thread count of the first BLAS library loaded (NumPy's), or None when none can be
+    asked."""
+    libraries = _blas_libraries()
+    return libraries[0][0]() if libraries else None
+
+
+def _one_blas_thread(layer):
+    """Decorator for the layers that call BLAS: every BLAS library runs on one thread while
+    ``layer`` runs, and gets its count back after (nested and concurrent layer calls: when
+    the last one ends). So a layer's BLAS calls are the same whatever $OPENBLAS_NUM_THREADS
+    says, and with minigrad's threads (each making its own calls) nothing oversubscribes."""
+    @functools.wraps(layer)
+    def held(*args, **kwargs):
+        with _blas_lock:
+            if _blas_hold["depth"] == 0:
+                _blas_hold["saved"] = [(set_, k) for get, set_ in _blas_libraries()
+                                       if (k := get()) != 1]
+                for set_, _ in _blas_hold["saved"]:
+                    set_(1)
+            _blas_hold["depth"] += 1
+        try:
+            return layer(*args, **kwargs)
+        finally:
+            with _blas_lock:
+                _blas_hold["depth"] -= 1
+                if _blas_hold["depth"] == 0:
+                    for set_, k in _blas_hold["saved"]:
+                        set_(k)
+    return held
 
 
 class _Helper(threading.Thread):
-    """Helper k: runs work(start, stop) for each span it is sent, says when done; pinned to
-    the k-th core when set_num_threads pinned the threads."""
+    """Helper k: runs the spans it is sent, each only if nobody has claimed it yet, and says
+    so to the caller; pinned to the k-th core when set_num_threads pinned the threads. Between
+    spans it sleeps in ``inbox.get()`` (a blocking lock wait, no spinning)."""
 
     def __init__(self, k):
         super().__init__(name=f"minigrad-cpu-{k}", daemon=True)
         self.k = k
-        self.inbox, self.done = queue.SimpleQueue(), queue.SimpleQueue()
+        self.inbox = queue.SimpleQueue()
         self.start()
 
     def run(self):
@@ -148,19 +188,22 @@ class _Helper(threading.Thread):
         if cpus:
             os.sched_setaffinity(0, {cpus[self.k % len(cpus)]})
         while True:
-            work, span = self.inbox.get()
+            work, span, claim, done = self.inbox.get()
+            if not claim.acquire(blocking=False):
+                continue                         # the caller ran it: this thread came late
             try:
                 work(*span)
-                self.done.put(None)
+                done.put(None)
             except BaseException as e:           # handed to the caller, raised there
-                self.done.put(e)
+                done.put(e)
 
 
 def _forget_helpers():           # in a forked child the helper threads do not exist
-    global _pool_lock
+    global _pool_lock, _blas_lock
     _helpers.clear()
     _pinned.clear()
-    _pool_lock = threading.Lock()
+    _pool_lock, _blas_lock = threading.Lock(), threading.Lock()
+    _blas_hold.update(depth=0, saved=[])
 
 
 if hasattr(os, "register_at_fork"):
@@ -183,8 +226,11 @@ def _split(n, work, align=1, grain=1):
 
     Each span must write its own part of the result and combine nothing across spans, so
     which thread ran it, and how many there were, never changes a bit of the result. A second
-    caller arriving while the helpers are busy (another user thread) runs its spans itself."""
-    t = min(_threads, n // max(grain, align, 1)) if n else 1
+    caller arriving while the helpers are busy (another user thread) runs its spans itself,
+    and so does the caller with a span whose helper has not started it (the cores are busy
+    with other programs): the step then slows down to the speed of fewer threads, never
+    waits for a thread to get a core."""
+    t = min(_threads or get_num_threads(), n // max(grain, align, 1)) if n else 1
     if t <= 1 or not _pool_lock.acquire(blocking=False):
         work(0, n)
         return
@@ -193,15 +239,23 @@ def _split(n, work, align=1, grain=1):
             _helpers.append(_Helper(len(_helpers) + 1))
         cuts = [min(n, -(-n * k // t // align) * align) for k in range(t)] + [n]
         spans = [(lo, hi) for lo, hi in zip(cuts, cuts[1:]) if hi > lo]
-        busy = _helpers[:len(spans) - 1]
-        for helper, span in zip(busy, spans[1:]):
-            helper.inbox.put((work, span))
+        claims, done = [threading.Lock() for _ in spans[1:]], queue.SimpleQueue()
+        for helper, span, claim in zip(_helpers, spans[1:], claims):
+            helper.inbox.put((work, span, claim, done))
         errors = []
-        try:
-            work(*spans[0])
-        except BaseException as e:
-            errors.append(e)
-        errors += [e for e in (helper.done.get() for helper in busy) if e is not None]
+
+        def attempt(span):
+            try:
+                work(*span)
+            except BaseException as e:
+                errors.append(e)
+        attempt(spans[0])
+        # Then every span no helper has started yet (on a busy machine a helper may wait long
+        # for a core), then wait for the ones that did start.
+        late = [span for span, claim in zip(spans[1:], claims) if claim.acquire(blocking=False)]
+        for span in late:
+            attempt(span)
+        errors += [e for e in (done.get() for _ in range(len(claims) - len(late))) if e is not None]
         if errors:
             raise errors[0]
     finally:

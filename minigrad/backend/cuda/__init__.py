@@ -9,6 +9,7 @@ names and signatures as ``textbook.py``, each launching hand-written kernels fro
     pool.py         max-pool and average pool
     activations.py  the sigmoid
     losses.py       cross-entropy and negative log-likelihood
+    norm.py         batch normalisation (one block per channel)
     dropout.py      dropout masks (Philox, its state on the device)
     optim.py        Adam (many tensors per launch), Adadelta, RMSprop
     ladder.py       the GEMM ladder: four rungs from naive to register-blocked (for learning
@@ -46,10 +47,12 @@ from .losses import (  # noqa: F401
     softmax_xent_bwd,
     softmax_xent_fwd,
 )
+from .norm import batchnorm_bwd, batchnorm_fwd  # noqa: F401
 from .optim import ADAM_LIST, adadelta_step, adam_multi, adam_step, rmsprop_step  # noqa: F401
 from .pool import avgpool2d_bwd, avgpool2d_fwd, maxpool2d_bwd, maxpool2d_fwd  # noqa: F401
 from .runtime import (  # noqa: F401
     ADAM_MAX_TENSORS,
+    BN_THREADS,
     DEFINES,
     KERNELS,
     MAX_GRID_YZ,

@@ -6,7 +6,8 @@
                    kernels/gemm.cu does, with tile shapes picked per product)
     4 "regblock"   each thread computes RB x RB outputs from registers
 
-For learning and benchmarking (docs/ladder.md, ``python -m benchmarks.bench_ops --ladder``):
+For learning and benchmarking (docs/ladder.md, ``python -m benchmarks.bench_ops --ladder``,
+and ``--ladder --emulated`` for each rung's memory accesses counted without a GPU):
 the layers use ``backend.cuda.gemm`` (conv.py). Operands are 2-D, float32 or float64, on the
 GPU.
 """

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from minigrad import debug
+
 # Each kernel file and the templates it defines; each gets <float> and <double>.
 KERNELS = {
     "im2col.cu": ["im2col", "col2im"],
@@ -28,6 +30,7 @@ KERNELS = {
     "dropout.cu": ["dropout_mask", "philox_advance"],
     "softmax_xent.cu": ["softmax_xent_fwd", "softmax_xent_loss", "softmax_xent_bwd"],
     "nll.cu": ["nll_fwd", "nll_bwd"],
+    "batchnorm.cu": ["batchnorm_fwd", "batchnorm_bwd"],                          # norm.py
     "adam.cu": ["adam_step", "adam_count_steps", "adam_multi"],
     "adadelta.cu": ["adadelta_step"],
     "rmsprop.cu": ["rmsprop_step"],
@@ -41,11 +44,13 @@ THREADS = 256
 TILE_SHAPES = ((16, 16), (8, 32), (4, 64), (32, 8))
 GEMM_TK = 16
 XENT_THREADS = 256         # the one block of softmax_xent_loss (a power of two)
+BN_THREADS = 256           # a batchnorm block, one per channel (a power of two: its tree sum)
 ADAM_MAX_TENSORS = 16      # tensors per adam_multi launch (its AdamList struct)
 TILE = 16                  # the GEMM ladder's square tile edge (gemm_ladder.cu, ladder.py)
 RB = 4                     # the ladder's register block (gemm_regblock: RB x RB outputs a thread)
 DEFINES = {"GEMM_TK": GEMM_TK, "GEMM_TM_MAX": max(tm for tm, _ in TILE_SHAPES),
            "GEMM_TN_MAX": max(tn for _, tn in TILE_SHAPES), "XENT_THREADS": XENT_THREADS,
+           "BN_THREADS": BN_THREADS,
            "ADAM_MAX_TENSORS": ADAM_MAX_TENSORS, "TILE": TILE, "RB": RB}
 MAX_GRID_YZ = 65535
 
@@ -187,6 +192,8 @@ def launch(filename, name, like, grid, block, args, shapes):
     which kernel, for which shapes. (The one place a kernel is launched from.)"""
     kind = ctype(like, name)
     function = kernel(filename, name, kind)
+    if debug.LAUNCHES:                                      # MINIGRAD_DEBUG=2
+        debug.launch(f"{name}<{kind}>", function, grid, block)
     try:
         function(grid, block, args)
         if os.environ.get("MINIGRAD_CUDA_SYNC") == "1":     # a fault surfaces here, not later

@@ -15,6 +15,9 @@
 //    __syncthreads() between is a race; so is one address written by two blocks, or written
 //    by one block and read by another (blocks are not ordered at all); reading a __shared__
 //    element before any thread of the block wrote it is an uninitialised read;
+//  * with EMU_MEMSTATS (fake_cupy's "memstats" check), every access is counted per warp, as a
+//    GPU issues it: global sectors per warp access (coalescing) and shared-memory passes per
+//    warp access (bank conflicts), per access instruction (see count_access);
 //  * built with -fsanitize=address,undefined (the "sanitize" check), AddressSanitizer and
 //    UBSan watch every access and index computation; fake_cupy turns their reports into
 //    launch errors.
@@ -224,6 +227,100 @@ void record(const void* p, bool write, bool shared, const std::function<std::str
     }
 }
 
+#endif  // EMU_RACECHECK
+
+#if defined(EMU_MEMSTATS)
+// ---- coalescing and bank conflicts (EMU_MEMSTATS) -------------------------------------------
+// A GPU runs an access instruction for the 32 threads of a warp at once; here the threads of a
+// block run one after another, so each access is filed under (site, warp, n): the site is the
+// instruction (the return address of count_access, in the kernel's body: every helper on the
+// way is always inlined), n counts that thread's executions of that site so far. The n-th
+// executions of one site by the threads of one warp are one warp access, as on a GPU (exact
+// while the warp's threads take the same path; a divergent warp's accesses are counted as if
+// they were one). At each barrier and the end of the block, every warp access is measured:
+//  * global memory: the distinct 32-byte sectors its threads touch (offsets from the start of
+//    the argument they fall in, which CuPy's allocator aligns to 256 bytes): 1 for a
+//    broadcast, 4 for 32 adjacent floats, 32 for 32 floats a row apart;
+//  * shared memory: 32 banks of 4-byte words; the access takes as many passes as the most
+//    distinct words any one bank holds among its threads' (1: conflict-free; the same word
+//    read by many threads is a broadcast, no conflict).
+struct SiteStats {
+    bool write = false, shared = false;
+    std::string name;                          // the argument or __shared__ array
+    unsigned long long accesses = 0, units = 0, most = 0, lanes = 0, bytes = 0;
+};
+struct WarpAccess {
+    std::vector<std::uintptr_t> addrs;        // the first byte of each thread's element
+    unsigned bytes = 0;
+    bool write = false, shared = false;
+    std::string name;
+};
+struct Key {
+    const void* site;
+    unsigned long long a, b;
+    bool operator==(const Key& o) const { return site == o.site && a == o.a && b == o.b; }
+};
+struct KeyHash {
+    std::size_t operator()(const Key& k) const {
+        return std::hash<const void*>()(k.site) ^ (k.a * 0x9E3779B97F4A7C15ull) ^ (k.b << 17);
+    }
+};
+std::unordered_map<Key, unsigned long long, KeyHash> executions;   // (site, thread, 0) -> n
+std::unordered_map<Key, WarpAccess, KeyHash> open_accesses;       // (site, warp, n)
+std::unordered_map<const void*, SiteStats> site_stats;            // summed over launches
+std::vector<const void*> site_order;                               // first seen first
+
+std::pair<std::string, std::uintptr_t> global_argument(std::uintptr_t a) {
+    for (auto& b : buffers)
+        if (a >= b.begin && a < b.end) return {b.name, a - b.begin};
+    return {"global", a};
+}
+
+__attribute__((noinline)) void count_access(const void* p, unsigned bytes, bool write,
+                                            const char* shared_name, const void* shared_base) {
+    const void* site = __builtin_return_address(0);
+    auto a = reinterpret_cast<std::uintptr_t>(p);
+    const unsigned long long n = executions[Key{site, thread_linear, 0}]++;
+    WarpAccess& w = open_accesses[Key{site, thread_linear / 32, n}];
+    if (w.addrs.empty()) {
+        w.bytes = bytes, w.write = write, w.shared = shared_name != nullptr;
+        w.name = shared_name ? std::string(shared_name) : global_argument(a).first;
+    }
+    w.addrs.push_back(shared_name ? a - reinterpret_cast<std::uintptr_t>(shared_base)
+                                  : global_argument(a).second);
+}
+
+// Measure every open warp access (at a barrier, or the end of a block).
+void close_accesses() {
+    std::vector<unsigned long long> units;
+    for (auto& [key, w] : open_accesses) {
+        units.clear();
+        for (auto a : w.addrs)   // every 32-byte sector, or every 4-byte word, it touches
+            for (auto u = a / (w.shared ? 4 : 32); u <= (a + w.bytes - 1) / (w.shared ? 4 : 32); ++u)
+                units.push_back(u);
+        std::sort(units.begin(), units.end());
+        units.erase(std::unique(units.begin(), units.end()), units.end());
+        unsigned long long cost = units.size();
+        if (w.shared) {          // passes: the most distinct words in one bank
+            unsigned per_bank[32] = {};
+            for (auto word : units) ++per_bank[word % 32];
+            cost = *std::max_element(per_bank, per_bank + 32);
+        }
+        if (!site_stats.count(key.site)) site_order.push_back(key.site);
+        SiteStats& s = site_stats[key.site];
+        s.write = w.write, s.shared = w.shared, s.name = w.name;
+        s.accesses += 1;
+        s.units += cost;
+        s.most = std::max(s.most, cost);
+        s.lanes += w.addrs.size();
+        s.bytes += w.addrs.size() * w.bytes;
+    }
+    open_accesses.clear();
+}
+#endif  // EMU_MEMSTATS
+
+#if defined(EMU_RACECHECK) || defined(EMU_MEMSTATS)
+#define EMU_INLINE __attribute__((always_inline)) inline
 // An element of global or shared memory: reading or writing it is recorded.
 template <class T>
 struct checked_ref {
@@ -232,21 +329,28 @@ struct checked_ref {
     const char* shared_name;   // nullptr for global memory
     const void* shared_base;
 
+#if defined(EMU_RACECHECK)
     std::string name() const {
         if (!shared_name) return global_name(p, sizeof(T));
         return std::string(shared_name) + "[" +
                std::to_string((reinterpret_cast<const char*>(p) -
                                static_cast<const char*>(shared_base)) / sizeof(T)) + "]";
     }
-    void note(bool write) const {
+#endif
+    EMU_INLINE void note(bool write) const {
+#if defined(EMU_RACECHECK)
         record(p, write, shared_name != nullptr, [this] { return name(); });
+#endif
+#if defined(EMU_MEMSTATS)
+        count_access(p, sizeof(T), write, shared_name, shared_base);
+#endif
     }
-    operator V() const { note(false); return *p; }
-    checked_ref& operator=(const V& v) { note(true); *p = v; return *this; }
-    checked_ref& operator=(const checked_ref& o) { return *this = static_cast<V>(o); }
-    checked_ref& operator+=(const V& v) { return *this = static_cast<V>(*this) + v; }
-    checked_ref& operator-=(const V& v) { return *this = static_cast<V>(*this) - v; }
-    checked_ref& operator*=(const V& v) { return *this = static_cast<V>(*this) * v; }
+    EMU_INLINE operator V() const { note(false); return *p; }
+    EMU_INLINE checked_ref& operator=(const V& v) { note(true); *p = v; return *this; }
+    EMU_INLINE checked_ref& operator=(const checked_ref& o) { return *this = static_cast<V>(o); }
+    EMU_INLINE checked_ref& operator+=(const V& v) { return *this = static_cast<V>(*this) + v; }
+    EMU_INLINE checked_ref& operator-=(const V& v) { return *this = static_cast<V>(*this) - v; }
+    EMU_INLINE checked_ref& operator*=(const V& v) { return *this = static_cast<V>(*this) * v; }
 };
 
 // Stands in for a kernel's `T*` parameters and locals (fake_cupy rewrites the types).
@@ -256,18 +360,20 @@ struct gptr {
     gptr(T* q = nullptr) : p(q) {}
     template <class U, class = std::enable_if_t<std::is_convertible_v<U*, T*>>>
     gptr(gptr<U> o) : p(o.p) {}
-    checked_ref<T> operator[](long long i) const { return {p + i, nullptr, nullptr}; }
-    checked_ref<T> operator*() const { return {p, nullptr, nullptr}; }
+    EMU_INLINE checked_ref<T> operator[](long long i) const { return {p + i, nullptr, nullptr}; }
+    EMU_INLINE checked_ref<T> operator*() const { return {p, nullptr, nullptr}; }
     gptr operator+(long long i) const { return {p + i}; }
     gptr operator-(long long i) const { return {p - i}; }
     explicit operator bool() const { return p != nullptr; }
 };
 
 template <class T>
-checked_ref<T> element(T* p, const char* name, const void* base) { return {p, name, base}; }
+EMU_INLINE checked_ref<T> element(T* p, const char* name, const void* base) { return {p, name, base}; }
+#define EMU_SHARED_INLINE EMU_INLINE
 #else
 template <class T>
 T& element(T* p, const char*, const void*) { return *p; }
+#define EMU_SHARED_INLINE
 #endif
 
 // A view of a __shared__ array with extents N, Rest...: indexing checks the bound of each
@@ -277,7 +383,7 @@ struct shared_view {
     T* p;
     const char* name;
     const void* base;
-    decltype(auto) operator[](long long i) const {
+    EMU_SHARED_INLINE decltype(auto) operator[](long long i) const {
         if (i < 0 || i >= N) {
             fail("__shared__ " + std::string(name) + ": index " + std::to_string(i) +
                  " is outside [0, " + std::to_string(N) + ")");
@@ -298,10 +404,16 @@ struct shared_array {
         shared_regions.push_back({data, sizeof data});
         std::memset(data, POISON, sizeof data);
     }
-    decltype(auto) operator[](long long i) { return shared_view<T, Dims...>{data, name, data}[i]; }
+    EMU_SHARED_INLINE decltype(auto) operator[](long long i) { return shared_view<T, Dims...>{data, name, data}[i]; }
 };
 
 // ---- the launch -----------------------------------------------------------------------------
+void end_of_interval() {   // every thread of the block finished or waits at a barrier
+#if defined(EMU_MEMSTATS)
+    close_accesses();
+#endif
+}
+
 void syncthreads(int line) {
     Fiber& f = fibers[thread_linear];
     f.state = State::at_barrier;
@@ -326,6 +438,7 @@ void run_block(unsigned threads) {
             thread_idx = unflatten(t, block_dim);
             to_fiber(fibers[t]);
         }
+        end_of_interval();
         unsigned waiting = 0, line = 0;
         for (unsigned t = 0; t < threads; ++t) {
             if (fibers[t].state != State::at_barrier) continue;
@@ -371,6 +484,10 @@ const char* launch(dim3 grid, dim3 block, const std::function<void()>& body) {
 #if defined(EMU_RACECHECK)
     global_cells.clear();
 #endif
+#if defined(EMU_MEMSTATS)
+    open_accesses.clear();      // what a failed launch left
+    executions.clear();
+#endif
     for (unsigned long long b = 0; b < blocks && error.empty(); ++b) {
         block_linear = static_cast<unsigned>(b);
         block_idx = unflatten(block_linear, grid);
@@ -382,6 +499,9 @@ const char* launch(dim3 grid, dim3 block, const std::function<void()>& body) {
         run_block(threads);
 #if defined(EMU_RACECHECK)
         if (error.empty()) error = uninitialised_read;
+#endif
+#if defined(EMU_MEMSTATS)
+        executions.clear();
 #endif
     }
     kernel_body = nullptr;
@@ -399,13 +519,41 @@ extern "C" __attribute__((visibility("default"))) void emu_name_buffer(const cha
 }
 extern "C" __attribute__((visibility("default"))) void emu_clear_buffers() { emu::buffers.clear(); }
 
+#if defined(EMU_MEMSTATS)
+#include <dlfcn.h>
+// The access sites counted since the last emu_memstats_clear(), first seen first: site i's
+// numbers go to out[0..7] (offset of its instruction in this library, write, shared,
+// warp accesses, sectors or bank passes summed, the most of one access, thread accesses,
+// bytes), its argument's or array's name to *name. Returns false past the last site.
+extern "C" __attribute__((visibility("default"))) bool emu_memstats_site(
+        unsigned i, unsigned long long* out, const char** name) {
+    if (i >= emu::site_order.size()) return false;
+    const void* site = emu::site_order[i];
+    const emu::SiteStats& s = emu::site_stats[site];
+    Dl_info info{};
+    dladdr(site, &info);
+    out[0] = reinterpret_cast<std::uintptr_t>(site) - reinterpret_cast<std::uintptr_t>(info.dli_fbase);
+    out[1] = s.write, out[2] = s.shared, out[3] = s.accesses, out[4] = s.units, out[5] = s.most;
+    out[6] = s.lanes, out[7] = s.bytes;
+    *name = s.name.c_str();
+    return true;
+}
+extern "C" __attribute__((visibility("default"))) void emu_memstats_clear() {
+    emu::site_stats.clear();
+    emu::site_order.clear();
+}
+#define __device__ __attribute__((always_inline))   // each access site its own instruction
+#define __forceinline__ inline
+#else
+#define __device__
+#define __forceinline__ inline
+#endif
+
 #define threadIdx emu::thread_idx
 #define blockIdx emu::block_idx
 #define blockDim emu::block_dim
 #define gridDim emu::grid_dim
 #define __global__
-#define __device__
-#define __forceinline__ inline
 #define __syncthreads() emu::syncthreads(__LINE__)
 using std::max;
 using std::min;

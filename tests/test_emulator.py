@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cuda_emu import fake_cupy
+from minigrad.emulate import fake_cupy
 
 pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="the emulator needs g++")
 HERE = Path(__file__).parent
-KERNELS = HERE.parent.parent / "kernels"
+KERNELS = HERE.parent / "kernels"
 
 
 @pytest.fixture
@@ -238,7 +238,7 @@ def test_one_block_reading_what_another_writes_is_a_race(checks):
 CHILD = """
 import json, sys
 import numpy as np
-from cuda_emu import fake_cupy
+from minigrad.emulate import fake_cupy
 fake_cupy.CHECKS = {"sanitize"}
 spec = json.loads(sys.argv[1])
 try:
@@ -258,7 +258,7 @@ except fake_cupy.EmulatorError as e:
 def sanitized(source, expr, grid, block, args, options=()):
     """Launch in a child process with the sanitizers on; args: ["float32", n] for an array of
     n zeros, or a number (sent as the parameter's type). Returns what the launch reported."""
-    env = {**os.environ, **fake_cupy.sanitizer_env(), "PYTHONPATH": str(HERE.parent)}
+    env = {**os.environ, **fake_cupy.sanitizer_env(), "PYTHONPATH": str(HERE.parent.parent)}
     spec = json.dumps({"source": source, "expr": expr, "grid": grid, "block": block,
                        "args": args, "options": list(options)})
     done = subprocess.run([sys.executable, "-c", CHILD, spec], capture_output=True, text=True,
@@ -332,3 +332,122 @@ def test_ascontiguousarray_of_a_0d_array_is_1d_as_in_cupy():
     assert t.shape == (3, 2) and t.flags.c_contiguous
     with pytest.raises(TypeError):                    # a host array is not taken
         fake_cupy.ascontiguousarray(np.ones(3))
+
+
+# ---- memory-access statistics (memstats): coalescing and bank conflicts ------------------------
+ACCESSES = """
+template <typename T>
+__global__ void accesses(const T* __restrict__ x, T* __restrict__ y, int stride) {
+    __shared__ T s[64 * 33];
+    const int t = threadIdx.x;
+    T v = x[t];                 // line 6: 32 adjacent elements
+    v += x[t * stride];         // line 7: `stride` elements apart
+    v += x[5];                  // line 8: one element for all (a broadcast)
+    s[t] = v;                   // line 9: one word per bank
+    s[t * 32] = v;              // line 10: every thread in bank 0
+    s[t * 2] = v;               // line 11: two threads per bank
+    __syncthreads();
+    v += s[7];                  // line 13: one word for all (a broadcast)
+    y[t] = v;                   // line 14
+}
+"""
+
+
+def test_memstats_counts_sectors_and_bank_conflicts_per_warp_access(checks):
+    """One warp, each access of known shape: 32 adjacent floats are 4 sectors of 32 bytes, 32
+    floats 32 apart are 32 sectors, a broadcast 1; in shared memory, words one apart take one
+    pass, 32 apart (one bank) 32 passes, 2 apart 2 passes, a broadcast one. Two warps count
+    twice the accesses at the same cost; doubles take twice the sectors."""
+    checks("memstats")
+    fake_cupy.memstats_reset()
+    module = fake_cupy.RawModule(ACCESSES, name_expressions=["accesses<float>",
+                                                             "accesses<double>"])
+    module.get_function("accesses<float>")((1,), (64,), (f32(64 * 32), f32(64), np.int32(32)))
+    sites = {s.line: s for s in fake_cupy.memstats("accesses<float>")["sites"]}
+    got = {line: (s.kind, s.name, s.accesses, s.per_access) for line, s in sites.items()}
+    assert got == {"6": ("load", "x", 2, 4), "7": ("load", "x", 2, 32), "8": ("load", "x", 2, 1),
+                   "9": ("shared store", "s", 2, 1), "10": ("shared store", "s", 2, 32),
+                   "11": ("shared store", "s", 2, 2), "13": ("shared load", "s", 2, 1),
+                   "14": ("store", "y", 2, 4)}, got
+    totals = fake_cupy.memstats("accesses<float>")
+    assert totals["global_accesses"] == 8 and totals["sectors"] == 2 * (4 + 32 + 1 + 4)
+    assert totals["max_passes"] == 32
+    module.get_function("accesses<double>")((1,), (32,), (np.zeros(32 * 32), np.zeros(32),
+                                                          np.int32(1)))
+    sites = {s.line: s.per_access for s in fake_cupy.memstats("accesses<double>")["sites"]}
+    assert sites["6"] == 8 and sites["7"] == 8 and sites["8"] == 1
+    assert "accesses<float>" in fake_cupy.memstats_table()
+
+
+def test_memstats_shows_the_ladder_coalescing_transposed_operands(checks):
+    """The GEMM ladder with A and B stored transposed: rung 1 (naive) reads B a row apart per
+    thread, rung 3 (coalesced) stages both operands in memory order: sectors per access fall."""
+    from helpers import emulated_gpu
+    from minigrad.backend import cuda
+    from minigrad.backend.cuda import ladder
+    checks("memstats")
+    with emulated_gpu():
+        import cupy
+        a = cupy.asarray(np.ones((24, 40), np.float32))     # (K, M)
+        b = cupy.asarray(np.ones((48, 24), np.float32))     # (N, K)
+        per_access = {}
+        for rung in ("naive", "coalesced"):
+            fake_cupy.memstats_reset()
+            ladder.gemm(rung, a, b, True, True)
+            per_access[rung] = fake_cupy.memstats(f"{ladder.RUNGS[rung]}<float>")
+        cuda.reset()
+    assert per_access["naive"]["sectors_per_access"] > 8
+    assert per_access["coalesced"]["sectors_per_access"] <= 4
+    assert per_access["coalesced"]["sectors"] < per_access["naive"]["sectors"] / 4
+
+
+def test_the_ladder_table_of_bench_ops(checks):
+    """``bench_ops --ladder --emulated``'s table on two tiny products: one row per product
+    and rung column, the numbers the emulator counted."""
+    from benchmarks import bench_ops
+    from helpers import emulated_gpu
+    checks("memstats")
+    cases = {"A·B": ((8, 20), (20, 40), False, False), "Aᵀ·Bᵀ": ((20, 8), (40, 20), True, True)}
+    with emulated_gpu():
+        results = bench_ops.ladder_memstats(cases)
+        table = bench_ops.ladder_memstats_table(results)
+    naive, coalesced = results["Aᵀ·Bᵀ"]["naive"], results["Aᵀ·Bᵀ"]["coalesced"]
+    assert naive["sectors_per_access"] > coalesced["sectors_per_access"]
+    assert f"{naive['sectors_per_access']:.2f}" in table.split("Aᵀ·Bᵀ")[1].splitlines()[0]
+    for rung in ("naive", "tiled", "coalesced", "regblock"):
+        assert rung in table.splitlines()[0]
+
+
+# ---- the command line: python -m minigrad.emulate script.py -------------------------------------
+SCRIPT = """
+import sys
+import numpy as np
+import minigrad
+x = minigrad.tensor(np.array([-1.0, 0.0, 2.0]), device="cuda")
+y = minigrad.nn.functional.sigmoid(x)
+print(sys.argv[1:], y.device, np.round(y.cpu().numpy(), 6).tolist())
+"""
+
+
+def test_the_command_line_runs_a_script_on_the_emulator_and_says_what_it_is(tmp_path):
+    script = tmp_path / "tiny.py"
+    script.write_text(SCRIPT)
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent.parent)}
+    done = subprocess.run([sys.executable, "-m", "minigrad.emulate", "--memstats", "--sms", "3",
+                           str(script), "--flag", "7"], capture_output=True, text=True,
+                          env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    want = [round(float(1 / (1 + np.exp(v))), 6) for v in (1.0, 0.0, -2.0)]
+    assert done.stdout.strip() == f"['--flag', '7'] cuda {want}"
+    assert "CPU EMULATION" in done.stderr and "not a GPU" in done.stderr
+    assert "timings mean nothing" in done.stderr
+    assert "sigmoid_fwd<double>" in done.stderr          # the --memstats table at exit
+
+
+def test_importing_minigrad_never_imports_the_emulator():
+    code = ("import sys, minigrad; minigrad.tensor([1.0]).sum(); "
+            "print(any(m.startswith('minigrad.emulate') for m in sys.modules))")
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent.parent)}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=120, check=True)
+    assert done.stdout.strip() == "False"

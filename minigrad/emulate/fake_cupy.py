@@ -31,10 +31,14 @@ Opt-in checks (``CHECKS``, from the environment; tests may change it):
 * "sanitize" (MINIGRAD_EMU_SANITIZE=1): kernels built with AddressSanitizer and UBSan; every
   pointer argument is copied into an allocation of exactly its size (so reading one element
   past an array, or anything of an empty one, is caught). The ASan runtime must be loaded
-  before anything else in the process: ``python -m cuda_emu --sanitize`` (``__main__.py``)
+  before anything else in the process: ``python -m minigrad.emulate --sanitize`` (``__main__.py``)
   sets that up (see ``sanitizer_env``).
 * "racecheck" (MINIGRAD_EMU_RACECHECK=1): every global and shared access is recorded and
   races (and reads of unwritten shared memory) are reported; see shim.h.
+* "memstats" (MINIGRAD_EMU_MEMSTATS=1): every access is counted per warp, as a GPU runs it:
+  for each access instruction of a kernel, the 32-byte sectors of global memory a warp's
+  access touches (coalescing) and the passes a shared-memory access takes (bank conflicts);
+  ``memstats()`` gives the sums, ``memstats_table()`` a table; see shim.h.
 
 Streams, events, memory pools and CUDA-graph capture are capture.py's: while the current
 stream captures, every launch and every array operation here is recorded instead of run
@@ -60,10 +64,10 @@ from pathlib import Path
 
 import numpy as np
 
-from cuda_emu import capture
-from cuda_emu.capture import EmulatorError, count, new_buffer
+from . import capture
+from .capture import EmulatorError, count, new_buffer
 
-__version__ = "0 (minigrad's host emulator, tests/cuda_emu)"
+__version__ = "0 (minigrad's host emulator, minigrad/emulate)"
 
 
 class _Pointer:
@@ -406,9 +410,16 @@ MAX_GRID = (2**31 - 1, 65535, 65535)
 MAX_BLOCK = (1024, 1024, 64)
 MAX_THREADS_PER_BLOCK = 1024
 MAX_STATIC_SHARED = 48 * 1024          # bytes of __shared__ declared in a kernel
-CHECKS = {name for name, var in (("sanitize", "MINIGRAD_EMU_SANITIZE"),
-                                 ("racecheck", "MINIGRAD_EMU_RACECHECK"))
-          if os.environ.get(var) == "1"}
+_CHECK_VARIABLES = {"sanitize": "MINIGRAD_EMU_SANITIZE", "racecheck": "MINIGRAD_EMU_RACECHECK",
+                    "memstats": "MINIGRAD_EMU_MEMSTATS"}
+
+
+def checks_from_environment():
+    """The opt-in checks the environment asks for (read into CHECKS at import)."""
+    return {name for name, var in _CHECK_VARIABLES.items() if os.environ.get(var) == "1"}
+
+
+CHECKS = checks_from_environment()
 
 
 def set_sm_count(count):
@@ -430,7 +441,10 @@ _CTYPES = {"int": ctypes.c_int32, "long long": ctypes.c_int64, "float": ctypes.c
 _NUMPY = {"int": np.int32, "long long": np.int64, "float": np.float32, "double": np.float64}
 _FLAGS = {"sanitize": ["-fsanitize=address,undefined", "-fsanitize-recover=all",
                        "-fno-omit-frame-pointer", "-g"],
-          "racecheck": ["-DEMU_RACECHECK"]}
+          "racecheck": ["-DEMU_RACECHECK"],
+          # -g: the table names each access's source line (addr2line); no sibling calls: the
+          # return address of the counting function is the access's own instruction
+          "memstats": ["-DEMU_MEMSTATS", "-g", "-fno-optimize-sibling-calls"]}
 
 
 def _base_type(ty):
@@ -474,7 +488,8 @@ def _shared_bytes(shared, t, defines):
 
 def emulator_source(code, racecheck):
     """The kernel source as g++ compiles it: each ``__shared__ T a[X][Y];`` becomes a checked
-    ``static emu::shared_array<T, X, Y> a{"a"};``, and with racecheck every pointer type a
+    ``static emu::shared_array<T, X, Y> a{"a"};``, and with ``racecheck`` (true for the
+    racecheck and the memstats checks: both record every access) every pointer type a
     recording ``emu::gptr<...>``. Lines keep their numbers."""
     code = _SHARED.sub(lambda m: "static emu::shared_array<{}, {}> {}{{\"{}\"}};".format(
         m.group(1), ", ".join(f"({d})" for d in re.findall(r"\[([^\]]+)\]", m.group(3))),
@@ -519,11 +534,11 @@ class RawModule:
         if "sanitize" in checks and not asan_loaded():
             raise EmulatorError(
                 "the sanitize check needs the AddressSanitizer runtime loaded first: run "
-                "`python -m cuda_emu --sanitize ...` from tests/, or set LD_PRELOAD as "
-                "cuda_emu.fake_cupy.sanitizer_env() says")
+                "`python -m minigrad.emulate --sanitize ...`, or set LD_PRELOAD as "
+                "minigrad.emulate.fake_cupy.sanitizer_env() says")
         self.kernels = kernels_in(code)
         self.defines = dict(o[2:].split("=", 1) for o in options if o.startswith("-D"))
-        source = emulator_source(code, "racecheck" in checks)
+        source = emulator_source(code, bool({"racecheck", "memstats"} & set(checks)))
         wrapper = [f'#include "{SHIM}"', "#line 1", source]     # the kernels' own lines
         export = 'extern "C" __attribute__((visibility("default")))'
         for expr in name_expressions:
@@ -560,6 +575,7 @@ class RawModule:
             if done.returncode != 0:
                 raise EmulatorError(f"g++ could not build the kernels:\n{done.stderr[-4000:]}")
             os.replace(tmp, lib_path)          # atomic: a parallel build cannot see half a file
+        self.path, self.source_lines = lib_path, code.count("\n") + 1
         self.lib = ctypes.CDLL(str(lib_path))
         self.lib.emu_name_buffer.argtypes = [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_size_t]
 
@@ -775,17 +791,157 @@ def _thaw_kernel_args(kernel, frozen):
 def _execute(kernel, grid, block, args):
     lib = kernel.module.lib
     with _sanitizer_reports() as reports, _pointers(kernel, args) as pointers:
-        if "racecheck" in CHECKS:          # race reports name the arguments they touch
+        if {"racecheck", "memstats"} & CHECKS:   # reports name the arguments they touch
             lib.emu_clear_buffers()
             for (_, name), a, p in zip(kernel.params, args, pointers):
                 if isinstance(a, np.ndarray):
                     lib.emu_name_buffer(name.encode(), p.value, a.nbytes)
         error = kernel.fn(*(ctypes.c_uint(d) for d in grid + block), *pointers)
+    if "memstats" in CHECKS:
+        _collect_memstats(kernel)
     where = f"{kernel.expr} (grid {grid}, block {block})"
     if reports and reports[0].strip():
         raise EmulatorError(f"{where}: the sanitizers report:\n{reports[0].strip()}")
     if error:
         raise EmulatorError(f"{where}: {error.decode()}")
+
+
+# ---- memory access statistics (the "memstats" check) -------------------------------------------
+SECTOR_BYTES = 32        # a global access moves whole 32-byte sectors (4 per 128-byte line)
+BANKS = 32               # shared memory: 32 banks of 4-byte words
+_memstats = {}           # kernel expr -> {site offset: Site}
+_memstats_paths = {}     # kernel expr -> (its library, its source's length): for the lines
+
+
+class Site:
+    """One memory-access instruction of a kernel, summed over every warp that ran it.
+
+    ``accesses``: warp accesses (one per warp per execution); ``units``: for global memory
+    the distinct 32-byte sectors they touched, for shared memory the passes they took (the
+    most distinct words one of the 32 banks held in an access: 1 is conflict-free);
+    ``most``: the largest of one access; ``lanes``: thread accesses; ``bytes``: bytes the
+    threads asked for."""
+
+    def __init__(self, offset, write, shared, name):
+        self.offset, self.write, self.shared, self.name = offset, write, shared, name
+        self.accesses = self.units = self.most = self.lanes = self.bytes = 0
+        self.line = ""
+
+    @property
+    def per_access(self):
+        return self.units / self.accesses if self.accesses else 0.0
+
+    @property
+    def kind(self):
+        return ("shared " if self.shared else "") + ("store" if self.write else "load")
+
+
+def _collect_memstats(kernel):
+    """Add what the launch just counted (the library's per-site sums) to ``_memstats``."""
+    lib = kernel.module.lib
+    lib.emu_memstats_site.restype = ctypes.c_bool
+    out, name = (ctypes.c_ulonglong * 8)(), ctypes.c_char_p()
+    sites = _memstats.setdefault(kernel.expr, {})
+    _memstats_paths[kernel.expr] = (kernel.module.path, kernel.module.source_lines)
+    i = 0
+    while lib.emu_memstats_site(ctypes.c_uint(i), out, ctypes.byref(name)):
+        offset, write, shared, accesses, units, most, lanes, nbytes = list(out)
+        site = sites.get(offset)
+        if site is None:
+            site = sites[offset] = Site(offset, bool(write), bool(shared), name.value.decode())
+        site.accesses += accesses
+        site.units += units
+        site.most = max(site.most, most)
+        site.lanes += lanes
+        site.bytes += nbytes
+        i += 1
+    lib.emu_memstats_clear()
+
+
+def memstats_reset():
+    """Forget the counts (the "memstats" check counts from the first launch on)."""
+    _memstats.clear()
+
+
+def memstats(kernel=None):
+    """The counts so far: for ``kernel`` (a name as "gemm_naive<float>"), or else each
+    kernel, a dict: "sites" (the Site list, source order), "global_accesses", "sectors",
+    "sectors_per_access" (1 for a broadcast, 4 for 32 adjacent floats, 32 for 32 floats far
+    apart), "shared_accesses", "passes", "passes_per_access" (1: no bank conflict; n: an
+    n-way conflict), "max_passes"."""
+    if kernel is None:
+        return {k: memstats(k) for k in _memstats}
+    sites = sorted(_memstats.get(kernel, {}).values(), key=lambda s: s.offset)
+    _find_lines(kernel, sites)
+    sites.sort(key=lambda s: (_line_key(s.line), s.offset))
+    glob = [s for s in sites if not s.shared]
+    shared = [s for s in sites if s.shared]
+    g_acc, g_units = sum(s.accesses for s in glob), sum(s.units for s in glob)
+    s_acc, s_units = sum(s.accesses for s in shared), sum(s.units for s in shared)
+    return {"sites": sites, "global_accesses": g_acc, "sectors": g_units,
+            "sectors_per_access": g_units / g_acc if g_acc else 0.0,
+            "shared_accesses": s_acc, "passes": s_units,
+            "passes_per_access": s_units / s_acc if s_acc else 0.0,
+            "max_passes": max((s.most for s in shared), default=0)}
+
+
+def _line_key(line):
+    first = line.split(">")[0]
+    return int(first) if first.isdigit() else 1 << 30
+
+
+def _find_lines(kernel, sites):
+    """Each site's line in the kernel source, as "outer>inner" when the access is inside an
+    inlined helper (the call's line, then the helper's): addr2line reads the library's debug
+    information. Left empty without addr2line."""
+    todo = [s for s in sites if not s.line]
+    tool = shutil.which("addr2line")
+    if not todo or tool is None:
+        return
+    path, source_lines = _memstats_paths[kernel]
+    done = subprocess.run([tool, "-a", "-f", "-C", "-i", "-e", str(path),
+                           *(hex(s.offset - 1) for s in todo)],     # -1: inside the call
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        return
+    chains, frames = [], None
+    lines = done.stdout.splitlines()
+    i = 0
+    while i < len(lines):
+        if lines[i].startswith("0x"):
+            frames = []
+            chains.append(frames)
+            i += 1
+            continue
+        function, where = lines[i], lines[i + 1] if i + 1 < len(lines) else "?"
+        frames.append((function, where))
+        i += 2
+    for site, frames in zip(todo, chains):
+        numbers = []       # innermost first: the kernel source's own lines, not the wrapper's
+        for _, where in frames:
+            file, _, number = where.rpartition(":")
+            number = number.split()[0] if number.split() else ""
+            if file == str(path.with_suffix(".cpp")) and number.isdigit() and \
+                    int(number) <= source_lines:
+                numbers.append(number)
+        site.line = ">".join(reversed(numbers))
+
+
+def memstats_table():
+    """The counts as a table for people (``python -m minigrad.emulate --memstats``)."""
+    rows = [f"[minigrad.emulate] memory accesses per warp (emulated; global: distinct "
+            f"{SECTOR_BYTES}-byte sectors per warp access, 4 is 32 adjacent floats; shared: "
+            f"passes per warp access over {BANKS} banks, 1 is no bank conflict)",
+            f"{'kernel':<26} {'line':>12} {'access':<13} {'array':<10} {'warp accesses':>14} "
+            f"{'per access':>10} {'max':>5}"]
+    for kernel, stats in sorted(memstats().items()):
+        for s in stats["sites"]:
+            rows.append(f"{kernel:<26} {s.line:>12} {s.kind:<13} {s.name:<10} "
+                        f"{s.accesses:>14,} {s.per_access:>10.2f} {s.most:>5}")
+    if len(rows) == 2:
+        rows.append("(no kernel ran)")
+    return "\n".join(rows)
+
 
 
 class _Device:
@@ -807,7 +963,10 @@ def _scatter_add(a, slices, value):
 
 
 def install():
-    """Make ``import cupy`` (and cupy.cuda, cupyx) give this stand-in; returns the old ones."""
+    """Make ``import cupy`` (and cupy.cuda, cupyx) give this stand-in; returns the old ones
+    (nothing when it is in place already: ``uninstall`` of that leaves it there)."""
+    if sys.modules.get("cupy") is sys.modules[__name__]:
+        return {}
     cuda = types.ModuleType("cupy.cuda")
     cuda.Device = _Device
     cuda.get_current_stream = capture.get_current_stream

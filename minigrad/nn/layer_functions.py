@@ -1,0 +1,80 @@
+"""Layers as functions (re-exported by ``nn.functional``): ``adaptive_avg_pool2d`` and
+``embedding``, both built from existing ops (average pooling, slicing, index_select), and
+``one_hot``."""
+import math
+
+from .. import _dtype
+from ..tensor import Tensor
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """The mean over windows chosen so that the output has ``output_size`` (an int, or a
+    pair whose None entries keep the input's size): output row i averages input rows
+    ⌊i·H/oh⌋ … ⌈(i+1)·H/oh⌉ − 1, and likewise for columns (PyTorch's windows). When the
+    sizes divide evenly this is avg_pool2d with kernel = stride = H/oh; otherwise the windows
+    overlap or differ in size and each is averaged on its own (rows first, then columns:
+    the mean of a rectangle is the mean of its row means)."""
+    from .functional import avg_pool2d
+    x = input
+    if x.ndim not in (3, 4):
+        raise ValueError(f"adaptive_avg_pool2d: expected (N, C, H, W) or (C, H, W), got "
+                         f"{x.shape}")
+    if isinstance(output_size, int):
+        output_size = (output_size, output_size)
+    h, w = x.shape[-2:]
+    oh, ow = (h if output_size[0] is None else output_size[0],
+              w if output_size[1] is None else output_size[1])
+    if oh < 1 or ow < 1:
+        raise RuntimeError(f"adaptive_avg_pool2d: output size ({oh}, {ow}) must be positive")
+    if h % oh == 0 and w % ow == 0:
+        return avg_pool2d(x, (h // oh, w // ow))
+    return _adaptive_mean(_adaptive_mean(x, x.ndim - 2, oh), x.ndim - 1, ow)
+
+
+def _adaptive_mean(x, dim, out):
+    from ..functions import cat
+    n = x.shape[dim]
+    pieces = []
+    for i in range(out):
+        start, end = (i * n) // out, math.ceil((i + 1) * n / out)
+        pieces.append(x.narrow(dim, start, end - start).mean(dim, keepdim=True))
+    return cat(pieces, dim)
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    """Rows of ``weight`` (num_embeddings, dim) picked by the int64 indices ``input`` (any
+    shape): the result has shape input.shape + (dim,). A row picked twice gets both
+    gradients; the ``padding_idx`` row gets none."""
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not "
+                                  "supported")
+    if not isinstance(input, Tensor) or input.dtype != _dtype.int64:
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
+                           "following scalar types: Long, Int")
+    rows = weight.index_select(0, input.reshape(-1))
+    out = rows.reshape(input.shape + (weight.shape[1],))
+    if padding_idx is not None:
+        from ..creation import where
+        if padding_idx < 0:
+            padding_idx += weight.shape[0]
+        keep = (input != padding_idx).unsqueeze(-1)
+        out = where(keep, out, out.detach())      # same values, no gradient to that row
+    return out
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 indices (any shape) as one-hot rows: shape tensor.shape + (num_classes,), a 1
+    at each index (num_classes = max index + 1 when -1)."""
+    if not isinstance(tensor, Tensor) or tensor.dtype != _dtype.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    data = tensor.data
+    if num_classes == -1:
+        if data.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(data.max()) + 1
+    if data.size and tensor.device.type == "cpu" and (data.min() < 0 or
+                                                      data.max() >= num_classes):
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    xp = tensor.xp
+    return Tensor._wrap((data[..., None] == xp.arange(num_classes)).astype(_dtype.int64))

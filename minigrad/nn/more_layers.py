@@ -1,0 +1,54 @@
+"""``AdaptiveAvgPool2d`` and ``Embedding`` (the math in ``nn.layer_functions``)."""
+from ..creation import randn
+from . import layer_functions as LF
+from .modules import Module
+from .parameter import Parameter
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed output size; see F.adaptive_avg_pool2d."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input):
+        return LF.adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class Embedding(Module):
+    """A lookup table of ``num_embeddings`` vectors of ``embedding_dim`` values, drawn from
+    N(0, 1) as PyTorch does (the ``padding_idx`` row zero); ``forward(indices)`` picks rows."""
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
+                 norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None,
+                 _freeze=False, device=None, dtype=None):
+        super().__init__()
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise AssertionError("Padding_idx must be within num_embeddings")
+            padding_idx %= num_embeddings
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.padding_idx, self.max_norm = padding_idx, max_norm
+        if _weight is None:
+            weight = randn(num_embeddings, embedding_dim, dtype=dtype, device=device)
+            if padding_idx is not None:
+                weight[padding_idx] = 0.0
+        else:
+            weight = _weight
+        self.weight = Parameter(weight, requires_grad=not _freeze)
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None):
+        rows, dim = embeddings.shape
+        return cls(rows, dim, padding_idx=padding_idx, _weight=embeddings, _freeze=freeze)
+
+    def forward(self, input):
+        return LF.embedding(input, self.weight, self.padding_idx, self.max_norm)
+
+    def extra_repr(self):
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        return s + (f", padding_idx={self.padding_idx}" if self.padding_idx is not None else "")
