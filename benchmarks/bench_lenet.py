@@ -21,6 +21,14 @@ minigrad eager ≤ 1.5 ms/step and minigrad graph ≤ 0.21 ms/step.
     python -m benchmarks.bench_lenet --device cpu --quick     # < 1 minute
     python -m benchmarks.bench_lenet --device cpu --hog 2     # beside two busy processes
     python -m benchmarks.bench_lenet --device all --out bench-out
+    python -m benchmarks.bench_lenet --host-overhead          # any machine with g++
+
+``--host-overhead`` measures something else, on any machine: minigrad's own Python per eager
+GPU step (the part no GPU can make faster), in this process, on the host emulator of
+minigrad/emulate with its kernels stubbed — each launch counted, not run, and new arrays
+left unfilled — so what is timed is minigrad's work per step: the modules, autograd, the
+launchers' checks and arguments. Process CPU time, medians over many steps (this machine
+may be shared: wall time would count other processes' turns).
 
 (run from the repository root: the model is examples/lenet.py's ``lenet``).
 """
@@ -28,6 +36,7 @@ import argparse
 import json
 import statistics
 import sys
+import time
 from pathlib import Path
 
 if __package__ in (None, ""):              # run as a file: python benchmarks/bench_lenet.py
@@ -56,6 +65,7 @@ from benchmarks.common import (
 )
 from examples.lenet import lenet
 from minigrad import nn
+from minigrad.backend.cuda import runtime  # imports no CuPy
 
 BATCH = 256
 CPU = {"framework": "minigrad", "device": "cpu"}
@@ -99,13 +109,9 @@ def load_images():
 
 
 # ---- inside a worker: one configuration ------------------------------------------------------
-def minigrad_config(device, images, labels, graph=False):
-    """(step(batch_index), to_index, Timer) for minigrad on ``device``: the data is moved
-    there once, and ``to_index`` puts a NumPy array of batch indices there too. ``graph``:
-    the step goes through ``minigrad.cuda.graphed`` (3 eager calls, then a capture, then one
-    replay per call with the batch copied into the graph's static inputs)."""
-    xp = minigrad.device(device).array_module
-    X, Y = xp.asarray(images), xp.asarray(labels)
+def minigrad_train_step(device):
+    """train_step(x, y) on tensors: zero the gradients, forward, cross-entropy, backward,
+    Adam — LeNet on ``device``, seed 0 (``train_step.net`` is the model)."""
     minigrad.manual_seed(0)
     net = lenet().to(device)
     opt = minigrad.optim.Adam(net.parameters(), lr=1e-3)
@@ -115,6 +121,19 @@ def minigrad_config(device, images, labels, graph=False):
         opt.zero_grad()
         loss_fn(net(x), y).backward()
         opt.step()
+    train_step.net = net
+    return train_step
+
+
+def minigrad_config(device, images, labels, graph=False):
+    """(step(batch_index), to_index, Timer) for minigrad on ``device``: the data is moved
+    there once, and ``to_index`` puts a NumPy array of batch indices there too. ``graph``:
+    the step goes through ``minigrad.cuda.graphed`` (3 eager calls, then a capture, then one
+    replay per call with the batch copied into the graph's static inputs)."""
+    xp = minigrad.device(device).array_module
+    X, Y = xp.asarray(images), xp.asarray(labels)
+    train_step = minigrad_train_step(device)
+    net = train_step.net
     run = minigrad.cuda.graphed(train_step) if graph else train_step
 
     def step(idx):
@@ -189,6 +208,127 @@ def worker_setup(spec):
     return {**settings, "data": source}, {"steps": steps, "epoch": epoch}
 
 
+# ---- --host-overhead: minigrad's own Python per eager GPU step ----------------------------------
+HOST_TARGET_MS = 1.0       # ms of minigrad's Python per eager step, on the 2-core CI machine
+
+
+def install_emulator():
+    """Put the host emulator (minigrad/emulate) in CuPy's place for this process, its device
+    reporting an H200's 132 multiprocessors (so the launches have the H200's grids). Its
+    device memory is host memory: malloc is told to keep freed blocks for reuse
+    (tune_malloc), as CuPy's memory pool keeps device blocks, so that an allocation costs
+    what a pool's does, not a system call."""
+    from minigrad.emulate import fake_cupy
+    fake_cupy.install()
+    fake_cupy.set_sm_count(fake_cupy.H200_SMS)
+    runtime.reset()
+    from minigrad.backend.cpu import tune_malloc
+    tune_malloc()
+
+
+def host_overhead(steps=1000, warmup=10, batch=BATCH, profile=0):
+    """minigrad's own Python per eager GPU training step (LeNet, forward + backward + Adam),
+    with CuPy being the host emulator (install_emulator) and its kernels stubbed
+    (fake_cupy.stub_kernels): ``warmup`` steps, one step whose launches are counted by the
+    emulator and recorded by minigrad (runtime.recording), then ``steps`` steps each timed
+    in process CPU time and in wall time. Returns the launches per step (the emulator's
+    count, and minigrad's labels), CuPy operations and allocations per step, and the
+    per-step times in seconds; ``profile``: also cProfile's table of the ``profile``
+    functions with the most own time."""
+    import cupy
+
+    from minigrad.emulate import capture, fake_cupy
+    if cupy is not fake_cupy:
+        raise RuntimeError("host_overhead times minigrad on the host emulator: install it "
+                           "first (install_emulator)")
+    g = np.random.default_rng(0)
+    x = minigrad.tensor(g.random((batch, 1, 28, 28), dtype=np.float32), device="cuda")
+    y = minigrad.tensor(g.integers(0, 10, batch), device="cuda")
+    train_step = minigrad_train_step("cuda")
+    with fake_cupy.stub_kernels() as launched:
+        for _ in range(warmup):
+            train_step(x, y)
+        del launched[:]
+        capture.stats.reset()
+        with runtime.recording() as recorded:
+            train_step(x, y)
+        counts, kernels = capture.stats.as_dict(), list(launched)
+        cpu, wall = [], []
+        for _ in range(steps):
+            c, w = time.process_time(), time.perf_counter()
+            train_step(x, y)
+            cpu.append(time.process_time() - c)
+            wall.append(time.perf_counter() - w)
+        table = profiled(lambda: [train_step(x, y) for _ in range(200)], profile)
+    return {"batch": batch, "steps": steps, "launches_per_step": counts["kernels"],
+            "stubbed_kernels": kernels, "recorded_launches": [label for label, _ in recorded],
+            "cupy_ops_per_step": counts["ops"], "allocations_per_step": counts["allocations"],
+            "cpu_seconds": cpu, "wall_seconds": wall, "profile": table}
+
+
+def profiled(fn, rows):
+    """cProfile's table of the ``rows`` functions with the most own time in ``fn()`` (None
+    when rows is 0)."""
+    if not rows:
+        return None
+    import cProfile
+    import io
+    import pstats
+    profile = cProfile.Profile()
+    profile.runcall(fn)
+    text = io.StringIO()
+    pstats.Stats(profile, stream=text).sort_stats("tottime").print_stats(rows)
+    return text.getvalue()
+
+
+def host_report(result):
+    """The lines --host-overhead prints, and the numbers behind them."""
+    cpu = statistics.quantiles(result["cpu_seconds"], n=4)
+    ms = statistics.median(result["cpu_seconds"]) * 1e3
+    wall_ms = statistics.median(result["wall_seconds"]) * 1e3
+    launches = result["launches_per_step"]
+    numbers = {"ms_per_step": ms, "us_per_launch": ms * 1e3 / launches,
+               "launches_per_step": launches, "cpu_ms_quartiles": [q * 1e3 for q in cpu],
+               "cpu_ms_min": min(result["cpu_seconds"]) * 1e3, "wall_ms_per_step": wall_ms}
+    verdict = "met" if ms <= HOST_TARGET_MS else "NOT met"
+    lines = [
+        f"eager LeNet step, batch {result['batch']}, forward + backward + Adam; kernels "
+        "stubbed on the host emulator (launches counted, not run; new arrays left unfilled): "
+        "the time is minigrad's own Python, plus the emulator's few calls that stand in for "
+        "CuPy's (allocations, views); CuPy's own C-level launch cost is not in it",
+        f"launches per step: {launches} (minigrad recorded "
+        f"{len(result['recorded_launches'])}); other CuPy operations per step: "
+        f"{result['cupy_ops_per_step']}; allocations per step: "
+        f"{result['allocations_per_step']}",
+        f"ms per step: {ms:.3f} (median of {result['steps']} steps, process CPU time; "
+        f"quartiles {cpu[0] * 1e3:.3f}–{cpu[2] * 1e3:.3f}, min {numbers['cpu_ms_min']:.3f})",
+        f"µs per launch: {numbers['us_per_launch']:.1f} (ms per step ÷ launches per step)",
+        f"wall ms per step: {wall_ms:.3f} (median; for reference only: on a shared machine "
+        "wall time includes other processes' turns, so the CPU time above is the measure)",
+        f"HOST-OVERHEAD minigrad eager step: {ms:.3f} ms/step, {numbers['us_per_launch']:.1f} "
+        f"µs/launch; target ≤ {HOST_TARGET_MS} ms/step: {verdict}",
+    ]
+    return lines, numbers
+
+
+def host_overhead_main(args):
+    install_emulator()
+    info = machine()
+    print(f"# minigrad's host overhead per eager GPU training step\n{machine_line(info)}\n",
+          flush=True)
+    result = host_overhead(steps=args.steps, profile=args.profile)
+    lines, numbers = host_report(result)
+    print("\n".join(lines))
+    if args.profile:
+        print(f"\nthe {args.profile} functions with the most own time over 200 stubbed steps "
+              f"(cProfile slows every call down):\n{result.pop('profile')}")
+    out = Path(args.out)
+    write_json(out / "bench_lenet_host_overhead.json",
+               {"machine": info, **result, **numbers})
+    print(f"wrote {out / 'bench_lenet_host_overhead.json'}")
+    return {**result, **numbers}
+
+
 # ---- the driver ------------------------------------------------------------------------------
 def configurations(which):
     torch = torch_or_none()
@@ -234,6 +374,13 @@ def main(argv=None):
                          "at most CORES cores busy during every turn (e.g. 0.1), taking rounds "
                          "until --repeats such rounds or --patience minutes")
     ap.add_argument("--patience", type=float, default=30, help="minutes, with --quiet")
+    ap.add_argument("--host-overhead", action="store_true",
+                    help="minigrad's own Python per eager GPU step, on the host emulator with "
+                         "the kernels stubbed (any machine with g++; no GPU used)")
+    ap.add_argument("--steps", type=int, default=1000, help="timed steps, with --host-overhead")
+    ap.add_argument("--profile", type=int, metavar="N", default=0,
+                    help="with --host-overhead: also print the N functions with the most "
+                         "own time (cProfile)")
     ap.add_argument("--hog", type=int, default=0, metavar="N",
                     help="run N busy processes (pure-Python spin loops) beside the workers "
                          "while they are timed: a step's time when other programs hold cores")
@@ -241,6 +388,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.worker:
         return serve(lambda: worker_setup(json.loads(args.worker)))
+    if args.host_overhead:
+        return host_overhead_main(args)
     if args.quick:
         args.device = "cpu"
     info = machine()

@@ -47,7 +47,7 @@ def tensor_type_name(dtype, device_type="cpu"):
 
 
 def is_float(dtype):
-    return np.dtype(dtype).kind == "f"
+    return (dtype if isinstance(dtype, np.dtype) else np.dtype(dtype)).kind == "f"
 
 
 def default_for(array):

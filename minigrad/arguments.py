@@ -1,5 +1,6 @@
 """Argument arithmetic shared by the Tensor, the layers and every backend: how big a sliding
 window's output is, what a dim or shape argument means. No arrays here, no device."""
+import math
 import operator
 
 import numpy as np
@@ -74,15 +75,15 @@ def _size(n):
 
 def resolve_shape(shape, from_shape):
     """``shape`` with its one allowed -1 filled in, checked to hold as many elements."""
-    numel = int(np.prod(from_shape))
+    numel = math.prod(from_shape)
     unknown = [i for i, n in enumerate(shape) if n == -1]
-    known = int(np.prod([n for n in shape if n != -1]))
+    known = math.prod(n for n in shape if n != -1)
     bad = len(unknown) > 1 or any(n < -1 for n in shape)
     if not bad and unknown:
         bad = known == 0 or numel % known != 0
         if not bad:
             shape = shape[:unknown[0]] + (numel // known,) + shape[unknown[0] + 1:]
-    if bad or int(np.prod(shape)) != numel:
+    if bad or math.prod(shape) != numel:
         raise ValueError(f"cannot reshape a tensor of shape {tuple(from_shape)} "
                          f"({numel} elements) into {shape}")
     return shape

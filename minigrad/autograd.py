@@ -125,9 +125,9 @@ class Context:
         the backward unpacks what it saved. Arrays private to the op are not tracked."""
         roots = {id(storage_root(a)) for a in self._saved if hasattr(a, "shape")}
         self._versions = tuple(
-            (t._version_counter, t._version_counter.value, t.data,       # the array: for
+            (t._version_counter, t._version_counter.value, t._data,      # the array: for
              t.grad_fn.fn.__name__ if t.grad_fn is not None else None)   # the message
-            for t in tensors if id(storage_root(t.data)) in roots)
+            for t in tensors if id(storage_root(t._data)) in roots)
 
     def check_not_freed(self):
         if self.freed:
@@ -177,7 +177,7 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **params):
-        from .tensor import Tensor, as_tensor
+        Tensor, as_tensor = _tensor_api()
         tensors = [x for x in inputs if isinstance(x, Tensor)]
         check_same_device(cls.__name__, tensors)
         recording = is_grad_enabled()
@@ -187,7 +187,7 @@ class Function:
                     t._check_view_current()
         needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
         ctx = Context(cls, needs)
-        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
         try:
             out = as_tensor(cls.forward(ctx, *arrays, **params) if not debug.ENABLED
                             else debug.forward(cls, ctx, arrays, params))   # MINIGRAD_DEBUG=1
@@ -206,7 +206,22 @@ class Function:
         return out
 
 
+def _tensor_api():
+    """(Tensor, as_tensor) from tensor.py, which imports this module: imported on first use,
+    then kept (an import statement inside a function costs microseconds at every call, and
+    every op calls this)."""
+    if not _TENSOR_API:
+        from .tensor import Tensor, as_tensor
+        _TENSOR_API.extend((Tensor, as_tensor))
+    return _TENSOR_API
+
+
+_TENSOR_API = []
+
+
 def check_same_device(op, tensors):
+    if len(tensors) < 2:
+        return
     devices = {t.device.type for t in tensors}
     if len(devices) > 1:
         raise RuntimeError(f"{op}: expected all tensors on the same device, got "
@@ -258,7 +273,7 @@ def backward(root, grad, retain_graph=False):
                                          node.needs_input_grad):
             if not needed or gi is None:
                 continue
-            if gi.shape != t.data.shape:
+            if gi.shape != t._data.shape:
                 raise RuntimeError(f"internal error: {node.name} returned a gradient of shape "
                                    f"{tuple(gi.shape)} for an input of shape {t.shape}")
             if gi.dtype != t.dtype:
@@ -279,7 +294,7 @@ def accumulate_into_leaf(t, g, fresh=False):
     Later ones are added to it. A gradient made during a CUDA graph capture lives in the
     graph's memory, which the graph's replays write: it is marked ``_graph_owned``, zeroed
     rather than dropped by ``zero_grad`` and added to in place, so it keeps that memory."""
-    from .tensor import as_tensor
+    as_tensor = _tensor_api()[1]
     if t.grad is None:
         t.grad = as_tensor(g if fresh else g.astype(t.dtype, copy=True))
         t.grad._graph_owned = capturing()

@@ -70,9 +70,28 @@ CPU = device("cpu")
 CUDA = device("cuda")
 
 
+_ON_GPU = {np.ndarray: False, np.generic: False}   # array type -> is it GPU memory?
+
+
+def on_gpu(array):
+    """Is ``array`` GPU memory? GPU arrays expose ``__cuda_array_interface__``. The answer
+    is kept per type where the type itself answers: reading the attribute of a CuPy array
+    builds a dict every time, and every op asks."""
+    kind = type(array)
+    known = _ON_GPU.get(kind)
+    if known is None:
+        if hasattr(kind, "__cuda_array_interface__"):       # a property of the class
+            known = _ON_GPU[kind] = True
+        elif issubclass(kind, (np.ndarray, np.generic)):
+            known = _ON_GPU[kind] = False
+        else:                           # an object that may carry it on itself: ask it
+            return hasattr(array, "__cuda_array_interface__")
+    return known
+
+
 def device_of(array):
-    """The device an array lives on: GPU arrays expose ``__cuda_array_interface__``."""
-    return CUDA if hasattr(array, "__cuda_array_interface__") else CPU
+    """The device an array lives on (see ``on_gpu``)."""
+    return CUDA if on_gpu(array) else CPU
 
 
 def get_array_module(*arrays):

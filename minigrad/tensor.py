@@ -5,6 +5,7 @@ in-place methods with versions and views (``minigrad.inplace``), conversions to 
 and PyTorch objects (``minigrad.interop``); printing is ``minigrad.printing``."""
 import collections
 import functools
+import math
 import numbers
 
 import numpy as np
@@ -13,7 +14,7 @@ from . import _dtype, autograd
 from .arguments import normalize_dim, normalize_dims, resolve_shape, shape_arg
 from .autograd import Version, check_same_device, is_grad_enabled
 from .device import device as Device
-from .device import device_of, get_array_module, looks_like_a_device, move
+from .device import device_of, get_array_module, looks_like_a_device, move, on_gpu
 from .gpu_state import require as require_gpu
 from .inplace import DETACHED, InPlaceMixin
 from .interop import InteropMixin
@@ -35,7 +36,7 @@ def to_array(data, dtype=None, device=None):
         data = data.data
     if device is not None:
         device = Device(device)
-    if isinstance(data, (np.ndarray, np.generic)) or hasattr(data, "__cuda_array_interface__"):
+    if isinstance(data, (np.ndarray, np.generic)) or on_gpu(data):
         array = data
     else:
         found = []                              # dtypes of tensors inside lists
@@ -145,7 +146,7 @@ class Tensor(InPlaceMixin, InteropMixin, MethodsMixin):
             value = value._data
         elif isinstance(value, np.generic):          # 0-d NumPy results come as scalars
             value = np.asarray(value)
-        elif not (isinstance(value, np.ndarray) or hasattr(value, "__cuda_array_interface__")):
+        elif not (isinstance(value, np.ndarray) or on_gpu(value)):
             raise TypeError(f"data must be set to a Tensor or an array, not "
                             f"{type(value).__name__}")
         self._data = value
@@ -173,11 +174,11 @@ class Tensor(InPlaceMixin, InteropMixin, MethodsMixin):
     def is_leaf(self):
         return self.grad_fn is None
 
-    shape = property(lambda self: tuple(self.data.shape))
-    ndim = property(lambda self: self.data.ndim)
-    dtype = property(lambda self: self.data.dtype)
-    device = property(lambda self: device_of(self.data))
-    xp = property(lambda self: get_array_module(self.data))
+    shape = property(lambda self: tuple(self._data.shape))
+    ndim = property(lambda self: self._data.ndim)
+    dtype = property(lambda self: self._data.dtype)
+    device = property(lambda self: device_of(self._data))
+    xp = property(lambda self: get_array_module(self._data))
     T = property(lambda self: self.transpose(0, 1) if self.ndim == 2 else self.permute(
         *reversed(range(self.ndim))))
 
@@ -476,7 +477,7 @@ class Tensor(InPlaceMixin, InteropMixin, MethodsMixin):
         if s > e:
             raise RuntimeError("flatten() has invalid args: start_dim cannot come after "
                                "end_dim")
-        merged = int(np.prod(self.shape[s:e + 1]))       # explicit, so zero sizes work too
+        merged = math.prod(self.shape[s:e + 1])           # explicit, so zero sizes work too
         return self.reshape(self.shape[:s] + (merged,) + self.shape[e + 1:])
 
     def permute(self, *dims):
@@ -539,8 +540,7 @@ def as_tensor(data, dtype=None, device=None):
     converted as ``tensor()`` would."""
     if isinstance(data, Tensor):
         return data if dtype is None and device is None else data.to(device=device, dtype=dtype)
-    is_array = isinstance(data, (np.ndarray, np.generic)) or \
-        hasattr(data, "__cuda_array_interface__")
+    is_array = isinstance(data, (np.ndarray, np.generic)) or on_gpu(data)
     if (is_array and data.dtype in _dtype.SUPPORTED
             and (dtype is None or _dtype.as_dtype(dtype) == data.dtype)
             and (device is None or Device(device) == device_of(data))):

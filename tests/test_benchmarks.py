@@ -1,11 +1,15 @@
 """The benchmark scripts' --quick path works and writes its three outputs. Nothing timed is
 asserted: speed is reported by the scripts, never tested."""
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from helpers import emulated_gpu
 
 ROOT = Path(__file__).parent.parent
 
@@ -77,6 +81,64 @@ def test_lenet_bench_graph_config_trains_as_the_eager_one(gpu_device):
     for eager, captured in zip(params[False], params[True]):
         np.testing.assert_array_equal(eager, captured)
     assert minigrad.cuda.is_available()
+
+
+def test_lenet_bench_host_overhead_counts_the_launches_of_an_eager_step():
+    """--host-overhead's step with the kernels stubbed makes the launches an executed eager
+    step makes, kernel for kernel, and nothing else on the device (its time is reported,
+    never asserted)."""
+    import numpy as np
+
+    import minigrad
+    from benchmarks import bench_lenet
+    from minigrad.backend.cuda import runtime
+    with emulated_gpu(sms=132) as fake_cupy:
+        g = np.random.default_rng(1)
+        x = minigrad.tensor(g.random((8, 1, 28, 28), dtype=np.float32), device="cuda")
+        y = minigrad.tensor(g.integers(0, 10, 8), device="cuda")
+        step = bench_lenet.minigrad_train_step("cuda")
+        before = [p.detach().cpu().numpy() for p in step.net.parameters()]
+        with runtime.recording() as executed:
+            step(x, y)                                  # run by the emulator
+        after = [p.detach().cpu().numpy() for p in step.net.parameters()]
+        assert all((a != b).any() for a, b in zip(after, before))     # it did train
+        result = bench_lenet.host_overhead(steps=20, warmup=2, batch=8)
+        assert fake_cupy._stub["launches"] is None                   # stubbing has ended
+    names = [label.split(" ")[0] for label, _ in executed]
+    assert 20 < len(names) < 40
+    assert result["launches_per_step"] == len(names) == len(result["recorded_launches"])
+    assert result["stubbed_kernels"] == names
+    assert result["recorded_launches"] == [label for label, _ in executed]
+    assert result["cupy_ops_per_step"] == 0 and result["allocations_per_step"] > 0
+    assert len(result["cpu_seconds"]) == len(result["wall_seconds"]) == 20
+    assert all(t > 0 for t in result["wall_seconds"])
+    lines, numbers = bench_lenet.host_report(result)
+    assert numbers["us_per_launch"] == pytest.approx(numbers["ms_per_step"] * 1e3 / len(names))
+    assert lines[-1].startswith("HOST-OVERHEAD minigrad eager step: ")
+
+
+def test_lenet_bench_host_overhead_command_prints_its_fields(tmp_path):
+    """`python -m benchmarks.bench_lenet --host-overhead` runs on this machine (no GPU: the
+    emulator, kernels stubbed) and prints ms per step, µs per launch and launches per step,
+    saying that it measures process CPU time; the JSON holds the same numbers."""
+    if shutil.which("g++") is None:
+        pytest.skip("the emulator needs g++")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MINIGRAD_")}
+    out = subprocess.run([sys.executable, "-m", "benchmarks.bench_lenet", "--host-overhead",
+                          "--steps", "30", "--profile", "5", "--out", str(tmp_path)],
+                         capture_output=True, text=True, timeout=300, cwd=ROOT, env=env)
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    payload = json.loads((tmp_path / "bench_lenet_host_overhead.json").read_text())
+    launches = payload["launches_per_step"]
+    assert 20 < launches < 40 and payload["batch"] == 256 and payload["steps"] == 30
+    assert f"launches per step: {launches} (minigrad recorded {launches})" in text
+    assert f"ms per step: {payload['ms_per_step']:.3f} (median of 30 steps, process CPU " \
+        "time" in text
+    assert f"µs per launch: {payload['us_per_launch']:.1f}" in text
+    assert "HOST-OVERHEAD minigrad eager step:" in text and "wall ms per step" in text
+    assert "ncalls" in text                               # the profile's table
+    assert 0 < payload["ms_per_step"] < 1e3 and payload["machine"]["cpu_cores"] >= 1
 
 
 def test_lenet_bench_headline_lines():

@@ -6,15 +6,13 @@ same bits whatever the emulated device's multiprocessor count.
 What is asserted is the launch (grid, block, kernel arguments, read through runtime's launch
 recording) and the numbers, never a time: speed is for benchmarks/ on a GPU."""
 import math
-import shutil
 
 import numpy as np
 import pytest
 
-from helpers import emulated_gpu, forget_the_gpu, rel_err
+from helpers import EMULATED, emulated_gpu, forget_the_gpu, rel_err
 from minigrad.backend import textbook
 
-EMULATED_SESSION = __import__("os").environ.get("MINIGRAD_EMULATE_CUDA") == "1"
 rng = np.random.default_rng(7)
 
 # LeNet's two convolutions at batch 256: x, weight, and which gradients the layer needs
@@ -25,30 +23,18 @@ LENET = {
 }
 
 
-# In an emulated session (python -m cuda_emu -m cuda ...) the tests are its cuda tests; in an
-# ordinary run they install the emulator themselves (as test_cuda.py's "emulated" cases do).
-@pytest.fixture(params=[pytest.param("emulated", marks=pytest.mark.cuda) if EMULATED_SESSION
+# In an emulated session (python -m minigrad.emulate -m pytest -m cuda ...) the tests are its
+# cuda tests; in an ordinary run they install the emulator themselves (helpers.emulated_gpu).
+@pytest.fixture(params=[pytest.param("emulated", marks=pytest.mark.cuda) if EMULATED
                         else "emulated"])
 def emulator(request):
     """(fake_cupy, the CUDA backend) with the host emulator in place of CuPy: the session's,
     or one installed for this test. Restores the emulated multiprocessor count afterwards."""
     from minigrad.backend import cuda
-    if EMULATED_SESSION:
-        from cuda_emu import fake_cupy
-        sms = fake_cupy._Device.attributes["MultiProcessorCount"]
-        yield fake_cupy, cuda
-        fake_cupy.set_sm_count(sms)
-        cuda.limit_blocks(None)
-        forget_the_gpu()
-        return
-    if shutil.which("g++") is None:
-        pytest.skip("the emulator needs g++")
     with emulated_gpu() as fake_cupy:
-        sms = fake_cupy._Device.attributes["MultiProcessorCount"]
         try:
             yield fake_cupy, cuda
         finally:
-            fake_cupy.set_sm_count(sms)
             cuda.limit_blocks(None)
 
 

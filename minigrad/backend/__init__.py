@@ -17,7 +17,7 @@ arrays on the GPU go to ``cuda``. (``minigrad.backends``, plural, is unrelated: 
 import importlib
 import os
 
-from ..device import device_of
+from ..device import on_gpu
 
 INTERFACE = (
     # conv2d and the products behind it and linear
@@ -60,7 +60,16 @@ def cpu_backend(form=None):
 def backend_of(*arrays):
     """The backend module of the device the arrays live on: the CPU form ``MINIGRAD_CPU``
     names (``backend.cpu`` by default), or ``backend.cuda``."""
-    if all(device_of(a).type == "cpu" for a in arrays):
-        return cpu_backend()
-    from . import cuda
+    for a in arrays:
+        if on_gpu(a):
+            return _cuda[0] if _cuda else _import_cuda()
+    return cpu_backend()
+
+
+_cuda = []             # backend.cuda once imported (asked for at every op on the GPU)
+
+
+def _import_cuda():
+    from . import cuda  # imports no CuPy
+    _cuda.append(cuda)
     return cuda

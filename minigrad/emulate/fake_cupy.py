@@ -91,7 +91,11 @@ class ndarray(np.ndarray):  # noqa: N801  (CuPy's name)
 
     @property
     def data(self):
-        return _Pointer(self.ctypes.data)
+        # an array object's address never changes: asked once (ctypes is slow to ask)
+        ptr = self.__dict__.get("_ptr")
+        if ptr is None:
+            ptr = self.__dict__["_ptr"] = self.ctypes.data
+        return _Pointer(ptr)
 
     def __array_wrap__(self, arr, context=None, return_scalar=False):
         return np.asarray(arr).view(ndarray)      # 0-d results stay device arrays, as in CuPy
@@ -112,6 +116,9 @@ class ndarray(np.ndarray):  # noqa: N801  (CuPy's name)
         return _run(name, fn, inputs, kwargs)
 
     def __getitem__(self, index):
+        view = _view_index(index)
+        if view is not None:                      # ints and slices: a view, no operation
+            return np.ndarray.__getitem__(self, view)
         if _selects_by_mask(index):
             _refuse_in_capture("boolean-mask indexing (CuPy copies the count of selected "
                                "elements to the host)")
@@ -134,6 +141,8 @@ class ndarray(np.ndarray):  # noqa: N801  (CuPy's name)
         _run("fill", np.ndarray.fill, (self, value), writes=True)
 
     def reshape(self, *shape, order="C"):
+        if order == "C" and self.flags.c_contiguous:      # always a view: no operation
+            return np.ndarray.reshape(self, *shape)
         return _run("reshape", np.ndarray.reshape, (self, *shape), dict(order=order))
 
     def ravel(self, order="C"):
@@ -184,14 +193,20 @@ class ndarray(np.ndarray):  # noqa: N801  (CuPy's name)
         return int(self.item())
 
 
-def _as_view_index(index):
+def _view_index(index):
     """An index of integers and slices picks a view, also when it picks one element (CuPy
-    gives a 0-d view there, NumPy a scalar copy): add an Ellipsis to say so."""
+    gives a 0-d view there, NumPy a scalar copy): that index with an Ellipsis added to say
+    so; None for any other index."""
     parts = index if isinstance(index, tuple) else (index,)
-    if all(isinstance(p, (numbers.Integral, slice)) or p is None for p in parts) and \
+    if all(isinstance(p, (int, np.integer, slice)) or p is None for p in parts) and \
             not isinstance(index, (bool, np.bool_)):
         return parts + (Ellipsis,)
-    return index
+    return None
+
+
+def _as_view_index(index):
+    view = _view_index(index)
+    return index if view is None else view
 
 
 def _selects_by_mask(index):
@@ -351,8 +366,11 @@ def ascontiguousarray(a, dtype=None):
 def empty(shape, dtype=float, order="C"):
     """Like cupy.empty: memory that holds garbage — here a poison pattern (all bits set: NaN
     for floats, -1 for integers), so a kernel that leaves an element unwritten shows it. An
-    allocation, no operation."""
+    allocation, no operation. (With stub_kernels, see there: memory as it comes.)"""
     a = np.empty(shape, dtype=dtype, order=order).view(ndarray)
+    if _stub["launches"] is not None:         # stub_kernels: no poison, no bookkeeping
+        count("allocations")
+        return a
     capture.poison(a)
     new_buffer(a)
     return a
@@ -360,6 +378,30 @@ def empty(shape, dtype=float, order="C"):
 
 def empty_like(a, dtype=None):
     return empty(np.shape(a), dtype=a.dtype if dtype is None else dtype)
+
+
+# ---- stubbed kernels: time only the caller's Python ------------------------------------------
+_stub = {"launches": None}
+
+
+@contextlib.contextmanager
+def stub_kernels():
+    """Within the block, kernels are not run: a launch is counted (``capture.stats.kernels``)
+    and its kernel's name appended to the yielded list, nothing more — no check of its
+    configuration or arguments, nothing executed. ``empty`` (and ``empty_like``) give memory
+    as it comes, not poisoned (filling megabytes is the device's work, not the caller's) and
+    not registered for graph replays. What is left to time is the caller's own Python
+    (benchmarks.bench_lenet --host-overhead times minigrad's per launch so); every result is
+    garbage, and the block refuses a CUDA-graph capture."""
+    if capture.capturing() is not None:
+        raise EmulatorError("stub_kernels: a capture is running; stubbed kernels record nothing")
+    if _stub["launches"] is not None:
+        raise EmulatorError("stub_kernels: already stubbed")
+    launches = _stub["launches"] = []
+    try:
+        yield launches
+    finally:
+        _stub["launches"] = None
 
 
 # ---- the emulated device and its limits (compute capability 9.0, as the H200) ----------------
@@ -692,6 +734,11 @@ def launch(kernel, grid, block, args):
     arguments, run every block, and raise the first problem found as an EmulatorError that
     names the kernel. (Everything a launch needs passes through here.) During a capture the
     launch is checked and recorded, not run; a replay runs it then."""
+    stubbed = _stub["launches"]
+    if stubbed is not None:                   # stub_kernels: counted, named, not run
+        count("kernels")
+        stubbed.append(kernel.expr)
+        return
     grid, block = _dims(grid, "grid", kernel.expr), _dims(block, "block", kernel.expr)
     check_launch(kernel, grid, block)
     converted = _convert(kernel, args)

@@ -3,6 +3,8 @@
 enough, split-K where K is huge and the output tiny), the conv's own fused products and the
 bias gradient. The twins of ``textbook.conv2d_fwd`` and its neighbours.
 """
+import functools
+
 import numpy as np
 
 from ...arguments import out_size
@@ -82,6 +84,7 @@ def _gemm_operands(a, b, trans_a, trans_b, who):
     return a, b, m, n, k, batch, stride_a, stride_b
 
 
+@functools.lru_cache(maxsize=None)
 def gemm_tile(m, n, blocked_ok=True):
     """The (TM, TN, RM, RN) tile of GEMM_TILES for an M x N product. Among the one-output tiles,
     the one that pads it least (a 6-row conv output gets 8 x 32 tiles, not 16 x 16 ones with 10

@@ -68,9 +68,7 @@ def adam_multi(params, grads, exp_avgs, exp_avg_sqs, steps, lr, beta1, beta2, ep
         f = dtype.type
         for first in range(0, len(tensors), ADAM_MAX_TENSORS):
             chunk = tensors[first:first + ADAM_MAX_TENSORS]
-            adam_list = _adam_list(chunk)
-            total = int(adam_list["start"][0, len(chunk)])
-            shapes = [p.shape for p, *_ in chunk]
+            adam_list, total, shapes = _adam_list(chunk)
             launch("adam.cu", "adam_count_steps", chunk[0][0], (1,), (ADAM_MAX_TENSORS,),
                     (adam_list,), shapes)
             if total:
@@ -80,11 +78,12 @@ def adam_multi(params, grads, exp_avgs, exp_avg_sqs, steps, lr, beta1, beta2, ep
 
 
 def _adam_list(chunk):
-    """The AdamList of these tensors, made once for each set of addresses (a step's
-    gradients usually come back at the same addresses, a captured graph's always do)."""
+    """(AdamList, total elements, shapes) of these tensors, made once for each set of
+    addresses (a step's gradients usually come back at the same addresses, a captured
+    graph's always do)."""
     key = tuple((p.size,) + tuple(a.data.ptr for a in (p, *rest)) for p, *rest in chunk)
-    adam_list = _adam_lists.get(key)
-    if adam_list is None:
+    made = _adam_lists.get(key)
+    if made is None:
         if len(_adam_lists) > 64:            # addresses that keep changing: do not pile up
             _adam_lists.clear()
         adam_list = np.zeros(1, ADAM_LIST)
@@ -93,8 +92,9 @@ def _adam_list(chunk):
         for j, tensors in enumerate(chunk):
             for field, a in zip(("param", "grad", "exp_avg", "exp_avg_sq", "step"), tensors):
                 adam_list[field][0, j] = a.data.ptr
-        _adam_lists[key] = adam_list
-    return adam_list
+        made = _adam_lists[key] = (adam_list, int(adam_list["start"][0, len(chunk)]),
+                                   [p.shape for p, *_ in chunk])
+    return made
 
 
 # ---- Adadelta and RMSprop ------------------------------------------------------------------

@@ -87,18 +87,20 @@ def compile_options():
 _modules = {}          # kernel file -> its compiled cupy.RawModule
 _kernels = {}          # (file, name, ctype) -> the kernel function
 _facts = {}            # device facts asked once ("max_blocks")
+_grids = {}            # total -> grid_1d(total) under the present block cap
 _caches = {}           # name -> a dict a launcher keeps between calls (see cache)
 _block_cap = [None]    # limit_blocks' cap, or None
 _recorders = []        # the lists of the recording() blocks now open
 
 
 def reset():
-    """Forget every compiled module, cached kernel, device fact and launcher cache, so that the
-    next launch starts afresh (the tests call it when they swap CuPy for the emulator and
-    back). Changes nothing on the GPU."""
+    """Forget every compiled module, cached kernel, device fact, grid and launcher cache, so
+    that the next launch starts afresh (the tests call it when they swap CuPy for the
+    emulator and back). Changes nothing on the GPU."""
     _modules.clear()
     _kernels.clear()
     _facts.clear()
+    _grids.clear()
     for kept in _caches.values():
         kept.clear()
 
@@ -143,11 +145,18 @@ def limit_blocks(cap):
     """Cap every grid-stride launch at ``cap`` blocks (None: back to 32 per multiprocessor).
     The tests force 1, 3 and 7 to run every loop's later trips."""
     _block_cap[0] = cap
+    _grids.clear()                      # made under the old cap
 
 
 def grid_1d(total):
-    """A 1-D grid for ``total`` > 0 items, one per thread, capped (the kernels loop)."""
-    return (max(1, min(-(-int(total) // THREADS), max_blocks())),)
+    """A 1-D grid for ``total`` > 0 items, one per thread, capped (the kernels loop). Kept per
+    total: a training step asks for the same few sizes every time."""
+    grid = _grids.get(total)
+    if grid is None:
+        if len(_grids) > 4096:                    # sizes that never repeat: do not pile up
+            _grids.clear()
+        grid = _grids[total] = (max(1, min(-(-int(total) // THREADS), max_blocks())),)
+    return grid
 
 
 def ctype(array, who):
@@ -170,8 +179,10 @@ def ready(array, who, ndim=None, dtype=None):
     return out if array.ndim else out.reshape(())   # CuPy's makes a 0-d array (1,)
 
 
+@functools.lru_cache(maxsize=4096)
 def i32(*values):
-    """The values as np.int32: a Python int would be sent as 64 bits."""
+    """The values as np.int32: a Python int would be sent as 64 bits. Kept per values (a
+    step launches the same shapes again and again, and an np.int32 never changes)."""
     return tuple(np.int32(v) for v in values)
 
 
