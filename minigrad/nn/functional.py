@@ -125,7 +125,7 @@ def _check_class_targets(op, scores, target, weight, ignore_index, reduction):
         raise ValueError(f"{op}: weight has shape {weight.shape}, expected one weight per "
                          f"class: ({k},)")
     if target.device.type == "cpu":
-        t = target.data
+        t = target._data
         out_of_range = ((t < 0) | (t >= k)) & (t != ignore_index)
         if out_of_range.any():
             raise IndexError(f"{op}: target class {int(t[out_of_range][0])} is out of range "
@@ -162,7 +162,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got "
                          f"{label_smoothing}")
     if target.device.type == "cpu":
-        ignoring = bool((target.data == ignore_index).any())
+        ignoring = bool((target._data == ignore_index).any())
     else:   # no look at the targets (it would wait for the GPU); a class could be ignored
         ignoring = 0 <= ignore_index < logits.shape[1]
     fused = weight is None and label_smoothing == 0 and not ignoring
@@ -178,7 +178,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         stats._mark_written()
     if fused:
         return ops.CrossEntropy.apply(logits, target, reduction=reduction,
-                                      stats=None if stats is None else stats.data)
+                                      stats=None if stats is None else stats._data)
     logp = log_softmax(logits, 1)
     loss = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0:
@@ -270,7 +270,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if not training or p == 0:
         return input
     if inplace:
-        return input.mul_(as_tensor(ops.dropout_mask(input.data, float(p))))
+        return input.mul_(as_tensor(ops.dropout_mask(input._data, float(p))))
     return ops.Dropout.apply(input, p=float(p))
 
 
