@@ -135,9 +135,16 @@ class Tensor(InPlaceMixin, InteropMixin, MethodsMixin):
 
     @property
     def data(self):
-        """The array holding the values. Assigning a Tensor or an array replaces it
-        (``p.data = new``), outside the graph and without a version bump, as in PyTorch."""
-        return self._data
+        """The same values in the same memory as a new Tensor outside the graph, as PyTorch's
+        ``.data``: ``requires_grad`` False, no history, and a version count of its own, so
+        a write through it (``p.data.mul_(0.5)``) is not seen by autograd's check: the
+        old escape hatch for updates the graph must not record. Prefer ``detach()`` under
+        ``no_grad``, whose writes autograd does see. Assigning a Tensor or an array
+        replaces the array (``p.data = new``), outside the graph and without a version
+        bump. (minigrad's own code reads the array itself as ``_data``.)"""
+        t = Tensor._wrap(self._data)
+        t._base = DETACHED               # shares memory, not history
+        return t
 
     @data.setter
     def data(self, value):
