@@ -143,11 +143,9 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
 
     (reduced the way ``nll_loss`` reduces, the mean dividing by Σ w[t[b]]). Without weight
     and smoothing this is the fused softmax-cross-entropy backend function (a kernel on the
-    GPU); otherwise log_softmax followed by nll_loss. One difference from PyTorch, on the
-    GPU only: the fused path cannot look for ``ignore_index`` among the targets without
-    waiting for the device, so when ignore_index is not a class (the default −100) it is
-    taken there, and a target equal to it gives a NaN loss, as any class out of range does;
-    ``nll_loss(log_softmax(x, 1), t)``, or a ``weight``, leaves it out on both devices.
+    GPU), which leaves out the rows whose target is ``ignore_index`` itself (loss 0, no
+    gradient, the mean dividing by the rows counted: NaN when none is, as PyTorch);
+    otherwise log_softmax followed by nll_loss.
 
     ``stats`` (minigrad's, not PyTorch's): a float64 tensor of 4 values on the logits' device
     (``nn.TrainingStats`` holds one) to which the batch's mean loss, its number of correct
@@ -161,15 +159,11 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got "
                          f"{label_smoothing}")
-    if target.device.type == "cpu":
-        ignoring = bool((target._data == ignore_index).any())
-    else:   # no look at the targets (it would wait for the GPU); a class could be ignored
-        ignoring = 0 <= ignore_index < logits.shape[1]
-    fused = weight is None and label_smoothing == 0 and not ignoring
+    fused = weight is None and label_smoothing == 0
     if stats is not None:
         if not fused:
-            raise ValueError("cross_entropy: stats works only without weight, label_smoothing "
-                             "and ignored targets")
+            raise ValueError("cross_entropy: stats works only without weight and "
+                             "label_smoothing")
         if not isinstance(stats, Tensor) or stats.shape != (4,) or \
                 stats.dtype != _dtype.float64 or stats.device != logits.device:
             raise ValueError("cross_entropy: stats must be a float64 tensor of shape (4,) on "
@@ -178,7 +172,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         stats._mark_written()
     if fused:
         return ops.CrossEntropy.apply(logits, target, reduction=reduction,
-                                      stats=None if stats is None else stats._data)
+                                      stats=None if stats is None else stats._data,
+                                      ignore_index=ignore_index)
     logp = log_softmax(logits, 1)
     loss = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0:
