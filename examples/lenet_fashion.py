@@ -219,7 +219,7 @@ def lock_run_folder(out):
                 lock.unlink(missing_ok=True)
             continue
         except OSError as e:
-            raise RunError(f"cannot create the lock file {lock}: {e.strerror or e}") from None
+            raise RunError(f"cannot write to the run folder {out}: {e.strerror or e}") from None
         with os.fdopen(fd, "w") as f:
             f.write(f"{os.getpid()}\n")
         return
