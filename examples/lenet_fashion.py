@@ -25,8 +25,10 @@ numbers of an uninterrupted one.
 Nothing is ever half-written: each file is written to a temporary file in the same folder,
 flushed to disk and renamed over the old one — the checkpoint first, the metrics after — so
 a Ctrl-C, a full disk or a crash leaves the files of the last completed epoch. A run folder
-is never shared: the default one is new, and an existing run folder given with --out is
-refused unless --overwrite (or --resume from it). Every expected failure (bad arguments,
+is never shared: the default one is new, an existing run folder given with --out is
+refused unless --overwrite (or --resume from it), and a folder another run is writing to is
+refused even then (a lock file, run.lock, holds the running process's id while it runs; one
+left by a process that died is taken over). Every expected failure (bad arguments,
 missing data, an unreadable checkpoint, an unwritable folder) prints one line, "error: ...",
 and exits with status 2.
 """
@@ -59,6 +61,7 @@ except ImportError:
 SETTINGS = {"seed": 0, "lr": 1e-3, "batch_size": 256, "train_subset": None, "test_subset": None}
 CHECKPOINT_KEYS = ("model", "optimizer", "epoch", "history", "config")
 RUN_FILES = ("checkpoint.npz", "metrics.csv", "metrics.json", "curves.png")
+LOCK_FILE = "run.lock"      # in the run folder while a run writes there: the run's pid
 
 
 class RunError(Exception):
@@ -157,35 +160,103 @@ def resolve_settings(args, checkpoint):
 
 
 def run_folder(args):
-    """The folder this run writes to, created (and checked to be ours to write)."""
+    """The folder this run writes to, created, locked for this run (release it with
+    unlock_run_folder) and checked to be ours to write."""
     if args.out is None and args.resume:
-        return Path(args.resume).parent               # a resumed run continues its folder
+        out = Path(args.resume).parent                # a resumed run continues its folder
+        lock_run_folder(out)
+        return out
     if args.out is None:                               # a new folder, never one in use
         stamp = Path("runs") / time.strftime("lenet-%Y%m%d-%H%M%S")
         for i in range(1, 1000):
             out = stamp if i == 1 else stamp.with_name(f"{stamp.name}-{i}")
             try:
                 out.mkdir(parents=True)
-                return out
             except FileExistsError:
                 continue
             except OSError as e:
                 raise RunError(f"cannot create the run folder {out}: {e.strerror or e}") \
                     from None
+            lock_run_folder(out)
+            return out
         raise RunError(f"cannot find a free run folder name next to {stamp}")
     out = Path(args.out)
-    resuming_here = args.resume and out.resolve() == Path(args.resume).resolve().parent
-    used = [f for f in RUN_FILES if (out / f).exists()] if out.is_dir() else []
-    if used and not (args.overwrite or resuming_here):
-        raise RunError(f"--out {out} already holds a run ({', '.join(used)}); pass "
-                       "--overwrite to replace it, --resume to continue it, or another --out")
     if out.exists() and not out.is_dir():
         raise RunError(f"--out {out} exists and is not a folder")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise RunError(f"cannot create the run folder {out}: {e.strerror or e}") from None
+    lock_run_folder(out)                # first: a run still writing has no files yet
+    resuming_here = args.resume and out.resolve() == Path(args.resume).resolve().parent
+    used = [f for f in RUN_FILES if (out / f).exists()]
+    if used and not (args.overwrite or resuming_here):
+        unlock_run_folder(out)
+        raise RunError(f"--out {out} already holds a run ({', '.join(used)}); pass "
+                       "--overwrite to replace it, --resume to continue it, or another --out")
     return out
+
+
+def lock_run_folder(out):
+    """Create ``out/run.lock`` holding this process's id, atomically (O_CREAT | O_EXCL: of
+    two runs only one can create it). A lock whose process is alive is an error naming it;
+    one whose process has died (a killed run) is taken over, with a message."""
+    lock = out / LOCK_FILE
+    for _ in range(3):
+        try:
+            fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            owner = lock_owner(lock)
+            if owner is None:
+                continue                               # released meanwhile: try again
+            if owner == "unknown" or process_alive(owner):
+                raise RunError(f"--out {out} is in use by another run (process {owner}, "
+                               f"lock file {lock}); wait for it to finish or pick another "
+                               "--out") from None
+            print(f"taking over the lock file {lock} of process {owner}, which is no longer "
+                  "running")
+            if lock_owner(lock) == owner:             # not taken over by someone else since
+                lock.unlink(missing_ok=True)
+            continue
+        except OSError as e:
+            raise RunError(f"cannot write to the run folder {out}: {e.strerror or e}") from None
+        with os.fdopen(fd, "w") as f:
+            f.write(f"{os.getpid()}\n")
+        return
+    raise RunError(f"--out {out}: could not take the lock file {lock}; another run keeps "
+                   "taking it")
+
+
+def lock_owner(lock):
+    """The pid in a lock file; None when the file is gone; "unknown" when it holds no pid
+    yet and is young (its run is between creating and writing it)."""
+    try:
+        text = lock.read_text().strip()
+        age = time.time() - lock.stat().st_mtime
+    except FileNotFoundError:
+        return None
+    if text.isdigit():
+        return int(text)
+    return "unknown" if age < 10 else 0                # pid 0: no live process, stale
+
+
+def process_alive(pid):
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)                                # signal 0: only asks if it exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:                            # alive, another user's
+        return True
+    return True
+
+
+def unlock_run_folder(out):
+    """Remove this run's lock file (only if it is still this process's)."""
+    lock = out / LOCK_FILE
+    if lock_owner(lock) == os.getpid():
+        lock.unlink(missing_ok=True)
 
 
 def check_writable(out, nbytes):
@@ -345,7 +416,14 @@ def train(args):
         raise RunError(str(e)) from None
     print(f"device: {device} ({why}){form}")
     out = run_folder(args)
+    try:
+        return train_in(out, args, checkpoint, device)
+    finally:
+        unlock_run_folder(out)
 
+
+def train_in(out, args, checkpoint, device):
+    """Train and evaluate, writing the outputs of each epoch to the (locked) folder ``out``."""
     minigrad.manual_seed(args.seed)
     train_set, test_set = load_data(args)
     train_iter = ArrayLoader(train_set, args.batch_size, shuffle=True, seed=args.seed,

@@ -125,7 +125,7 @@ class Context:
         the backward unpacks what it saved. Arrays private to the op are not tracked."""
         roots = {id(storage_root(a)) for a in self._saved if hasattr(a, "shape")}
         self._versions = tuple(
-            (t._version_counter, t._version_counter.value, t._data,      # the array: for
+            (t._version_counter, t._version_counter.value, t._data,       # the array: for
              t.grad_fn.fn.__name__ if t.grad_fn is not None else None)   # the message
             for t in tensors if id(storage_root(t._data)) in roots)
 
@@ -299,9 +299,9 @@ def accumulate_into_leaf(t, g, fresh=False):
         t.grad = as_tensor(g if fresh else g.astype(t.dtype, copy=True))
         t.grad._graph_owned = capturing()
     elif t.grad._graph_owned:
-        get_array_module(g).add(t.grad.data, g, out=t.grad.data)
+        get_array_module(g).add(t.grad._data, g, out=t.grad._data)
     else:
-        t.grad.data = t.grad.data + g
+        t.grad._data = t.grad._data + g
 
 
 _seeds = {}
@@ -352,7 +352,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
                             "need float64 inputs")
 
     out = fn(*inputs)
-    xp = get_array_module(out.data)
+    xp = get_array_module(out._data)
     v = xp.asarray(np.random.default_rng(seed).standard_normal(out.shape))
     for i in checked:
         inputs[i].grad = None
@@ -361,13 +361,13 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     def projected(arrays):
         with no_grad():
             args = [as_tensor(a) if a is not None else x for a, x in zip(arrays, inputs)]
-            return float((fn(*args).data * v).sum())
+            return float((fn(*args)._data * v).sum())
 
     for i in checked:
         x = inputs[i]
-        analytical = x.grad.data if x.grad is not None else xp.zeros_like(x.data)
-        base = [t.data if isinstance(t, Tensor) else None for t in inputs]
-        flat = x.data.copy().reshape(-1)
+        analytical = x.grad._data if x.grad is not None else xp.zeros_like(x._data)
+        base = [t._data if isinstance(t, Tensor) else None for t in inputs]
+        flat = x._data.copy().reshape(-1)
         numerical = np.empty(flat.size)
         for j in range(flat.size):
             orig = flat[j].item()

@@ -291,12 +291,12 @@ class graphed:
 
 def _static_copy(t):
     """A tensor of its own memory holding ``t``'s values now (made before a capture)."""
-    copy = as_tensor(t.xp.empty_like(t.data))
-    copy.data[...] = t.data
+    copy = as_tensor(t.xp.empty_like(t._data))
+    copy._data[...] = t._data
     return copy
 
 
 def _copy_into(static, args):
     for s, a in zip(static, args):
         if isinstance(a, Tensor):
-            s.data[...] = a.data
+            s._data[...] = a._data

@@ -119,7 +119,7 @@ class InPlaceMixin:
             raise RuntimeError(f"copy_: the source of shape {list(src.shape)} cannot be "
                                f"broadcast to {list(self.shape)}")
         return self._write("copy_", [src], lambda t: S.Overwrite.apply(t, src),
-                           lambda a: a.__setitem__(Ellipsis, src.data))
+                           lambda a: a.__setitem__(Ellipsis, src._data))
 
     def fill_(self, value):
         if isinstance(value, InPlaceMixin):
@@ -159,7 +159,7 @@ class InPlaceMixin:
             v = Tensor(value, dtype=self.dtype, device=self.device)
         steps = S.index_steps(index)
         return self._write("index_put_", [v], lambda t: S.IndexPut.apply(t, v, index),
-                           lambda a: S.write(a, steps, v.data))
+                           lambda a: S.write(a, steps, v._data))
 
     # ---- the machinery -----------------------------------------------------------------
     def _arith_inplace(self, name, other, out_of_place):
@@ -177,7 +177,7 @@ class InPlaceMixin:
             raise RuntimeError(f"result type {_TYPE_NAMES[probe.dtype]} can't be cast to the "
                                f"desired output type {_TYPE_NAMES[self.dtype]}")
         return self._write(name, others, lambda t: out_of_place(t, other),
-                           lambda a: a.__setitem__(Ellipsis, probe.data))
+                           lambda a: a.__setitem__(Ellipsis, probe._data))
 
     def _write(self, name, others, out_of_place, in_place):
         """Apply an in-place op: record it (see the module docstring) or just write."""
@@ -185,7 +185,7 @@ class InPlaceMixin:
             through = "a view of " if name == "index_put_" else ""    # x[i] = v writes a view
             raise RuntimeError(f"{through}a leaf Variable that requires grad is being used in "
                                "an in-place operation.")
-        _check_writable(self.data, name)
+        _check_writable(self._data, name)
         if self._no_grad_view and is_grad_enabled():
             raise RuntimeError(
                 "A view was created in no_grad mode and is being modified inplace with grad "
@@ -201,11 +201,11 @@ class InPlaceMixin:
             out = out_of_place(old)
             if out.dtype != self.dtype:
                 out = out.to(self.dtype)
-            self.data[...] = out.data
+            self._data[...] = out._data
             self.grad_fn, self._requires_grad = out.grad_fn, True
             self._version_counter.rebased += 1
         else:
-            in_place(self.data)
+            in_place(self._data)
         self._version_counter.value += 1
         return self
 
@@ -225,7 +225,7 @@ class InPlaceMixin:
         """A stand-in for this tensor's old value in the graph: a copy of its array with its
         history (``grad_fn``), so the in-place write cannot change what the op saved."""
         from .tensor import as_tensor
-        old = as_tensor(self.data.copy())
+        old = as_tensor(self._data.copy())
         old.grad_fn, old._requires_grad = self.grad_fn, self.requires_grad
         return old
 

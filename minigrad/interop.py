@@ -15,16 +15,16 @@ class InteropMixin:
         return (self[i] for i in range(self.shape[0]))
 
     def item(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, this one has shape "
                              f"{self.shape}")
         if capturing() and self.device.type == "cuda":
             refuse_during_capture("Tensor.item() (and float(t), int(t), bool(t), f\"{t}\")",
                                   "it copies a value from the GPU to the host")
-        return self.data.reshape(()).item()
+        return self._data.reshape(()).item()
 
     def _python_scalar(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"only one element tensors can be converted to Python scalars "
                              f"(this one has shape {self.shape})")
         return self.item()
@@ -36,7 +36,7 @@ class InteropMixin:
         return int(self._python_scalar())
 
     def __index__(self):
-        if self.dtype.kind not in "iu" or self.data.size != 1:
+        if self.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to "
                             "an index")
         return int(self.item())
@@ -63,10 +63,10 @@ class InteropMixin:
                                "tensor.detach().numpy() instead.")
         if self.device.type != "cpu":
             raise TypeError("can't convert a cuda tensor to numpy; use tensor.cpu() first")
-        return self.data
+        return self._data
 
     def tolist(self):
-        return self.cpu().detach().data.tolist()
+        return self.cpu().detach()._data.tolist()
 
     @classmethod
     def __torch_function__(cls, func, types, args=(), kwargs=None):
@@ -77,7 +77,7 @@ class InteropMixin:
 
         def convert(v):
             if isinstance(v, InteropMixin):
-                return torch.from_numpy(np.array(v.detach().cpu().data))
+                return torch.from_numpy(np.array(v.detach().cpu()._data))
             if isinstance(v, (list, tuple)) and not hasattr(v, "_fields"):
                 return type(v)(convert(x) for x in v)
             if isinstance(v, dict):

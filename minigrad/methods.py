@@ -54,9 +54,9 @@ class MethodsMixin:
             xp = a.xp
             with np.errstate(divide="ignore", invalid="ignore"):
                 if _dtype.is_float(a.dtype):
-                    q = xp.trunc(a.data / b.data)
+                    q = xp.trunc(a._data / b._data)
                 else:
-                    q = xp.sign(a.data) * xp.sign(b.data) * (abs(a.data) // abs(b.data))
+                    q = xp.sign(a._data) * xp.sign(b._data) * (abs(a._data) // abs(b._data))
             return type(self)._wrap(q.astype(a.dtype))
         raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                          f"but found '{rounding_mode}'")
@@ -121,11 +121,11 @@ class MethodsMixin:
 
     def argmin(self, dim=None, keepdim=False):
         if dim is None:
-            return type(self)._wrap(self.data.argmin().astype(np.int64))
+            return type(self)._wrap(self._data.argmin().astype(np.int64))
         d = normalize_dim(dim, self.ndim)
         if self.ndim == 0:
             return type(self)._wrap(np.zeros((), np.int64))
-        idx = self.data.argmin(axis=d).astype(np.int64)
+        idx = self._data.argmin(axis=d).astype(np.int64)
         return type(self)._wrap(self.xp.expand_dims(idx, d) if keepdim else idx)
 
     def minimum(self, other):
@@ -193,7 +193,7 @@ class MethodsMixin:
         d = normalize_dim(dim, self.ndim)
         if getattr(index, "ndim", None) not in (0, 1) or index.dtype != _dtype.int64:
             raise IndexError("index_select(): Expected a 1-D (or 0-D) int64 index tensor")
-        idx = move(index.data.reshape(-1), self.device)
+        idx = move(index._data.reshape(-1), self.device)
         if idx.size and self.device.type == "cpu" and \
                 (idx.min() < -self.shape[d] or idx.max() >= self.shape[d]):
             raise IndexError(f"index_select(): index out of range in self (size "
@@ -216,7 +216,7 @@ class MethodsMixin:
         except ValueError:
             raise RuntimeError(f"masked_fill: the mask of shape {mask.shape} cannot be "
                                f"broadcast to {self.shape}") from None
-        return I.MaskedFill.apply(self, move(mask.data, self.device), value)
+        return I.MaskedFill.apply(self, move(mask._data, self.device), value)
 
     def _index_tensor(self, op, index, d):
         if getattr(index, "dtype", None) != _dtype.int64:
@@ -227,7 +227,7 @@ class MethodsMixin:
         if any(n > m for i, (n, m) in enumerate(zip(index.shape, self.shape)) if i != d):
             raise RuntimeError(f"{op}(): Size does not match at a dim other than {d}: index "
                                f"{index.shape}, self {self.shape}")
-        idx = move(index.data, self.device)
+        idx = move(index._data, self.device)
         if idx.size and self.device.type == "cpu":
             bad = idx[(idx < 0) | (idx >= self.shape[d])]
             if bad.size:
@@ -253,7 +253,7 @@ class MethodsMixin:
         d = normalize_dim(dim, self.ndim)
         if self.ndim == 0:
             return type(self)._wrap(np.zeros((), np.int64))
-        xp, a = self.xp, self.data
+        xp, a = self.xp, self._data
         if descending:          # a stable sort of the reversed order keeps ties in order
             a = -a if a.dtype != np.bool_ else ~a
         return type(self)._wrap(xp.argsort(a, axis=d, kind="stable").astype(np.int64))
@@ -322,7 +322,7 @@ class MethodsMixin:
         if _dtype.is_float(a.dtype):
             raise RuntimeError(f'"{name}_cpu" not implemented for '
                                f"'{_dtype.tensor_type_name(a.dtype)[9:-6]}'")
-        return type(self)._wrap(fn(a.data, b.data))
+        return type(self)._wrap(fn(a._data, b._data))
 
     def __and__(self, o): return self._bitwise(o, "bitwise_and", lambda a, b: a & b)
     def __or__(self, o): return self._bitwise(o, "bitwise_or", lambda a, b: a | b)
@@ -334,13 +334,13 @@ class MethodsMixin:
         return ~self
 
     def logical_and(self, other):
-        return type(self)._wrap((self != 0).data & _as_bool(other, self))
+        return type(self)._wrap((self != 0)._data & _as_bool(other, self))
 
     def logical_or(self, other):
-        return type(self)._wrap((self != 0).data | _as_bool(other, self))
+        return type(self)._wrap((self != 0)._data | _as_bool(other, self))
 
     def logical_xor(self, other):
-        return type(self)._wrap((self != 0).data ^ _as_bool(other, self))
+        return type(self)._wrap((self != 0)._data ^ _as_bool(other, self))
 
     # ---- repeating, reversing, masking ------------------------------------------------
     def expand(self, *sizes):
@@ -450,7 +450,7 @@ class MethodsMixin:
 
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         a, b = self._operand(other, "isclose")
-        return type(self)._wrap(a.xp.isclose(a.data, b.data, rtol, atol, equal_nan))
+        return type(self)._wrap(a.xp.isclose(a._data, b._data, rtol, atol, equal_nan))
 
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         return bool(self.isclose(other, rtol, atol, equal_nan).all())
@@ -549,9 +549,9 @@ class MethodsMixin:
         return self[mask.expand(self.shape) if mask.shape != self.shape else mask]
 
     # ---- tests and counts (no gradient) ---------------------------------------------------
-    def isnan(self): return type(self)._wrap(self.xp.isnan(self.data))
-    def isinf(self): return type(self)._wrap(self.xp.isinf(self.data))
-    def isfinite(self): return type(self)._wrap(self.xp.isfinite(self.data))
+    def isnan(self): return type(self)._wrap(self.xp.isnan(self._data))
+    def isinf(self): return type(self)._wrap(self.xp.isinf(self._data))
+    def isfinite(self): return type(self)._wrap(self.xp.isfinite(self._data))
 
     def is_floating_point(self):
         return _dtype.is_float(self.dtype)
@@ -561,11 +561,11 @@ class MethodsMixin:
 
     def nonzero(self, as_tuple=False):
         """The indices of the non-zero elements: (n, ndim) int64, or one tensor per dim."""
-        idx = self.xp.nonzero(self.data)
+        idx = self.xp.nonzero(self._data)
         if as_tuple:
             return tuple(type(self)._wrap(i.astype(np.int64)) for i in idx)
         return type(self)._wrap(self.xp.stack(idx, axis=1).astype(np.int64) if idx else
-                                self.xp.zeros((int(bool(self.data)), 0), np.int64))
+                                self.xp.zeros((int(bool(self._data)), 0), np.int64))
 
     def count_nonzero(self, dim=None):
         return (self != 0).sum(dim)
@@ -591,7 +591,7 @@ class MethodsMixin:
     def bernoulli(self, generator=None):
         """1 with probability self (elementwise), else 0, in self's dtype."""
         from . import random
-        p = np.asarray(self.detach().cpu().data, dtype=np.float64)
+        p = np.asarray(self.detach().cpu()._data, dtype=np.float64)
         draws = (random.generator(generator).random(p.shape) < p).astype(self.dtype)
         return type(self)._wrap(move(draws, self.device))
 
@@ -623,7 +623,7 @@ class MethodsMixin:
         """Indices drawn with probability proportional to this tensor's values (1-D, or one
         draw per row of a 2-D tensor), from minigrad's generator."""
         from . import random
-        probs = np.asarray(self.detach().cpu().data, dtype=np.float64)
+        probs = np.asarray(self.detach().cpu()._data, dtype=np.float64)
         rows = probs.reshape(-1, probs.shape[-1]) if probs.ndim else probs.reshape(1, 1)
         if (rows < 0).any() or not np.isfinite(rows).all() or (rows.sum(1) <= 0).any():
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0 "
@@ -664,5 +664,5 @@ def _dims(dim, ndim):
 
 def _as_bool(other, like):
     if isinstance(other, MethodsMixin):
-        return move((other != 0).data, like.device)
+        return move((other != 0)._data, like.device)
     return like.xp.asarray(bool(other))

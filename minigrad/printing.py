@@ -51,7 +51,7 @@ def _write(v, mode):
 def tensor_repr(t, dtype_names):
     """``tensor([...], <extras>)`` for the Tensor ``t``; ``dtype_names`` says which dtypes
     are the defaults that PyTorch does not print (float32, int64, bool)."""
-    values = t.detach().cpu().data
+    values = t.detach().cpu()._data
     if values.dtype.kind == "f":
         fmt = {"float_kind": float_formatter(values)}
     elif values.dtype.kind == "b":

@@ -66,7 +66,7 @@ def save(obj, path):
             flags = {"requires_grad": True} if v.requires_grad else {}
             if isinstance(v, Parameter):
                 flags["parameter"] = True
-            v = v.data
+            v = v._data
         if hasattr(v, "__cuda_array_interface__"):
             v = v.get()
         if isinstance(v, np.ndarray):

@@ -33,7 +33,7 @@ def to_array(data, dtype=None, device=None):
     (or lists of them). Like ``torch.tensor`` it copies: the result never shares memory with
     ``data``."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     if device is not None:
         device = Device(device)
     if isinstance(data, (np.ndarray, np.generic)) or on_gpu(data):
@@ -71,7 +71,7 @@ def _unwrap_tensors(data, found):
     recording their dtypes in ``found``: ``tensor([t0, t1])`` of 0-d tensors works."""
     if isinstance(data, Tensor):
         found.append(data.dtype)
-        return data.detach().cpu().data
+        return data.detach().cpu()._data
     if isinstance(data, (list, tuple)):
         return [_unwrap_tensors(x, found) for x in data]
     return data
@@ -136,9 +136,16 @@ class Tensor(InPlaceMixin, InteropMixin, MethodsMixin):
 
     @property
     def data(self):
-        """The array holding the values. Assigning a Tensor or an array replaces it
-        (``p.data = new``), outside the graph and without a version bump, as in PyTorch."""
-        return self._data
+        """The same values in the same memory as a new Tensor outside the graph, as PyTorch's
+        ``.data``: ``requires_grad`` False, no history, and a version count of its own, so
+        a write through it (``p.data.mul_(0.5)``) is not seen by autograd's check: the
+        old escape hatch for updates the graph must not record. Prefer ``detach()`` under
+        ``no_grad``, whose writes autograd does see. Assigning a Tensor or an array
+        replaces the array (``p.data = new``), outside the graph and without a version
+        bump. (minigrad's own code reads the array itself as ``_data``.)"""
+        t = Tensor._wrap(self._data)
+        t._base = DETACHED               # shares memory, not history
+        return t
 
     @data.setter
     def data(self, value):
@@ -158,7 +165,7 @@ class Tensor(InPlaceMixin, InteropMixin, MethodsMixin):
 
     @requires_grad.setter
     def requires_grad(self, flag):
-        if flag and not _dtype.is_float(self.data.dtype):
+        if flag and not _dtype.is_float(self._data.dtype):
             raise RuntimeError(f"only floating-point tensors can require gradients; this one "
                                f"is {self.data.dtype} (convert with .float() first)")
         if not flag and self.grad_fn is not None:
@@ -189,7 +196,7 @@ class Tensor(InPlaceMixin, InteropMixin, MethodsMixin):
         return self.ndim
 
     def numel(self):
-        return int(self.data.size)
+        return int(self._data.size)
 
     def __len__(self):
         if self.ndim == 0:
@@ -199,7 +206,7 @@ class Tensor(InPlaceMixin, InteropMixin, MethodsMixin):
     def detach(self):
         """The same values, in the same memory, without history. A write to one shows in the
         other and bumps the version both see."""
-        t = Tensor._wrap(self.data)
+        t = Tensor._wrap(self._data)
         t._version_counter, t._base = self._version_counter, DETACHED
         return t
 
@@ -222,7 +229,7 @@ class Tensor(InPlaceMixin, InteropMixin, MethodsMixin):
     def _cast(self, dtype):
         if self.requires_grad and is_grad_enabled() and _dtype.is_float(dtype):
             return S.Cast.apply(self, dtype)
-        return Tensor._wrap(self.data.astype(dtype))
+        return Tensor._wrap(self._data.astype(dtype))
 
     def cpu(self):
         return self.to("cpu")
@@ -253,14 +260,14 @@ class Tensor(InPlaceMixin, InteropMixin, MethodsMixin):
             raise RuntimeError("backward() on a tensor that does not require grad and has no "
                                "grad_fn: no input of the ops that made it has requires_grad=True")
         if gradient is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise RuntimeError(f"grad can be implicitly created only for a one-element "
                                    f"output; this one has shape {self.shape}: pass "
                                    "backward(gradient=...) of that shape")
-            grad = autograd.ones_seed(self.xp, self.data.shape, self.dtype)
+            grad = autograd.ones_seed(self.xp, self._data.shape, self.dtype)
         else:
             grad = to_array(gradient, self.dtype)
-            if grad.shape != self.data.shape:
+            if grad.shape != self._data.shape:
                 raise RuntimeError(f"backward: gradient has shape {tuple(grad.shape)} but the "
                                    f"tensor has shape {self.shape}")
             check_same_device("backward", [self, Tensor._wrap(grad)])
@@ -319,10 +326,10 @@ class Tensor(InPlaceMixin, InteropMixin, MethodsMixin):
         """~mask (logical not) for bool tensors, bitwise not for integers; no gradient."""
         if _dtype.is_float(self.dtype):
             raise TypeError(f"~ needs a bool or integer tensor, got {self.dtype}")
-        return Tensor._wrap(~self.data)
+        return Tensor._wrap(~self._data)
 
     def logical_not(self):
-        return Tensor._wrap(self.data == 0)
+        return Tensor._wrap(self._data == 0)
 
     def __pos__(self): return self
 
@@ -373,7 +380,7 @@ class Tensor(InPlaceMixin, InteropMixin, MethodsMixin):
 
     def _compare(self, other, fn):
         a, b = self._operand(other, "compare")
-        return Tensor._wrap(fn(a.data, b.data))
+        return Tensor._wrap(fn(a._data, b._data))
 
     def __eq__(self, o):
         return False if o is None else self._compare(o, lambda a, b: a == b)
@@ -388,13 +395,13 @@ class Tensor(InPlaceMixin, InteropMixin, MethodsMixin):
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is "
                                "ambiguous; use .any() or .all()")
         return bool(self.item())
 
-    def any(self): return Tensor._wrap(self.data.any())
-    def all(self): return Tensor._wrap(self.data.all())
+    def any(self): return Tensor._wrap(self._data.any())
+    def all(self): return Tensor._wrap(self._data.all())
 
     def __getitem__(self, index):
         return S.Index.apply(self, _index_arrays(index, self))
@@ -450,11 +457,11 @@ class Tensor(InPlaceMixin, InteropMixin, MethodsMixin):
 
     def argmax(self, dim=None, keepdim=False):
         if dim is None:
-            return Tensor._wrap(self.data.argmax().astype(np.int64))
+            return Tensor._wrap(self._data.argmax().astype(np.int64))
         d = normalize_dim(dim, self.ndim)
         if self.ndim == 0:
             return Tensor._wrap(np.zeros((), np.int64))
-        idx = self.data.argmax(axis=d).astype(np.int64)
+        idx = self._data.argmax(axis=d).astype(np.int64)
         return Tensor._wrap(self.xp.expand_dims(idx, d) if keepdim else idx)
 
     # ---- shape ------------------------------------------------------------------------
@@ -528,7 +535,7 @@ def type_name(t):
 def _integer_safe(op, a, b):
     """// and % of integers by zero are an error, as in PyTorch (checked on the CPU only:
     on the GPU the check would wait for the device)."""
-    if a.dtype.kind in "iu" and b.device.type == "cpu" and (b.data == 0).any():
+    if a.dtype.kind in "iu" and b.device.type == "cpu" and (b._data == 0).any():
         raise RuntimeError("ZeroDivisionError")
     return op.apply(a, b)
 
@@ -569,7 +576,7 @@ def _index_arrays(index, like):
     out = []
     for p in parts:
         if isinstance(p, Tensor):
-            p = move(p.data, like.device)
+            p = move(p._data, like.device)
         elif isinstance(p, list):
             p = like.xp.asarray(p)
         out.append(p)

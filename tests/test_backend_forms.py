@@ -83,11 +83,17 @@ def exercise(be, put=lambda a: a):
     out["softmax_xent_bwd"] = [be.softmax_xent_bwd(put(r(6)), z, lse, t)]
     for reduction in ("mean", "sum", "none"):
         stats = put(np.zeros(4))
-        loss, lse = be.cross_entropy_fwd(z, t, reduction, stats)
-        out["cross_entropy_fwd/" + reduction] = [loss, lse, stats]
+        loss, lse, kept = be.cross_entropy_fwd(z, t, reduction, stats)
+        out["cross_entropy_fwd/" + reduction] = [loss, lse, stats, kept]
         gl = put(np.array(1.5) if reduction != "none" else r(6))
         out["cross_entropy_bwd/" + reduction] = [be.cross_entropy_bwd(gl, z, lse, t,
-                                                                      reduction)]
+                                                                      reduction, kept)]
+        t_ign = put(np.array([0, 4, -100, 2, -100, 1]))          # ignore_index's rows
+        stats = put(np.zeros(4))
+        loss, lse, kept = be.cross_entropy_fwd(z, t_ign, reduction, stats)
+        out["cross_entropy_fwd/ignore/" + reduction] = [loss, lse, stats, kept]
+        out["cross_entropy_bwd/ignore/" + reduction] = [be.cross_entropy_bwd(
+            gl, z, lse, t_ign, reduction, kept)]
     t_nll = put(np.array([0, 4, -100, 2, 2, 1]))
     loss, wb = be.nll_fwd(z, t_nll, put(g.random(5)), -100)
     out["nll_fwd"] = [loss, wb]
@@ -262,12 +268,12 @@ def test_the_loops_maxpool_matches_pytorch(shape, k, stride, pad):
 def test_the_loops_cross_entropy_and_adam_match_pytorch():
     g = np.random.default_rng(0)
     z, t = g.standard_normal((6, 5)) * 3, g.integers(0, 5, 6)
-    loss, lse = loops.cross_entropy_fwd(z, t, "mean")
+    loss, lse, kept = loops.cross_entropy_fwd(z, t, "mean")
     zt = torch.tensor(z, requires_grad=True)
     ref = TF.cross_entropy(zt, torch.tensor(t))
     ref.backward()
     assert abs(float(loss) - ref.item()) <= TOL * abs(ref.item())
-    assert rel_err(loops.cross_entropy_bwd(np.array(1.0), z, lse, t, "mean"),
+    assert rel_err(loops.cross_entropy_bwd(np.array(1.0), z, lse, t, "mean", kept),
                    zt.grad.numpy()) <= TOL
     p0 = g.standard_normal(7)
     p, m, v = p0.copy(), np.zeros(7), np.zeros(7)

@@ -248,9 +248,11 @@ def test_cross_entropy_fwd_bwd_match_numpy(gpu, reduction, with_stats, dtype):
     target[:20] = logits[:20].argmax(axis=1)               # at least 20 correct predictions
     stats_ref = np.array([2.5, 11.0, 32.0, 1.0]) if with_stats else None
     stats = cupy.asarray(stats_ref) if with_stats else None
-    (loss_ref, lse_ref) = textbook.cross_entropy_fwd(logits, target, reduction, stats_ref)
-    loss, lse = gpu.cross_entropy_fwd(cupy.asarray(logits), cupy.asarray(target), reduction,
-                                      stats)
+    (loss_ref, lse_ref, kept_ref) = textbook.cross_entropy_fwd(logits, target, reduction,
+                                                               stats_ref)
+    loss, lse, kept = gpu.cross_entropy_fwd(cupy.asarray(logits), cupy.asarray(target),
+                                            reduction, stats)
+    assert float(get(kept)) == float(kept_ref) == 37
     assert loss.shape == np.shape(loss_ref) and loss.dtype == logits.dtype
     assert rel_err(get(loss), loss_ref) <= TOL[dtype]
     assert rel_err(get(lse), lse_ref) <= TOL[dtype]
@@ -259,9 +261,9 @@ def test_cross_entropy_fwd_bwd_match_numpy(gpu, reduction, with_stats, dtype):
         assert stats_ref[1] >= 31 and got[1:].tolist() == stats_ref[1:].tolist()
         assert abs(got[0] - stats_ref[0]) <= TOL[dtype] * abs(stats_ref[0])
     g = rng.standard_normal(37 if reduction == "none" else ()).astype(dtype)
-    ref = textbook.cross_entropy_bwd(g, logits, lse_ref, target, reduction)
+    ref = textbook.cross_entropy_bwd(g, logits, lse_ref, target, reduction, kept_ref)
     ours = gpu.cross_entropy_bwd(cupy.asarray(g), cupy.asarray(logits), lse,
-                                 cupy.asarray(target), reduction)
+                                 cupy.asarray(target), reduction, kept)
     assert ours.shape == ref.shape and rel_err(get(ours), ref) <= TOL[dtype]
 
 

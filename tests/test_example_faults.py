@@ -5,8 +5,10 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -200,6 +202,71 @@ def test_an_existing_run_folder_is_refused_unless_overwrite_or_resume(example, d
     history = example.main([str(a) for a in args + ["--epochs", "2", "--resume",
                                                     out / "checkpoint.npz"]])
     assert [h["epoch"] for h in history] == [1, 2]
+
+
+def test_a_second_run_into_the_same_out_is_refused_while_the_first_runs(data, tmp_path):
+    """Two processes given the same --out at once: the second is refused at start (even with
+    --overwrite), the first keeps its lock and its files; the first's lock goes when it ends
+    (here by Ctrl-C)."""
+    out = tmp_path / "run"
+    args = [*QUICK, "--data", data, "--out", out]
+    digests = {name: hashlib.sha256(fm.read_bytes(fm.file_in(data, name))).hexdigest()
+               for name in fm.FILES}
+    config = dict(example=str(EXAMPLE), args=[str(a) for a in args + ["--epochs", "500"]],
+                  digests=digests)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), MPLCONFIGDIR=str(tmp_path / ".mpl"))
+    first = subprocess.Popen([sys.executable, "-c", RUNNER, json.dumps(config)], cwd=tmp_path,
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "metrics.json").exists():     # running, one epoch written
+            assert first.poll() is None and time.monotonic() < deadline, first.stderr.read()
+            time.sleep(0.2)
+        assert (out / "run.lock").read_text().strip() == str(first.pid)
+        metrics = (out / "metrics.json").read_bytes()
+        second = script(args + ["--epochs", "1", "--overwrite"], data, tmp_path)
+        one_error_line(second, f"--out {out} is in use by another run",
+                       f"process {first.pid}")
+        assert "training on" not in second.stdout
+        assert (out / "run.lock").read_text().strip() == str(first.pid)
+        assert first.poll() is None
+        assert json.loads(metrics)                     # the first's files are its own
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=120)
+    assert first.returncode == 130
+    assert not (out / "run.lock").exists()             # released at exit
+
+
+def test_a_lock_left_by_a_dead_run_is_taken_over(example, data, tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()                                        # a pid that no longer runs
+    (out / "run.lock").write_text(f"{dead.pid}\n")
+    example.main([str(a) for a in [*QUICK, "--data", data, "--out", out, "--epochs", "1"]])
+    printed = capsys.readouterr().out
+    assert f"taking over the lock file {out / 'run.lock'} of process {dead.pid}" in printed
+    assert (out / "checkpoint.npz").exists() and not (out / "run.lock").exists()
+
+
+def test_a_lock_held_by_a_live_process_refuses_even_overwrite(example, data, tmp_path,
+                                                             capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "metrics.json").write_text("theirs")
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (out / "run.lock").write_text(f"{alive.pid}\n")
+        line = main_error(example, capsys, [*QUICK, "--data", data, "--out", out,
+                                            "--epochs", "1", "--overwrite"])
+        assert "is in use by another run" in line and f"process {alive.pid}" in line
+        assert (out / "metrics.json").read_text() == "theirs"
+        assert (out / "run.lock").read_text().strip() == str(alive.pid)
+    finally:
+        alive.kill()
+        alive.wait()
 
 
 # ---- the example's other expected errors: one line, exit 2, no traceback -----------------

@@ -431,19 +431,45 @@ def test_cross_entropy_weight_ignore_index_label_smoothing(smoothing, options, d
         target[target == -100] = options["ignore_index"]
     kw = {k: v for k, v in options.items() if k != "weight"}
     w, tw = weights_for(options, weight, dtype, device)
-    if device == "cuda" and not options.get("weight") and smoothing == 0 and not kw.get(
-            "ignore_index"):
-        # the fused kernel's one difference from PyTorch (documented): on the GPU a target
-        # equal to the default ignore_index, -100, gives NaN there; the other rows are right
-        z = minigrad.tensor(logits, device="cuda")
-        out = F.cross_entropy(z, minigrad.tensor(target, device="cuda"), reduction="none")
-        values = out.cpu().numpy()
-        assert np.isnan(values[[2, 6]]).all() and np.isfinite(np.delete(values, [2, 6])).all()
-        return
     check_against_torch(lambda z, t: F.cross_entropy(z, t, w, label_smoothing=smoothing, **kw),
                         lambda z, t: TF.cross_entropy(z, t, tw, label_smoothing=smoothing,
                                                       **kw),
                         [logits, target], dtype=dtype, device=device)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("ignore", [(2, 6), (0,), tuple(range(9))], ids=str)
+def test_fused_cross_entropy_ignores_the_default_index(ignore, reduction, dtype, device):
+    """Without weight and smoothing the fused path (one kernel on the GPU) leaves out the
+    targets of -100 as PyTorch does: loss 0 and no gradient there, the mean over the rest;
+    with every target ignored the mean is NaN and the gradient 0, as PyTorch's."""
+    logits, target, _ = class_data(9, 5, ignore=ignore)
+    z = minigrad.tensor(logits.astype(dtype), device=device, requires_grad=True)
+    t = minigrad.tensor(target, device=device)
+    out = F.cross_entropy(z, t, reduction=reduction)
+    zt = torch.tensor(logits, requires_grad=True)
+    ref = TF.cross_entropy(zt, torch.tensor(target), reduction=reduction)
+    g = rng.random(9) if reduction == "none" else np.array(1.5)
+    out.backward(minigrad.tensor(g.astype(dtype), device=device))
+    ref.backward(torch.tensor(g))
+    tol = 1e-10 if dtype == "float64" else 1e-5
+    np.testing.assert_allclose(out.detach().cpu().numpy(), ref.detach().numpy(), rtol=tol,
+                               atol=tol, equal_nan=True)
+    np.testing.assert_allclose(z.grad.cpu().numpy(), zt.grad.numpy(), rtol=tol, atol=tol)
+    assert np.isnan(ref.detach().numpy()).any() == (len(ignore) == 9 and reduction == "mean")
+    if reduction == "none":
+        assert (out.detach().cpu().numpy()[list(ignore)] == 0).all()
+
+
+def test_fused_cross_entropy_stats_count_only_the_kept_rows(device):
+    logits, target, _ = class_data(9, 5, ignore=(2, 6))
+    stats = minigrad.zeros(4, dtype="float64", device=device)
+    loss = F.cross_entropy(minigrad.tensor(logits, device=device),
+                           minigrad.tensor(target, device=device), stats=stats)
+    kept = target != -100
+    correct = int(((logits.argmax(1) == target) & kept).sum())
+    np.testing.assert_allclose(stats.cpu().numpy(), [loss.item(), correct, 7, 1], rtol=1e-12)
 
 
 def test_all_targets_ignored_gives_nan_mean_as_torch():

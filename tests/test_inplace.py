@@ -282,12 +282,115 @@ def test_assigning_a_tensor_to_data_keeps_the_array():
     tp = torch.nn.Parameter(torch.zeros(3))
     p.data = minigrad.tensor([1.0, 2.0, 3.0])
     tp.data = torch.tensor([1.0, 2.0, 3.0])
-    assert isinstance(p.data, np.ndarray) and p.tolist() == tp.tolist()
+    assert p.tolist() == tp.tolist()
     assert p.requires_grad and isinstance(p, nn.Parameter)
     (p * 2).sum().backward()
     assert p.grad.tolist() == [2.0, 2.0, 2.0]
     with pytest.raises(TypeError, match="data must be set to a Tensor or an array"):
         p.data = "nonsense"
+
+
+# ---- p.data: a Tensor on the same memory, outside the graph --------------------------------
+def test_data_is_a_tensor_on_the_same_memory_without_grad():
+    p, tp = nn.Parameter(np.arange(3.0)), torch.nn.Parameter(torch.arange(3.0).double())
+    d, td = p.data, tp.data
+    assert type(d) is minigrad.Tensor and type(td) is torch.Tensor      # not a Parameter
+    assert (d.requires_grad, d.is_leaf, d.grad_fn) == (td.requires_grad, td.is_leaf, None)
+    assert td.grad_fn is None and not d.requires_grad
+    assert np.shares_memory(d.numpy(), p.detach().numpy())
+    d[0] = 7.0                                           # a write through .data shows in p
+    td[0] = 7.0
+    same(p, tp)
+
+
+def test_data_numpy_shares_memory_like_torch():
+    x, tx = both([1.0, 2.0, 3.0], requires_grad=True)
+    a, ta = x.data.numpy(), tx.data.numpy()
+    a[1] = -5.0
+    ta[1] = -5.0
+    same(x, tx)
+    assert np.shares_memory(a, x.detach().numpy())
+
+
+def test_data_of_a_non_leaf_is_a_leaf_without_history():
+    x, tx = both([1.0, -2.0], requires_grad=True)
+    y, ty = x * 3, tx * 3
+    d, td = y.data, ty.data
+    assert (d.requires_grad, d.is_leaf, d.grad_fn) == (td.requires_grad, td.is_leaf, None)
+    assert td.grad_fn is None and y.grad_fn is not None
+    same(d, td)
+    with pytest.raises(RuntimeError):
+        (d * 2).sum().backward()                         # nothing requires grad: as torch
+    with pytest.raises(RuntimeError):
+        (td * 2).sum().backward()
+
+
+def test_inplace_through_data_is_not_seen_by_the_version_check():
+    x, tx = both([1.0, 2.0, 3.0], requires_grad=True)
+    y, ty = (x * x).sum(), (tx * tx).sum()               # the product saves x
+    x.data.mul_(2)
+    tx.data.mul_(2)
+    assert x._version == tx._version == 0
+    y.backward()                                         # no error: the write was hidden
+    ty.backward()
+    same(x.grad, tx.grad)                                # 2 * (the changed x), as torch
+    z, tz = (x * x).sum(), (tx * tx).sum()
+    with torch.no_grad():
+        tx.mul_(2)                                       # a visible write for contrast
+    with minigrad.no_grad():
+        x.mul_(2)
+    with pytest.raises(RuntimeError):
+        tz.backward()
+    with pytest.raises(RuntimeError):
+        z.backward()
+
+
+def test_data_normal_init_idiom_changes_the_weight():
+    minigrad.manual_seed(0)
+    m, tm = nn.Linear(200, 100), torch.nn.Linear(200, 100)
+    before = m.weight.detach().numpy().copy()
+    out, tout = m.weight.data.normal_(0, .01), tm.weight.data.normal_(0, .01)
+    assert type(out) is minigrad.Tensor and out.shape == tuple(tout.shape)
+    w, tw = m.weight.detach().numpy(), tm.weight.detach().numpy()
+    assert not np.array_equal(w, before) and m.weight.requires_grad
+    for a in (w, tw):                                    # both draw N(0, 0.01^2), in place
+        assert abs(a.mean()) < 1e-3 and abs(a.std() - 0.01) < 1e-3
+    m.bias.data.fill_(0)
+    tm.bias.data.fill_(0)
+    same(m.bias, tm.bias)
+
+
+def test_data_sgd_by_hand_matches_torch():
+    w0, x0 = np.linspace(-1, 1, 6).reshape(2, 3), np.linspace(0.5, 2, 12).reshape(4, 3)
+    f, tf = both(w0, requires_grad=True)
+    for _ in range(3):
+        for lib, t in ((minigrad, f), (torch, tf)):
+            t.grad = None
+            loss = (lib.tensor(x0) @ t.T).tanh().sum()
+            loss.backward()
+            t.data.sub_(t.grad.data * 0.1)
+    np.testing.assert_allclose(f.detach().numpy(), tf.detach().numpy(), rtol=1e-12)
+    assert f.requires_grad and f.is_leaf
+
+
+def test_data_max_counts_correct_like_torch():
+    out0 = np.array([[0.1, 0.9, 0.0], [0.8, 0.1, 0.1], [0.2, 0.3, 0.5], [0.6, 0.3, 0.1]])
+    labels = np.array([1, 0, 1, 2])
+    counts = []
+    for lib in (minigrad, torch):
+        out = lib.tensor(out0, requires_grad=True) * 2
+        _, pred = out.data.max(1)
+        counts.append((pred == lib.tensor(labels)).sum().item())
+        assert pred.tolist() == [1, 0, 2, 0]
+    assert counts == [2, 2]
+
+
+def test_data_copy_like_torch():
+    p, tp = nn.Parameter(np.zeros(3)), torch.nn.Parameter(torch.zeros(3).double())
+    p.data.copy_(minigrad.tensor([1.0, 2.0, 3.0]))
+    tp.data.copy_(torch.tensor([1.0, 2.0, 3.0]))
+    same(p, tp)
+    assert p._version == tp._version == 0 and p.requires_grad
 
 
 # ---- backward twice through a graph that saved nothing -------------------------------------

@@ -244,16 +244,24 @@ def softmax_xent_bwd(g, logits, lse, target):
     return dz
 
 
-def cross_entropy_fwd(logits, target, reduction, stats=None):
-    """The per-sample losses of softmax_xent_fwd, summed, averaged ("mean") or kept
-    ("none"); ``stats`` (4 float64s, or None) gets the batch's mean loss, its correct
-    predictions (the first largest logit is the target), its size and 1 added."""
-    loss, lse = softmax_xent_fwd(logits, target)
+def cross_entropy_fwd(logits, target, reduction, stats=None, ignore_index=-100):
+    """The per-sample losses of softmax_xent_fwd, summed, averaged over the counted rows
+    ("mean") or kept ("none"), with the count: (out, lse, kept). A row whose target is
+    ``ignore_index`` has loss 0 and is not counted. ``stats`` (4 float64s, or None) gets the
+    counted rows' mean loss, their correct predictions (the first largest logit is the
+    target), their number and 1 added."""
     batch, classes = logits.shape
-    total = 0.0
+    safe = np.array([0 if target[b] == ignore_index else target[b] for b in range(batch)],
+                    dtype=np.int64)
+    loss, lse = softmax_xent_fwd(logits, safe)
+    total, kept = 0.0, 0
     for b in range(batch):
-        total += loss[b]
-    if stats is not None and batch:
+        if target[b] == ignore_index:
+            loss[b] = 0.0
+        else:
+            total += loss[b]
+            kept += 1
+    if stats is not None and kept:
         correct = 0
         for b in range(batch):
             best = 0
@@ -261,22 +269,29 @@ def cross_entropy_fwd(logits, target, reduction, stats=None):
                 if logits[b, k] > logits[b, best]:
                     best = k
             correct += best == target[b]
-        stats += (total / batch, correct, batch, 1)
+        stats += (total / kept, correct, kept, 1)
+    count = np.array(kept, dtype=logits.dtype)
     if reduction == "none":
-        return loss, lse
-    out = total / batch if reduction == "mean" else total
-    return np.array(out, dtype=logits.dtype), lse
+        return loss, lse, count
+    out = (total / kept if kept else math.nan) if reduction == "mean" else total
+    return np.array(out, dtype=logits.dtype), lse, count
 
 
-def cross_entropy_bwd(g, logits, lse, target, reduction):
+def cross_entropy_bwd(g, logits, lse, target, reduction, kept=None, ignore_index=-100):
     """d loss / d z[b, k] = (softmax(z[b])_k − [k = t[b]]) · g_b, where g_b is g[b] for
-    "none", and the loss's gradient g (divided by the batch size for "mean") otherwise."""
+    "none", and the loss's gradient g (divided by ``kept``, the rows counted, for "mean")
+    otherwise; 0 for a row whose target is ``ignore_index``."""
     batch = logits.shape[0]
+    count = batch if kept is None else kept
     per_sample = np.zeros(batch, dtype=logits.dtype)
+    safe = np.zeros(batch, dtype=np.int64)
     for b in range(batch):
-        per_sample[b] = g[b] if reduction == "none" else g / batch if reduction == "mean" \
+        if target[b] == ignore_index:
+            continue
+        safe[b] = target[b]
+        per_sample[b] = g[b] if reduction == "none" else g / count if reduction == "mean" \
             else g
-    return softmax_xent_bwd(per_sample, logits, lse, target)
+    return softmax_xent_bwd(per_sample, logits, lse, safe)
 
 
 # ---- batch normalisation ---------------------------------------------------------------------

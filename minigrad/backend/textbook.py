@@ -285,28 +285,40 @@ def softmax_xent_bwd(g, logits, lse, target):
     return d * g[:, None]
 
 
-def cross_entropy_fwd(logits, target, reduction, stats=None):
-    """(loss, lse): the loss reduced by "mean" or "sum", or per sample ("none"), and each
-    row's log-sum-exp. ``stats`` (float64, 4 values, or None) gets the batch's mean loss,
-    its correct predictions (argmax of the logits = target), its size and 1 added."""
-    losses, lse = softmax_xent_fwd(logits, target)
-    out = losses.mean() if reduction == "mean" else losses.sum() if reduction == "sum" \
-        else losses
-    if stats is not None and len(target):
-        correct = np.count_nonzero(logits.argmax(axis=1) == target)
-        stats += (float(losses.mean()), correct, len(target), 1)
-    return out, lse
+def cross_entropy_fwd(logits, target, reduction, stats=None, ignore_index=-100):
+    """(loss, lse, kept): the loss reduced by "mean" or "sum", or per sample ("none"), each
+    row's log-sum-exp, and the number of rows counted (a 0-d array, the mean's divisor, kept
+    for the backward). A row whose target is ``ignore_index`` has loss 0 and is not counted
+    (no row counted: the mean is 0/0 = NaN, as PyTorch's). ``stats`` (float64, 4 values, or
+    None) gets the counted rows' mean loss, correct predictions (argmax of the logits =
+    target), their number and 1 added."""
+    keep = target != ignore_index
+    losses, lse = softmax_xent_fwd(logits, np.where(keep, target, 0))
+    losses = np.where(keep, losses, 0).astype(logits.dtype)
+    kept = np.array(np.count_nonzero(keep), dtype=logits.dtype)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = losses.sum() / kept
+    out = mean if reduction == "mean" else losses.sum() if reduction == "sum" else losses
+    if stats is not None and kept:
+        correct = np.count_nonzero((logits.argmax(axis=1) == target) & keep)
+        stats += (float(mean), correct, int(kept), 1)
+    return out, lse, kept
 
 
-def cross_entropy_bwd(g, logits, lse, target, reduction):
-    """d loss / d logits from the loss's gradient ``g``: every sample gets the same share of
-    a reduced loss's gradient (divided by the batch size for a mean)."""
+def cross_entropy_bwd(g, logits, lse, target, reduction, kept=None, ignore_index=-100):
+    """d loss / d logits from the loss's gradient ``g``: every counted sample gets the same
+    share of a reduced loss's gradient (divided by ``kept``, the number counted, for a mean;
+    None: all of them), an ignored one none."""
+    keep = target != ignore_index
     if reduction == "none":
         per_sample = g
     else:
-        share = g / len(target) if reduction == "mean" else g
+        count = len(target) if kept is None else kept
+        with np.errstate(invalid="ignore", divide="ignore"):     # 0/0: no row counted
+            share = g / count if reduction == "mean" else g
         per_sample = np.broadcast_to(share, target.shape)
-    return softmax_xent_bwd(per_sample, logits, lse, target)
+    d = softmax_xent_bwd(np.where(keep, per_sample, 0), logits, lse, np.where(keep, target, 0))
+    return d.astype(logits.dtype, copy=False)
 
 
 def nll_fwd(logp, target, weight, ignore_index):

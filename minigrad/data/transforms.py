@@ -61,9 +61,9 @@ class Normalize:
                              f"of {c} channels")
         shape = (-1, 1, 1)
         xp = image.xp
-        values = (image.data - xp.asarray(mean.reshape(shape))) / xp.asarray(std.reshape(shape))
+        values = (image._data - xp.asarray(mean.reshape(shape))) / xp.asarray(std.reshape(shape))
         if self.inplace:
-            image.data[...] = values
+            image._data[...] = values
             return image
         return as_tensor(values)
 

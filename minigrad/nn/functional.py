@@ -125,7 +125,7 @@ def _check_class_targets(op, scores, target, weight, ignore_index, reduction):
         raise ValueError(f"{op}: weight has shape {weight.shape}, expected one weight per "
                          f"class: ({k},)")
     if target.device.type == "cpu":
-        t = target.data
+        t = target._data
         out_of_range = ((t < 0) | (t >= k)) & (t != ignore_index)
         if out_of_range.any():
             raise IndexError(f"{op}: target class {int(t[out_of_range][0])} is out of range "
@@ -143,11 +143,9 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
 
     (reduced the way ``nll_loss`` reduces, the mean dividing by Σ w[t[b]]). Without weight
     and smoothing this is the fused softmax-cross-entropy backend function (a kernel on the
-    GPU); otherwise log_softmax followed by nll_loss. One difference from PyTorch, on the
-    GPU only: the fused path cannot look for ``ignore_index`` among the targets without
-    waiting for the device, so when ignore_index is not a class (the default −100) it is
-    taken there, and a target equal to it gives a NaN loss, as any class out of range does;
-    ``nll_loss(log_softmax(x, 1), t)``, or a ``weight``, leaves it out on both devices.
+    GPU), which leaves out the rows whose target is ``ignore_index`` itself (loss 0, no
+    gradient, the mean dividing by the rows counted: NaN when none is, as PyTorch);
+    otherwise log_softmax followed by nll_loss.
 
     ``stats`` (minigrad's, not PyTorch's): a float64 tensor of 4 values on the logits' device
     (``nn.TrainingStats`` holds one) to which the batch's mean loss, its number of correct
@@ -161,15 +159,11 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got "
                          f"{label_smoothing}")
-    if target.device.type == "cpu":
-        ignoring = bool((target.data == ignore_index).any())
-    else:   # no look at the targets (it would wait for the GPU); a class could be ignored
-        ignoring = 0 <= ignore_index < logits.shape[1]
-    fused = weight is None and label_smoothing == 0 and not ignoring
+    fused = weight is None and label_smoothing == 0
     if stats is not None:
         if not fused:
-            raise ValueError("cross_entropy: stats works only without weight, label_smoothing "
-                             "and ignored targets")
+            raise ValueError("cross_entropy: stats works only without weight and "
+                             "label_smoothing")
         if not isinstance(stats, Tensor) or stats.shape != (4,) or \
                 stats.dtype != _dtype.float64 or stats.device != logits.device:
             raise ValueError("cross_entropy: stats must be a float64 tensor of shape (4,) on "
@@ -178,7 +172,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         stats._mark_written()
     if fused:
         return ops.CrossEntropy.apply(logits, target, reduction=reduction,
-                                      stats=None if stats is None else stats.data)
+                                      stats=None if stats is None else stats._data,
+                                      ignore_index=ignore_index)
     logp = log_softmax(logits, 1)
     loss = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
     if label_smoothing == 0:
@@ -270,7 +265,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     if not training or p == 0:
         return input
     if inplace:
-        return input.mul_(as_tensor(ops.dropout_mask(input.data, float(p))))
+        return input.mul_(as_tensor(ops.dropout_mask(input._data, float(p))))
     return ops.Dropout.apply(input, p=float(p))
 
 
@@ -301,8 +296,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if training and per_channel == 1:
         raise ValueError("Expected more than 1 value per channel when training, got input "
                          f"size {tuple(input.shape)}")
-    stats = running_mean.data if running_mean is not None else None, \
-        running_var.data if running_var is not None else None
+    stats = running_mean._data if running_mean is not None else None, \
+        running_var._data if running_var is not None else None
     if input.numel() == 0:          # nothing to normalise: the running statistics stay
         xp = input.xp
         stats, training = (xp.zeros(c, input.dtype), xp.ones(c, input.dtype)), False

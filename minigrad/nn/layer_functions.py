@@ -68,7 +68,7 @@ def one_hot(tensor, num_classes=-1):
     at each index (num_classes = max index + 1 when -1)."""
     if not isinstance(tensor, Tensor) or tensor.dtype != _dtype.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
-    data = tensor.data
+    data = tensor._data
     if num_classes == -1:
         if data.size == 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")

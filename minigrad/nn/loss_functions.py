@@ -90,7 +90,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     """−w·(y·log x + (1 − y)·log(1 − x)) for probabilities x in [0, 1]; each log is
     clamped at −100, as PyTorch does, so x = 0 or 1 gives a finite loss."""
     input, target = _pair("binary_cross_entropy", input, target, broadcast=False)
-    if input.device.type == "cpu" and ((input.data < 0) | (input.data > 1)).any():
+    if input.device.type == "cpu" and ((input._data < 0) | (input._data > 1)).any():
         raise RuntimeError("all elements of input should be between 0 and 1")
     loss = -(target * input.log().clamp(min=-100) +
              (1 - target) * (1 - input).log().clamp(min=-100))

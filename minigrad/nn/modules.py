@@ -211,9 +211,9 @@ class Module:
                 if t is None:
                     continue
                 if dtype is not None:
-                    t.data = t.data.astype(dtype, copy=False)
+                    t._data = t._data.astype(dtype, copy=False)
                 if device is not None:
-                    t.data = move(t.data, device)
+                    t._data = move(t._data, device)
         for module in self.modules():           # buffers: moved; cast only if floating
             for name, b in module._buffers.items():
                 if b is None:
@@ -253,7 +253,7 @@ class Module:
     def state_dict(self):
         """An ordered dict of dotted name -> Tensor (sharing memory with the parameter)."""
         return collections.OrderedDict(
-            (name, as_tensor(t.data)) for name, t in self._state_items())
+            (name, as_tensor(t._data)) for name, t in self._state_items())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values (minigrad Tensors or arrays) into the parameters, keeping each one's
@@ -267,7 +267,7 @@ class Module:
             if name not in state_dict:
                 continue
             value = state_dict[name]
-            array = value.data if isinstance(value, Tensor) else value
+            array = value._data if isinstance(value, Tensor) else value
             shape = tuple(getattr(array, "shape", np.shape(array)))
             if shape != p.shape:
                 problems.append(f"size mismatch for {name}: copying a param with shape {shape} "
@@ -285,8 +285,8 @@ class Module:
         for name, p in own.items():
             if name in state_dict:
                 value = state_dict[name]
-                array = value.data if isinstance(value, Tensor) else np.asarray(value)
-                p.data = move(array, p.device).astype(p.dtype, copy=True)
+                array = value._data if isinstance(value, Tensor) else np.asarray(value)
+                p._data = move(array, p.device).astype(p.dtype, copy=True)
         return IncompatibleKeys(missing, unexpected)
 
     # ---- printing ----------------------------------------------------------------------
@@ -508,7 +508,7 @@ class TrainingStats:
     def read(self):
         """{"loss": mean of the batch losses, "accuracy": correct / samples, "samples",
         "batches"} (NaN for the means when nothing was added)."""
-        loss_sum, correct, samples, batches = (float(v) for v in self.totals.cpu().data)
+        loss_sum, correct, samples, batches = (float(v) for v in self.totals.cpu()._data)
         return {"loss": loss_sum / batches if batches else float("nan"),
                 "accuracy": correct / samples if samples else float("nan"),
                 "samples": int(samples), "batches": int(batches)}

@@ -111,7 +111,8 @@ class Linear(Function):
 
 class CrossEntropy(Function):
     """loss[b] = logsumexp(z[b]) − z[b, t[b]], then reduced by mean, sum or not at all;
-    d loss[b] / dz[b] = softmax(z[b]) − onehot(t[b]).
+    d loss[b] / dz[b] = softmax(z[b]) − onehot(t[b]); a row whose target is ``ignore_index``
+    has loss 0, gradient 0 and is not counted in the mean (``kept``: the rows counted).
 
     One backend call each way (one kernel on the GPU): the reduction happens inside, and so
     does, when ``stats`` is given, adding the batch's mean loss, correct predictions and size
@@ -119,16 +120,18 @@ class CrossEntropy(Function):
     fresh_grads = True
 
     @staticmethod
-    def forward(ctx, logits, target, reduction, stats=None):
-        out, lse = backend_of(logits).cross_entropy_fwd(logits, target, reduction, stats)
-        ctx.save_for_backward(logits, lse, target)
-        ctx.reduction = reduction
+    def forward(ctx, logits, target, reduction, stats=None, ignore_index=-100):
+        out, lse, kept = backend_of(logits).cross_entropy_fwd(logits, target, reduction, stats,
+                                                              ignore_index)
+        ctx.save_for_backward(logits, lse, target, kept)
+        ctx.reduction, ctx.ignore_index = reduction, ignore_index
         return out
 
     @staticmethod
     def backward(ctx, g):
-        logits, lse, target = ctx.saved_tensors
-        return backend_of(g).cross_entropy_bwd(g, logits, lse, target, ctx.reduction), None
+        logits, lse, target, kept = ctx.saved_tensors
+        return backend_of(g).cross_entropy_bwd(g, logits, lse, target, ctx.reduction, kept,
+                                               ctx.ignore_index), None
 
 
 class LogSoftmax(Function):

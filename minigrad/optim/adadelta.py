@@ -21,10 +21,10 @@ class Adadelta(Optimizer):
             state = self.state.get(p)
             if state is None:
                 state = self.state[p] = {"step": 0,
-                                             "square_avg": p.xp.zeros_like(p.data),
-                                             "acc_delta": p.xp.zeros_like(p.data)}
+                                             "square_avg": p.xp.zeros_like(p._data),
+                                             "acc_delta": p.xp.zeros_like(p._data)}
             state["step"] += 1
-            backend_of(p.data).adadelta_step(p.data, p.grad.data, state["square_avg"],
+            backend_of(p._data).adadelta_step(p._data, p.grad._data, state["square_avg"],
                                              state["acc_delta"], group["lr"], group["rho"],
                                              group["eps"], group["weight_decay"])
             p._mark_written()                 # an in-place write: its version goes up

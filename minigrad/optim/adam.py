@@ -27,8 +27,8 @@ class Adam(Optimizer):
                 here = [p for p in todo if p.device.type == device]
                 states = [self._state(p) for p in here]
                 beta1, beta2 = group["betas"]
-                backend_of(here[0].data).adam_multi(
-                    [p.data for p in here], [p.grad.data for p in here],
+                backend_of(here[0]._data).adam_multi(
+                    [p._data for p in here], [p.grad._data for p in here],
                     [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states],
                     [s["step"] for s in states], group["lr"], beta1, beta2, group["eps"],
                     group["weight_decay"])
@@ -46,8 +46,8 @@ class Adam(Optimizer):
         if state is None:
             xp = p.xp
             state = self.state[p] = {"step": xp.zeros((), dtype="float64"),
-                                         "exp_avg": xp.zeros_like(p.data),
-                                         "exp_avg_sq": xp.zeros_like(p.data)}
+                                         "exp_avg": xp.zeros_like(p._data),
+                                         "exp_avg_sq": xp.zeros_like(p._data)}
         elif not hasattr(state["step"], "shape"):       # a count loaded as a number
             state["step"] = p.xp.full((), float(state["step"]), dtype="float64")
         return state

@@ -20,7 +20,7 @@ class AdamW(Adam):
     def step(self):
         for group, p in self._params():
             if p.grad is not None and group["weight_decay"]:
-                p.data *= 1 - group["lr"] * group["weight_decay"]
+                p._data *= 1 - group["lr"] * group["weight_decay"]
         decays = [group["weight_decay"] for group in self.param_groups]
         try:
             for group in self.param_groups:

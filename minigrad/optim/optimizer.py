@@ -91,7 +91,7 @@ class Optimizer:
                 restored = {}
                 for k, v in entry.items():
                     if isinstance(v, Tensor) or hasattr(v, "shape") and getattr(v, "ndim", 0):
-                        array = v.data if isinstance(v, Tensor) else v
+                        array = v._data if isinstance(v, Tensor) else v
                         if tuple(array.shape) != p.shape:
                             raise ValueError(f"optimizer state {k!r} of parameter {i} has shape "
                                              f"{tuple(array.shape)}, the parameter {p.shape}")
@@ -109,7 +109,7 @@ def clear_grad(p, set_to_none):
     if set_to_none and not p.grad._graph_owned:
         p.grad = None
     else:
-        p.grad.data.fill(0)
+        p.grad._data.fill(0)
 
 
 def _what(obj):

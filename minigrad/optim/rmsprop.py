@@ -22,14 +22,14 @@ class RMSprop(Optimizer):
                 continue
             state = self.state.get(p)
             if state is None:
-                state = self.state[p] = {"step": 0, "square_avg": p.xp.zeros_like(p.data)}
+                state = self.state[p] = {"step": 0, "square_avg": p.xp.zeros_like(p._data)}
                 if group["momentum"] > 0:
-                    state["momentum_buffer"] = p.xp.zeros_like(p.data)
+                    state["momentum_buffer"] = p.xp.zeros_like(p._data)
                 if group["centered"]:
-                    state["grad_avg"] = p.xp.zeros_like(p.data)
+                    state["grad_avg"] = p.xp.zeros_like(p._data)
             state["step"] += 1
-            backend_of(p.data).rmsprop_step(
-                p.data, p.grad.data, state["square_avg"], state.get("grad_avg"),
+            backend_of(p._data).rmsprop_step(
+                p._data, p.grad._data, state["square_avg"], state.get("grad_avg"),
                 state.get("momentum_buffer"), group["lr"], group["alpha"], group["eps"],
                 group["weight_decay"], group["momentum"], group["centered"])
             p._mark_written()                 # an in-place write: its version goes up

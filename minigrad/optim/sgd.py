@@ -23,9 +23,9 @@ class SGD(Optimizer):
         for group, p in self._params():
             if p.grad is None:
                 continue
-            g = p.grad.data
+            g = p.grad._data
             if group["weight_decay"]:
-                g = g + group["weight_decay"] * p.data
+                g = g + group["weight_decay"] * p._data
             momentum = group["momentum"]
             if momentum:
                 state = self.state.setdefault(p, {})
@@ -36,5 +36,5 @@ class SGD(Optimizer):
                     buf *= momentum
                     buf += (1 - group["dampening"]) * g
                 g = g + momentum * buf if group["nesterov"] else buf
-            p.data -= group["lr"] * g
+            p._data -= group["lr"] * g
             p._mark_written()                 # an in-place write: its version goes up

@@ -76,7 +76,7 @@ def default_collate(batch):
             from ..functions import stack
             return stack(batch)
         xp = elem.xp
-        return as_tensor(xp.stack([b.data for b in batch]))
+        return as_tensor(xp.stack([b._data for b in batch]))
     if isinstance(elem, (np.ndarray, np.generic)) and elem.dtype.kind in "biuf":
         return as_tensor(np.stack([np.asarray(b) for b in batch]))
     if isinstance(elem, numbers.Integral):              # bool or int: as tensor(batch)
@@ -146,7 +146,7 @@ class DataLoader:
         for start in range(0, stop, self.batch_size):
             indices = order[start:start + self.batch_size]
             if fast:        # one gather per tensor, instead of sample by sample and a stack
-                yield [as_tensor(t.data[t.xp.asarray(indices)]) for t in self.dataset.tensors]
+                yield [as_tensor(t._data[t.xp.asarray(indices)]) for t in self.dataset.tensors]
             else:
                 yield collate([self.dataset[int(i)] for i in indices])
 

@@ -41,26 +41,33 @@ def softmax_xent_bwd(g, logits, lse, target):
     if not g.shape == lse.shape == t.shape == (b,):
         raise ValueError(f"softmax_xent_bwd: g {g.shape}, lse {lse.shape} and target "
                          f"{t.shape} must all be ({b},)")
-    return _xent_bwd(g, z, lse, t, 1, 1)
+    return _xent_bwd(g, z, lse, t, 1, None, NO_TARGET)
 
 
-def _xent_bwd(g, z, lse, t, g_step, denominator):
+NO_TARGET = np.iinfo(np.int64).min      # an ignore_index no target equals: none ignored
+
+
+def _xent_bwd(g, z, lse, t, g_step, kept, ignore_index):
+    """dz in one launch; ``kept`` (a 1-value device array, or None for 1) divides g."""
     cupy = get_cupy()
     dz = cupy.empty_like(z)
     if z.size == 0:
         return dz
     b, k = z.shape
     launch("softmax_xent.cu", "softmax_xent_bwd", z, grid_1d(z.size), (THREADS,),
-            (g, z, lse, t, dz) + i32(b, k, g_step) + (z.dtype.type(denominator),), [z.shape])
+            (g, z, lse, t, dz) + i32(b, k, g_step) + (kept, np.int64(ignore_index)),
+            [z.shape])
     return dz
 
 
 # ---- the cross-entropy of a training step: one launch each way ------------------------------
-def cross_entropy_fwd(logits, target, reduction, stats=None):
-    """(loss, lse): the loss reduced by "mean" or "sum" (a 0-d array), or per sample
-    ("none"), and each row's log-sum-exp for the backward — in one launch, which also adds
-    to ``stats`` (a float64 array of 4 on the device, or None): the batch's mean loss, its
-    correct predictions (argmax == target), its size and 1 (see softmax_xent.cu)."""
+def cross_entropy_fwd(logits, target, reduction, stats=None, ignore_index=-100):
+    """(loss, lse, kept): the loss reduced by "mean" or "sum" (a 0-d array), or per sample
+    ("none"), each row's log-sum-exp and the number of rows counted (a 0-d array: a row whose
+    target is ``ignore_index`` is not; the mean's divisor, read by the backward on the
+    device) — in one launch, which also adds to ``stats`` (a float64 array of 4 on the
+    device, or None): the batch's mean loss, its correct predictions (argmax == target), the
+    rows counted and 1 (see softmax_xent.cu)."""
     cupy = get_cupy()
     z = ready(logits, "cross_entropy", 2)
     t = ready(target, "cross_entropy target", 1, np.int64)
@@ -72,29 +79,38 @@ def cross_entropy_fwd(logits, target, reduction, stats=None):
     if stats is not None and (stats.dtype != np.float64 or stats.shape != (4,)):
         raise ValueError(f"cross_entropy: stats must be a float64 array of shape (4,), got "
                          f"{stats.dtype} {stats.shape}")
-    lse = cupy.empty((b,), z.dtype)
+    lse, kept = cupy.empty((b,), z.dtype), cupy.empty((), z.dtype)   # the kernel fills both
     out = cupy.empty((b,) if reduction == "none" else (), z.dtype)
     if b == 0:                      # the mean of no loss is NaN, the sum 0; nothing to count
         if reduction != "none":
             out.fill(np.nan if reduction == "mean" else 0)
-        return out, lse
+        kept.fill(0)
+        return out, lse, kept
     losses, total = (out, None) if reduction == "none" else (None, out)
     launch("softmax_xent.cu", "softmax_xent_loss", z, (1,), (XENT_THREADS,),
-            (z, t, lse, losses, total, stats) + i32(b, k, reduction == "mean"), [z.shape])
-    return out, lse
+            (z, t, lse, losses, total, stats, kept) + i32(b, k, reduction == "mean")
+            + (np.int64(ignore_index),), [z.shape])
+    return out, lse, kept
 
 
-def cross_entropy_bwd(g, logits, lse, target, reduction):
+def cross_entropy_bwd(g, logits, lse, target, reduction, kept=None, ignore_index=-100):
     """d loss / d logits from the loss's gradient ``g`` (0-d for "mean" and "sum", per
-    sample for "none"); a mean's division by the batch size happens in the kernel."""
+    sample for "none"); a mean's division by the rows counted (``kept``, from the forward;
+    None: all of them) happens in the kernel, and an ignored row's gradient is 0."""
+    cupy = get_cupy()
     z = ready(logits, "cross_entropy", 2)
     g = ready(g, "cross_entropy gradient", dtype=z.dtype)
+    t = ready(target, "cross_entropy target", 1, np.int64)
     per_sample = reduction == "none"
     if g.shape != (z.shape[0],) if per_sample else g.size != 1:
         raise ValueError(f"cross_entropy: gradient of shape {g.shape} for a "
                          f"{reduction!r} loss of {z.shape[0]} samples")
-    return _xent_bwd(g, z, lse, target, int(per_sample),
-                     z.shape[0] if reduction == "mean" else 1)
+    if reduction == "mean":
+        kept = cupy.full((), z.shape[0], z.dtype) if kept is None else \
+            ready(kept, "cross_entropy kept", 0, z.dtype)
+    else:
+        kept = None
+    return _xent_bwd(g, z, lse, t, int(per_sample), kept, ignore_index)
 
 
 # ---- negative log-likelihood -----------------------------------------------------------------
