@@ -22,7 +22,9 @@ def along(index, dim):
     element i of the result is position (i₀, …, index[i], …, iₙ). gather reads there,
     scatter writes there."""
     xp = get_array_module(index)
-    grids = list(xp.indices(index.shape, sparse=True))
+    ndim = index.ndim
+    grids = [xp.arange(n).reshape((1,) * d + (n,) + (1,) * (ndim - d - 1))  # broadcast
+             for d, n in enumerate(index.shape)]            # (CuPy's indices has no sparse=)
     grids[dim] = index
     return tuple(grids)
 
