@@ -299,7 +299,7 @@ def test_asan_catches_the_empty_batch_gemm():
     from minigrad.backend.cuda import compile_options
     report = sanitized((KERNELS / "gemm.cu").read_text(), "gemm<float>", [1, 1, 1], [16, 16],
                        [["float32", 0], ["float32", 4], ["float32", 4], ["float32", 4],
-                        2, 2, 2, 0, 0, 0, 0, 1, 1, 0, 0], options=compile_options())
+                        2, 2, 2, 0, 0, 0, 0, 1, 1, 0, 0, 0], options=compile_options())
     assert "gemm<float>" in report and "heap-buffer-overflow" in report, report
 
 
