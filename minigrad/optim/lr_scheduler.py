@@ -13,7 +13,22 @@ from collections import Counter
 from .optimizer import Optimizer
 
 
-class LRScheduler:
+class _Schedule:
+    """What every schedule keeps: the last learning rates it set, and its state."""
+
+    def get_last_lr(self):
+        """The learning rates the last ``step()`` set, one per parameter group."""
+        return self._last_lr
+
+    def state_dict(self):
+        """Everything but the optimizer (save the optimizer's own state_dict beside it)."""
+        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict):
+        self.__dict__.update(state_dict)
+
+
+class LRScheduler(_Schedule):
     """What every schedule shares. ``last_epoch`` counts the calls of ``step()``; creating
     the schedule makes the first call (epoch 0) and records each group's starting lr as
     ``initial_lr`` (``base_lrs``). Pass ``last_epoch`` ≥ 0 to resume a schedule whose
@@ -48,17 +63,6 @@ class LRScheduler:
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-    def get_last_lr(self):
-        """The learning rates the last ``step()`` set, one per parameter group."""
-        return self._last_lr
-
-    def state_dict(self):
-        """Everything but the optimizer (save the optimizer's own state_dict beside it)."""
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
-
-    def load_state_dict(self, state_dict):
-        self.__dict__.update(state_dict)
 
     def _current(self):
         return [group["lr"] for group in self.optimizer.param_groups]
@@ -251,7 +255,7 @@ def _per_group(value, groups, name):
     return [value] * len(groups)
 
 
-class ReduceLROnPlateau:
+class ReduceLROnPlateau(_Schedule):
     """Multiply the lr by ``factor`` when a metric has stopped improving for more than
     ``patience`` epochs (``step(metric)`` once per epoch). "Improving" is by more than
     ``threshold``, relative (best·(1 ∓ threshold)) or absolute (best ∓ threshold), in
@@ -307,12 +311,3 @@ class ReduceLROnPlateau:
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-    def get_last_lr(self):
-        return self._last_lr
-
-    def state_dict(self):
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
-
-    def load_state_dict(self, state_dict):
-        self.__dict__.update(state_dict)
