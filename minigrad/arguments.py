@@ -27,7 +27,8 @@ def pair(v, name):
     """An int or a pair of ints as a pair: kernel_size=5 means (5, 5)."""
     if isinstance(v, int):
         return v, v
-    if isinstance(v, (tuple, list)) and len(v) == 2 and all(isinstance(i, int) for i in v):
+    if isinstance(v, (tuple, list)) and len(v) == 2 and isinstance(v[0], int) and \
+            isinstance(v[1], int):
         return tuple(v)
     raise TypeError(f"{name} must be an int or a pair of ints, got {v!r}")
 

@@ -41,7 +41,7 @@ import numpy as np
 
 from . import debug
 from ._dtype import tensor_type_name
-from .device import device_of, get_array_module
+from .device import device_of, get_array_module, on_gpu
 from .gpu_state import CaptureError, capturing
 
 # ---- grad mode ----------------------------------------------------------------------------
@@ -119,15 +119,22 @@ class Context:
                     "on a .clone(), or after backward().")
         return self._saved
 
-    def track_saved(self, tensors):
+    def track_saved(self, tensors, roots=None):
         """Remember the version of each of ``tensors`` (the op's inputs and output) whose
         array, or a view of it, was saved: an in-place write to it later is an error when
-        the backward unpacks what it saved. Arrays private to the op are not tracked."""
-        roots = {id(storage_root(a)) for a in self._saved if hasattr(a, "shape")}
-        self._versions = tuple(
-            (t._version_counter, t._version_counter.value, t._data,       # the array: for
-             t.grad_fn.fn.__name__ if t.grad_fn is not None else None)   # the message
-            for t in tensors if id(storage_root(t._data)) in roots)
+        the backward unpacks what it saved. Arrays private to the op are not tracked.
+        (``roots``: the tensors' storage roots, when known.)"""
+        saved = set()
+        for a in self._saved:
+            if hasattr(a, "shape"):
+                saved.add(id(storage_root(a)))
+        versions = []
+        for t, root in zip(tensors, roots or [storage_root(t._data) for t in tensors]):
+            if id(root) in saved:
+                counter = t._version_counter
+                versions.append((counter, counter.value, t._data,       # the array and the
+                                 t.grad_fn.fn.__name__ if t.grad_fn is not None else None))
+        self._versions = tuple(versions)                                # op: for the message
 
     def check_not_freed(self):
         if self.freed:
@@ -153,8 +160,9 @@ class Context:
 
 def storage_root(array):
     """The array that owns the memory ``array`` sees (itself unless it is a view)."""
-    while getattr(array, "base", None) is not None:
-        array = array.base
+    base = getattr(array, "base", None)
+    while base is not None:
+        array, base = base, getattr(base, "base", None)
     return array
 
 
@@ -177,17 +185,26 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **params):
-        Tensor, as_tensor = _tensor_api()
-        tensors = [x for x in inputs if isinstance(x, Tensor)]
-        check_same_device(cls.__name__, tensors)
-        recording = is_grad_enabled()
+        Tensor, as_tensor = _TENSOR_API or _tensor_api()
+        tensors, arrays, needs, parents = [], [], [], []    # (one pass: every op runs this)
+        for x in inputs:
+            if isinstance(x, Tensor):
+                tensors.append(x)
+                arrays.append(x._data)
+                needs.append(x._requires_grad)
+                parents.append(x.grad_fn)
+            else:
+                arrays.append(x)
+                needs.append(False)
+                parents.append(None)
+        if len(tensors) > 1:
+            check_same_device(cls.__name__, tensors)
+        recording = _grad_enabled[-1]
         if recording:
             for t in tensors:
                 if t._base is not None:
                     t._check_view_current()
-        needs = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
-        ctx = Context(cls, needs)
-        arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
+        ctx = Context(cls, tuple(needs))
         try:
             out = as_tensor(cls.forward(ctx, *arrays, **params) if not debug.ENABLED
                             else debug.forward(cls, ctx, arrays, params))   # MINIGRAD_DEBUG=1
@@ -196,13 +213,19 @@ class Function:
                 raise CaptureError(f"during CUDA graph capture, {cls.__name__} failed: "
                                    f"{e}") from e
             raise
-        out._share_storage_with(tensors)
-        if any(needs) and recording:
-            ctx.inputs = tuple(x if isinstance(x, Tensor) else None for x in inputs)
-            ctx.parents = tuple(x.grad_fn if isinstance(x, Tensor) else None for x in inputs)
+        roots = [storage_root(t._data) for t in tensors]    # the memory each one sees
+        root = storage_root(out._data)
+        out._share_storage_with(tensors, roots, root)
+        if recording and True in needs:
+            ctx.inputs = tuple(x if isinstance(x, Tensor) else None for x in inputs) \
+                if len(tensors) < len(inputs) else inputs
+            ctx.parents = tuple(parents)
             out.grad_fn = ctx
             out._requires_grad = True
-            ctx.track_saved(tensors + [out])
+            if ctx._saved:
+                tensors.append(out)
+                roots.append(root)
+                ctx.track_saved(tensors, roots)
         return out
 
 
@@ -222,8 +245,9 @@ _TENSOR_API = []
 def check_same_device(op, tensors):
     if len(tensors) < 2:
         return
-    devices = {t.device.type for t in tensors}
-    if len(devices) > 1:
+    first = on_gpu(tensors[0]._data)
+    if any(on_gpu(t._data) is not first for t in tensors):
+        devices = {t.device.type for t in tensors}
         raise RuntimeError(f"{op}: expected all tensors on the same device, got "
                            f"{' and '.join(sorted(devices))}; move them with .to(device)")
 
@@ -273,11 +297,12 @@ def backward(root, grad, retain_graph=False):
                                          node.needs_input_grad):
             if not needed or gi is None:
                 continue
-            if gi.shape != t._data.shape:
+            data = t._data
+            if gi.shape != data.shape:
                 raise RuntimeError(f"internal error: {node.name} returned a gradient of shape "
                                    f"{tuple(gi.shape)} for an input of shape {t.shape}")
-            if gi.dtype != t.dtype:
-                gi = gi.astype(t.dtype)
+            if gi.dtype != data.dtype:
+                gi = gi.astype(data.dtype)
                 fresh = True
             if parent is None:
                 accumulate_into_leaf(t, gi, fresh)
@@ -294,11 +319,12 @@ def accumulate_into_leaf(t, g, fresh=False):
     Later ones are added to it. A gradient made during a CUDA graph capture lives in the
     graph's memory, which the graph's replays write: it is marked ``_graph_owned``, zeroed
     rather than dropped by ``zero_grad`` and added to in place, so it keeps that memory."""
-    as_tensor = _tensor_api()[1]
-    if t.grad is None:
-        t.grad = as_tensor(g if fresh else g.astype(t.dtype, copy=True))
-        t.grad._graph_owned = capturing()
-    elif t.grad._graph_owned:
+    if t._grad is None:             # (shape, dtype and device are right: no setter checks)
+        grad = t._grad = (_TENSOR_API or _tensor_api())[0]._wrap(
+            g if fresh else g.astype(t.dtype, copy=True))
+        if capturing():
+            grad._graph_owned = True
+    elif t._grad._graph_owned:
         get_array_module(g).add(t.grad._data, g, out=t.grad._data)
     else:
         t.grad._data = t.grad._data + g

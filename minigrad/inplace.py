@@ -43,12 +43,13 @@ class InPlaceMixin:
         """Count an in-place write made straight into ``data`` (an optimizer's update)."""
         self._version_counter.value += 1
 
-    def _share_storage_with(self, inputs):
+    def _share_storage_with(self, inputs, roots=None, root=None):
         """Called on an op's output: when its array is a view of an input's memory (reshape,
-        permute, basic indexing), it becomes a view of that input, sharing its versions."""
-        root = storage_root(self._data)
-        for t in inputs:
-            if storage_root(t._data) is root:
+        permute, basic indexing), it becomes a view of that input, sharing its versions.
+        (``roots``, ``root``: the inputs' and the output's storage roots, when known.)"""
+        root = storage_root(self._data) if root is None else root
+        for t, input_root in zip(inputs, roots or [storage_root(t._data) for t in inputs]):
+            if input_root is root:
                 self._version_counter = t._version_counter
                 self._base = t if t._base is None or t._base is DETACHED else t._base
                 self._base_rebased = t._version_counter.rebased

@@ -104,7 +104,7 @@ class Tensor(InPlaceMixin, InteropMixin, MethodsMixin):
 
     def _setup(self, array):
         self._data = array
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self._requires_grad = False
         self._version_counter = Version()

@@ -671,9 +671,14 @@ def test_sync_mode_reports_a_fault_at_the_launch_that_caused_it(gpu, monkeypatch
     monkeypatch.setattr(cupy.cuda, "get_current_stream", lambda: FaultyStream())
     gpu.sigmoid_fwd(x)                                   # without the mode: no wait
     monkeypatch.setenv("MINIGRAD_CUDA_SYNC", "1")
-    with pytest.raises(RuntimeError, match=r"sigmoid_fwd<double> failed for shapes "
-                                           r"\[\(3, 4\)\]: an illegal memory access"):
-        gpu.sigmoid_fwd(x)
+    gpu.runtime.reset()                    # the variable is read at import and by reset()
+    try:
+        with pytest.raises(RuntimeError, match=r"sigmoid_fwd<double> failed for shapes "
+                                               r"\[\(3, 4\)\]: an illegal memory access"):
+            gpu.sigmoid_fwd(x)
+    finally:
+        monkeypatch.delenv("MINIGRAD_CUDA_SYNC")
+        gpu.runtime.reset()
 
 
 FAULT = """

@@ -250,7 +250,10 @@ def test_device_check_names_both_devices():
     from types import SimpleNamespace
 
     from minigrad.tensor import check_same_device
-    on = lambda d: SimpleNamespace(device=minigrad.device(d))
+    class GpuArray:                      # what minigrad takes for GPU memory
+        __cuda_array_interface__ = {}
+    on = lambda d: SimpleNamespace(device=minigrad.device(d),
+                                   _data=np.zeros(1) if d == "cpu" else GpuArray())
     check_same_device("add", [on("cpu"), on("cpu")])
     with pytest.raises(RuntimeError, match="add: .*cpu and cuda"):
         check_same_device("add", [on("cpu"), on("cuda")])

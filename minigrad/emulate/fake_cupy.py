@@ -91,11 +91,12 @@ class ndarray(np.ndarray):  # noqa: N801  (CuPy's name)
 
     @property
     def data(self):
-        # an array object's address never changes: asked once (ctypes is slow to ask)
-        ptr = self.__dict__.get("_ptr")
-        if ptr is None:
-            ptr = self.__dict__["_ptr"] = self.ctypes.data
-        return _Pointer(ptr)
+        # an array object's address never changes: asked once (ctypes is slow to ask), kept
+        # as one pointer object, as CuPy's array keeps its MemoryPointer
+        pointer = self.__dict__.get("_pointer")
+        if pointer is None:
+            pointer = self.__dict__["_pointer"] = _Pointer(self.ctypes.data)
+        return pointer
 
     def __array_wrap__(self, arr, context=None, return_scalar=False):
         return np.asarray(arr).view(ndarray)      # 0-d results stay device arrays, as in CuPy

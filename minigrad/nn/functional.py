@@ -17,14 +17,20 @@ def _square(v, name):
 
 
 def _check_float(op, *tensors):
+    """The layer's tensors (None: an absent bias) share one floating-point dtype and one
+    device, or an error says which rule they break."""
+    given, dtype = [], None
     for t in tensors:
-        if t is not None and not _dtype.is_float(t.dtype):
-            raise TypeError(f"{op}: expected a floating-point tensor, got {t.dtype}")
-    dtypes = {t.dtype for t in tensors if t is not None}
-    if len(dtypes) > 1:
-        raise TypeError(f"{op}: inputs have different dtypes {sorted(map(str, dtypes))}; "
-                        "convert them with .float() or .double()")
-    check_same_device(op, [t for t in tensors if t is not None])
+        if t is not None:
+            if t._data.dtype.kind != "f":
+                raise TypeError(f"{op}: expected a floating-point tensor, got {t.dtype}")
+            given.append(t)
+            dtype = dtype or t._data.dtype
+            if t._data.dtype != dtype:
+                raise TypeError(f"{op}: inputs have different dtypes "
+                                f"{sorted({str(t.dtype) for t in tensors if t is not None})}; "
+                                "convert them with .float() or .double()")
+    check_same_device(op, given)
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0):

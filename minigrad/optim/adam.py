@@ -1,4 +1,5 @@
 from ..backend import backend_of
+from ..device import on_gpu
 from ..gpu_state import refuse_during_capture
 from .optimizer import Optimizer
 
@@ -22,17 +23,24 @@ class Adam(Optimizer):
 
     def step(self):
         for group in self.param_groups:
-            todo = [p for p in group["params"] if p.grad is not None]
-            for device in {p.device.type for p in todo}:
-                here = [p for p in todo if p.device.type == device]
-                states = [self._state(p) for p in here]
-                beta1, beta2 = group["betas"]
-                backend_of(here[0]._data).adam_multi(
-                    [p._data for p in here], [p.grad._data for p in here],
-                    [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states],
-                    [s["step"] for s in states], group["lr"], beta1, beta2, group["eps"],
-                    group["weight_decay"])
-            for p in todo:
+            by_device, written = {}, []           # on the GPU? -> (params, grads, m, v, t)
+            for p in group["params"]:
+                if p._grad is None:
+                    continue
+                state = self._state(p)
+                lists = by_device.get(on_gpu(p._data))
+                if lists is None:
+                    lists = by_device[on_gpu(p._data)] = ([], [], [], [], [])
+                for kept, a in zip(lists, (p._data, p._grad._data, state["exp_avg"],
+                                           state["exp_avg_sq"], state["step"])):
+                    kept.append(a)
+                written.append(p)
+            beta1, beta2 = group["betas"]
+            for params, grads, exp_avgs, exp_avg_sqs, steps in by_device.values():
+                backend_of(params[0]).adam_multi(
+                    params, grads, exp_avgs, exp_avg_sqs, steps, group["lr"], beta1, beta2,
+                    group["eps"], group["weight_decay"])
+            for p in written:
                 p._mark_written()                 # an in-place write: its version goes up
 
     def _state(self, p):

@@ -14,6 +14,7 @@ from .runtime import (
     MAX_GRID_YZ,
     REDUCE_LANES,
     THREADS,
+    cache,
     fits_int32,
     get_cupy,
     grid_1d,
@@ -115,12 +116,22 @@ def gemm_grid(m, n, chunks, tile=None):
 def _tiled(name, m, n, chunks=1, blocked_ok=True):
     """(kernel, grid, block, tile index) of a tiled product of M x N outputs in ``chunks``
     chunks: ``name``, or ``name``_blocked for a register-blocked tile (the kernels come in
-    both kinds); a block of (TN/RN, TM/RM) threads; the index the kernel takes as ``tile``."""
-    tile = gemm_tile(m, n, blocked_ok)
-    tm, tn, rm, rn = tile
-    kernel = name + ("_blocked" if rm * rn > 1 else "")
-    return (kernel, gemm_grid(m, n, chunks, tile), (tn // rn, tm // rm),
-            np.int32(GEMM_TILES.index(tile)))
+    both kinds); a block of (TN/RN, TM/RM) threads; the index the kernel takes as ``tile``.
+    Kept per arguments and block cap (a step asks for the same few products every time)."""
+    key = (name, m, n, chunks, blocked_ok, max_blocks())
+    plan = _plans.get(key)
+    if plan is None:
+        if len(_plans) > 4096:                    # sizes that never repeat: do not pile up
+            _plans.clear()
+        tile = gemm_tile(m, n, blocked_ok)
+        tm, tn, rm, rn = tile
+        kernel = name + ("_blocked" if rm * rn > 1 else "")
+        plan = _plans[key] = (kernel, gemm_grid(m, n, chunks, tile), (tn // rn, tm // rm),
+                              np.int32(GEMM_TILES.index(tile)))
+    return plan
+
+
+_plans = cache("gemm_plans")
 
 
 def _gemm_launch(a, b, c, bias, m, n, k, trans_a, trans_b, stride_a, stride_b, batch,

@@ -77,23 +77,29 @@ def adam_multi(params, grads, exp_avgs, exp_avg_sqs, steps, lr, beta1, beta2, ep
                          f(weight_decay)), shapes)
 
 
+_ADAM_FIELDS = ("param", "grad", "exp_avg", "exp_avg_sq", "step")
+
+
 def _adam_list(chunk):
     """(AdamList, total elements, shapes) of these tensors, made once for each set of
-    addresses (a step's gradients usually come back at the same addresses, a captured
-    graph's always do)."""
-    key = tuple((p.size,) + tuple(a.data.ptr for a in (p, *rest)) for p, *rest in chunk)
+    addresses and sizes (a step's gradients usually come back at the same addresses, a
+    captured graph's always do)."""
+    pointers = [a.data.ptr for tensors in chunk for a in tensors]     # 5 a tensor, in order
+    sizes = [tensors[0].size for tensors in chunk]
+    key = (*pointers, *sizes)
     made = _adam_lists.get(key)
     if made is None:
         if len(_adam_lists) > 64:            # addresses that keep changing: do not pile up
             _adam_lists.clear()
+        n = len(chunk)
         adam_list = np.zeros(1, ADAM_LIST)
-        adam_list["count"] = len(chunk)
-        adam_list["start"][0, 1:len(chunk) + 1] = np.cumsum([p.size for p, *_ in chunk])
-        for j, tensors in enumerate(chunk):
-            for field, a in zip(("param", "grad", "exp_avg", "exp_avg_sq", "step"), tensors):
-                adam_list[field][0, j] = a.data.ptr
-        made = _adam_lists[key] = (adam_list, int(adam_list["start"][0, len(chunk)]),
-                                   [p.shape for p, *_ in chunk])
+        adam_list["count"] = n
+        adam_list["start"][0, 1:n + 1] = np.cumsum(sizes)
+        by_field = np.array(pointers, dtype=np.uint64).reshape(n, len(_ADAM_FIELDS))
+        for j, field in enumerate(_ADAM_FIELDS):
+            adam_list[field][0, :n] = by_field[:, j]
+        made = _adam_lists[key] = (adam_list, int(adam_list["start"][0, n]),
+                                   [tensors[0].shape for tensors in chunk])
     return made
 
 

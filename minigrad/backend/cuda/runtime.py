@@ -9,11 +9,13 @@ wrong shape would otherwise be a silent wrong answer or a fault inside CUDA. Sca
 signatures say. Nothing here waits for the GPU, so a whole training step can be captured as a
 graph. With MINIGRAD_CUDA_SYNC=1 every launch waits for its kernel, so that a fault is
 reported by the launch that caused it, with the kernel's name and shapes (debugging only: it
-stalls the stream and cannot be used inside a CUDA graph capture).
+stalls the stream and cannot be used inside a CUDA graph capture). The variable is read when
+minigrad is imported and by ``reset()``.
 """
 import contextlib
 import functools
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +66,9 @@ MAX_GRID_YZ = 65535
 def get_cupy():
     """CuPy (or whatever stands in for it: the tests' host emulator), imported on first use so
     that importing minigrad never needs it. The one place the launchers reach CuPy from."""
-    import cupy
+    cupy = sys.modules.get("cupy")      # (a dict lookup: an import statement costs more,
+    if cupy is None:                    # and every launch asks)
+        import cupy
     return cupy
 
 
@@ -86,19 +90,25 @@ def compile_options():
 # ---- what this process remembers about the GPU: reset() forgets all of it ----------------------
 _modules = {}          # kernel file -> its compiled cupy.RawModule
 _kernels = {}          # (file, name, ctype) -> the kernel function
+_launchable = {}       # (file, name, dtype) -> (the kernel function, ctype): launch's lookup
+_gpu_array_types = set()   # the array types ready() has seen are CuPy's
 _facts = {}            # device facts asked once ("max_blocks")
 _grids = {}            # total -> grid_1d(total) under the present block cap
 _caches = {}           # name -> a dict a launcher keeps between calls (see cache)
 _block_cap = [None]    # limit_blocks' cap, or None
 _recorders = []        # the lists of the recording() blocks now open
+_sync = [os.environ.get("MINIGRAD_CUDA_SYNC") == "1"]   # read here and by reset()
 
 
 def reset():
     """Forget every compiled module, cached kernel, device fact, grid and launcher cache, so
     that the next launch starts afresh (the tests call it when they swap CuPy for the
-    emulator and back). Changes nothing on the GPU."""
+    emulator and back), and read MINIGRAD_CUDA_SYNC again. Changes nothing on the GPU."""
+    _sync[0] = os.environ.get("MINIGRAD_CUDA_SYNC") == "1"
     _modules.clear()
     _kernels.clear()
+    _launchable.clear()
+    _gpu_array_types.clear()
     _facts.clear()
     _grids.clear()
     for kept in _caches.values():
@@ -168,14 +178,17 @@ def ctype(array, who):
 
 def ready(array, who, ndim=None, dtype=None):
     """The array as a contiguous CuPy array, its rank and dtype checked."""
-    cupy = get_cupy()
-    if not isinstance(array, cupy.ndarray):
-        raise TypeError(f"{who}: expected a GPU (CuPy) array, got {type(array).__name__}")
+    if type(array) not in _gpu_array_types:         # (asked once per type)
+        if not isinstance(array, get_cupy().ndarray):
+            raise TypeError(f"{who}: expected a GPU (CuPy) array, got {type(array).__name__}")
+        _gpu_array_types.add(type(array))
     if ndim is not None and array.ndim != ndim:
         raise ValueError(f"{who}: expected {ndim} dims, got shape {array.shape}")
     if dtype is not None and array.dtype != dtype:
         raise TypeError(f"{who}: expected {np.dtype(dtype)}, got {array.dtype}")
-    out = cupy.ascontiguousarray(array)
+    if array.flags.c_contiguous:                    # (most are: no call into CuPy)
+        return array
+    out = get_cupy().ascontiguousarray(array)
     return out if array.ndim else out.reshape(())   # CuPy's makes a 0-d array (1,)
 
 
@@ -196,13 +209,16 @@ def fits_int32(who, **sizes):
 def launch(filename, name, like, grid, block, args, shapes):
     """Launch one kernel, its float or double instance as ``like``'s dtype; any error says
     which kernel, for which shapes. (The one place a kernel is launched from.)"""
-    kind = ctype(like, name)
-    function = kernel(filename, name, kind)
+    found = _launchable.get((filename, name, like.dtype))
+    if found is None:
+        kind = ctype(like, name)
+        found = _launchable[filename, name, like.dtype] = (kernel(filename, name, kind), kind)
+    function, kind = found
     if debug.LAUNCHES:                                      # MINIGRAD_DEBUG=2
         debug.launch(f"{name}<{kind}>", function, grid, block)
     try:
         function(grid, block, args)
-        if os.environ.get("MINIGRAD_CUDA_SYNC") == "1":     # a fault surfaces here, not later
+        if _sync[0]:                                        # a fault surfaces here, not later
             get_cupy().cuda.get_current_stream().synchronize()
     except Exception as e:  # a launch error (bad configuration, a sticky fault) says where
         raise RuntimeError(f"CUDA kernel {name}<{kind}> failed for shapes "
