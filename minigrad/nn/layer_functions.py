@@ -78,3 +78,24 @@ def one_hot(tensor, num_classes=-1):
         raise RuntimeError("Class values must be smaller than num_classes.")
     xp = tensor.xp
     return Tensor._wrap((data[..., None] == xp.arange(num_classes)).astype(_dtype.int64))
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels: each (sample, channel) plane of input (N, C, H, W), or each
+    channel of an unbatched (C, H, W), with probability p, the rest scaled by 1/(1 − p).
+    The identity when not ``training`` or p = 0."""
+    from ..ops.layers import backend_of
+    from ..tensor import as_tensor
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if input.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
+                         f"shape {input.shape}")
+    if not _dtype.is_float(input.dtype):
+        raise TypeError(f"dropout2d: expected a floating-point tensor, got {input.dtype}")
+    if not training or p == 0:
+        return input
+    channels = input.ndim - 2                       # the dims up to the channel's
+    shape = input.shape[:channels] + (1, 1)
+    mask = as_tensor(backend_of(input._data).dropout_mask(shape, float(p), input.dtype))
+    return input.mul_(mask) if inplace else input * mask
