@@ -144,7 +144,7 @@ class PReLU(Module):
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
         super().__init__()
         self.num_parameters, self.init = num_parameters, init
-        dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.float32
+        dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
         self.weight = Parameter(np.full(num_parameters, init, dtype=dt))
         if device is not None:
             self.to(device)

@@ -53,7 +53,7 @@ class LayerNorm(Module):
         super().__init__()
         self.normalized_shape = _shape(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.float32
+        dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
         if elementwise_affine:
             self.weight = Parameter(np.ones(self.normalized_shape, dt))
             if bias:
