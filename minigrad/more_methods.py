@@ -282,19 +282,25 @@ class MoreMethodsMixin:
 
     def unsqueeze_(self, dim):
         """``unsqueeze`` in place: this tensor takes the new shape (the same memory)."""
-        return self._reshape_inplace(self.unsqueeze(dim))
+        return self._reshape_inplace(lambda t: t.unsqueeze(dim))
 
     def squeeze_(self, dim=None):
         """``squeeze`` in place: this tensor takes the new shape (the same memory)."""
-        return self._reshape_inplace(self.squeeze(dim))
+        return self._reshape_inplace(lambda t: t.squeeze(dim))
 
-    def _reshape_inplace(self, out):
-        if out.shape == self.shape:
-            return self
-        if is_grad_enabled() and self.requires_grad:
-            if self.is_leaf:
-                raise RuntimeError("a leaf Variable that requires grad is being used in an "
-                                   "in-place operation.")
+    def _reshape_inplace(self, reshape):
+        """This tensor given ``reshape(self)``'s shape. When that is recorded, the graph
+        node's input is a stand-in with the old shape and history (this tensor's own shape
+        changes), as ``_private_copy`` is for the in-place writes."""
+        recording = is_grad_enabled() and self.requires_grad
+        if recording and self.is_leaf:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an "
+                               "in-place operation.")
+        old = type(self)._wrap(self._data)
+        old.grad_fn, old._requires_grad = self.grad_fn, self.requires_grad
+        old._version_counter = self._version_counter
+        out = reshape(old)
+        if recording:
             self.grad_fn = out.grad_fn
         self._data = out._data
         return self

@@ -69,7 +69,8 @@ class Cumprod(Function):
         grad = xp.empty_like(a_last)
         for k in range(a_last.shape[-1]):
             # Π_{k < j ≤ i} aⱼ for i = k … n−1: 1, a_{k+1}, a_{k+1}·a_{k+2}, …
-            after = _exclusive_cumprod(a_last[..., k:], -1)
+            after = xp.concatenate([xp.ones_like(a_last[..., :1]),
+                                    xp.cumprod(a_last[..., k + 1:], axis=-1)], axis=-1)
             grad[..., k] = before[..., k] * (g_last[..., k:] * after).sum(-1)
         return xp.moveaxis(grad, -1, ctx.dim)
 
