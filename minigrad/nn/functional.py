@@ -321,7 +321,13 @@ from .activation_functions import (  # noqa: E402,F401
     softsign,
     tanh,
 )
-from .layer_functions import adaptive_avg_pool2d, dropout2d, embedding, one_hot  # noqa: E402,F401,E501
+from .layer_functions import (  # noqa: E402,F401
+    adaptive_avg_pool2d,
+    dropout2d,
+    embedding,
+    layer_norm,
+    one_hot,
+)
 from .loss_functions import (  # noqa: E402,F401
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -331,4 +337,3 @@ from .loss_functions import (  # noqa: E402,F401
     mse_loss,
     smooth_l1_loss,
 )
-from .normalization import layer_norm  # noqa: E402,F401

@@ -1,7 +1,8 @@
 """Layers as functions (re-exported by ``nn.functional``): ``adaptive_avg_pool2d`` and
-``embedding``, both built from existing ops (average pooling, slicing, index_select), and
-``one_hot``."""
+``embedding``, both built from existing ops (average pooling, slicing, index_select),
+``one_hot``, ``dropout2d`` and ``layer_norm``."""
 import math
+import numbers
 
 from .. import _dtype
 from ..tensor import Tensor
@@ -99,3 +100,37 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     shape = input.shape[:channels] + (1, 1)
     mask = as_tensor(backend_of(input._data).dropout_mask(shape, float(p), input.dtype))
     return input.mul_(mask) if inplace else input * mask
+
+
+def normalized_shape_tuple(normalized_shape):
+    if isinstance(normalized_shape, numbers.Integral):
+        return (int(normalized_shape),)
+    return tuple(int(n) for n in normalized_shape)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """y = (x − mean)/√(var + eps)·γ + β, mean and (biased) var taken over the last
+    ``len(normalized_shape)`` dims of each sample; ``weight`` γ and ``bias`` β have
+    ``normalized_shape`` (either may be None). Composed of differentiable Tensor ops (mean,
+    subtraction, rsqrt, products), so the backward is theirs, on the CPU and the GPU."""
+    shape = normalized_shape_tuple(normalized_shape)
+    if not _dtype.is_float(input.dtype):
+        raise RuntimeError(f'"layer_norm" not implemented for \'{input.dtype}\' (a '
+                           "floating-point tensor is needed)")
+    if not shape or input.shape[input.ndim - len(shape):] != shape or len(shape) > input.ndim:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size"
+                           f"{list(input.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != shape:
+            raise RuntimeError(f"layer_norm: {name} has shape {list(t.shape)}, expected "
+                               f"{list(shape)}")
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    centred = input - input.mean(dims, keepdim=True)
+    var = (centred * centred).mean(dims, keepdim=True)
+    out = centred * (var + eps).rsqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
