@@ -122,17 +122,16 @@ class MoreMethodsMixin:
         if self.ndim != 1:
             raise RuntimeError("diag(): Supports 1D or 2D tensors. Got "
                                f"{self.ndim}D")
+        from .functions import cat
         n, k = self.shape[0], abs(diagonal)
-        size = n + k
-        row, col = np.arange(n) + max(-diagonal, 0), np.arange(n) + max(diagonal, 0)
-        # out = R·diag(v)·C with R[row_i, i] = 1 and C[i, col_i] = 1 (exact: one term per sum)
-        pick_rows = np.zeros((size, n), self.dtype)
-        pick_rows[row, np.arange(n)] = 1
-        pick_cols = np.zeros((n, size), self.dtype)
-        pick_cols[np.arange(n), col] = 1
-        rows = type(self)._wrap(move(pick_rows, self.device))
-        cols = type(self)._wrap(move(pick_cols, self.device))
-        return (rows * self) @ cols
+        # row i of an (n, n + k) block holds v[i] at column i (+ k above the main diagonal),
+        # then k zero rows go below it (above the main diagonal) or above it (below)
+        cols = np.arange(n) + max(diagonal, 0)
+        zeros = type(self)._wrap(self.xp.zeros((n, n + k), self.dtype))
+        index = type(self)._wrap(move(cols.reshape(n, 1), self.device))
+        block = zeros.scatter(1, index, self.reshape(n, 1))
+        pad = type(self)._wrap(self.xp.zeros((k, n + k), self.dtype))
+        return cat([block, pad] if diagonal >= 0 else [pad, block])
 
     def trace(self):
         """The sum of the main diagonal of a matrix."""

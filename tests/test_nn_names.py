@@ -168,8 +168,9 @@ def test_dropout2d_zeros_whole_channels(device):
     assert 0 < (planes[..., 0] == 0).sum() < 8 * 16
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.cpu().numpy(), planes.reshape(x.shape))
-    unbatched = minigrad.nn.functional.dropout2d(minigrad.ones(6, 2, 2, device=device), 0.5)
-    u = unbatched.cpu().numpy().reshape(6, 4)
+    with pytest.warns(UserWarning, match="interpreted as shape \\(N, C, L\\)"):
+        three_d = minigrad.nn.functional.dropout2d(minigrad.ones(6, 2, 3, device=device), 0.5)
+    u = three_d.cpu().numpy()                       # as PyTorch: (N, C, L), per (n, c)
     assert ((u == 0).all(-1) | (u == 2.0).all(-1)).all()
     layer.eval()
     assert layer(x) is x

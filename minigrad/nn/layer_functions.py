@@ -82,22 +82,32 @@ def one_hot(tensor, num_classes=-1):
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
-    """Zero whole channels: each (sample, channel) plane of input (N, C, H, W), or each
-    channel of an unbatched (C, H, W), with probability p, the rest scaled by 1/(1 − p).
-    The identity when not ``training`` or p = 0."""
+    """Zero whole channels: each (sample, channel) plane of input (N, C, H, W) with
+    probability p, the rest scaled by 1/(1 − p). A 3-D input is taken as (N, C, L), with
+    PyTorch's warning (its channel-wise 1-D behaviour, kept for now). The identity when not
+    ``training`` or p = 0."""
+    import warnings
+
     from ..ops.layers import backend_of
     from ..tensor import as_tensor
     if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if input.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
-                         f"shape {input.shape}")
+        raise ValueError(f"dropout2d: expected a 4-D (N, C, H, W) input, got shape "
+                         f"{input.shape} (for other shapes use dropout)")
+    if input.ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise "
+            "1D dropout behavior is desired - input is interpreted as shape (N, C, L), where C "
+            "is the channel dim. This behavior will change in a future release to interpret the "
+            "input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D "
+            "channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=2)
     if not _dtype.is_float(input.dtype):
         raise TypeError(f"dropout2d: expected a floating-point tensor, got {input.dtype}")
     if not training or p == 0:
         return input
-    channels = input.ndim - 2                       # the dims up to the channel's
-    shape = input.shape[:channels] + (1, 1)
+    shape = input.shape[:2] + (1,) * (input.ndim - 2)          # one draw per (n, c)
     mask = as_tensor(backend_of(input._data).dropout_mask(shape, float(p), input.dtype))
     return input.mul_(mask) if inplace else input * mask
 
