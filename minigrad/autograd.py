@@ -38,6 +38,7 @@ whole pass, as PyTorch's do. ``gradcheck`` at the end checks an op's backward
 against finite differences.
 """
 import contextlib
+import functools
 
 import numpy as np
 
@@ -98,8 +99,19 @@ class set_grad_enabled:
     def __init__(self, mode):
         if not isinstance(mode, bool):
             raise TypeError(f"set_grad_enabled expects a bool, got {type(mode).__name__}")
-        self.previous = _grad_enabled[-1]
+        self.mode, self.previous = mode, _grad_enabled[-1]
         _grad_enabled[-1] = mode
+
+    def __call__(self, fn):
+        """As a decorator (``@set_grad_enabled(False)``): the mode holds inside ``fn`` only."""
+        _grad_enabled[-1] = self.previous            # undo what __init__ set
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+        return wrapper
 
     def __enter__(self):
         return None

@@ -211,6 +211,12 @@ def test_set_grad_enabled_as_call_and_context_manager():
     with pytest.raises(TypeError):
         minigrad.set_grad_enabled("no")
 
+    @minigrad.set_grad_enabled(False)
+    def evaluate(x):
+        return x * 2
+    assert minigrad.is_grad_enabled()                  # decorating changed nothing
+    assert not evaluate(w).requires_grad and minigrad.is_grad_enabled()
+
 
 def test_inference_mode_records_no_graph():
     w = minigrad.tensor([1.0], requires_grad=True)
