@@ -3,8 +3,8 @@ CUDA kernels for the layers of a CNN. PyTorch's names for the subset it implemen
 ``import minigrad as torch`` runs PyTorch-style LeNet code."""
 from . import cuda
 from ._dtype import bool_ as bool
-from ._dtype import float16, float32, float64, int64
-from .autograd import enable_grad, is_grad_enabled, no_grad
+from ._dtype import float16, float32, float64, get_default_dtype, int64, set_default_dtype
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
     arange,
     full,
@@ -20,7 +20,14 @@ from .creation import (
     zeros_like,
 )
 from .device import device
-from .random import Generator, manual_seed
+from .random import (
+    Generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
 from .tensor import Tensor, as_tensor
 
 float = float32
@@ -81,6 +88,8 @@ from .functions import (  # noqa: E402
     hstack,
     is_tensor,
     linspace,
+    meshgrid,
+    normal,
     randint,
     randint_like,
     randperm,

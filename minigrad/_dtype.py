@@ -14,6 +14,25 @@ NAMES = {"float32": float32, "float": float32, "float64": float64, "double": flo
           "int64": int64, "long": int64, "bool": bool_, "float16": float16, "half": float16}
 
 
+_default_float = [float32]
+
+
+def get_default_dtype():
+    """The dtype of floats made without one (Python floats, randn, new layers' weights):
+    float32 unless ``set_default_dtype`` changed it."""
+    return _default_float[0]
+
+
+def set_default_dtype(dtype):
+    """Make float64 (or back float32) the dtype of floats made without one, as
+    ``torch.set_default_dtype``. Only float32 and float64 may be the default."""
+    dt = as_dtype(dtype)
+    if dt not in (float32, float64):
+        raise TypeError(f"set_default_dtype: only float32 and float64 can be the default "
+                        f"dtype in minigrad, not {dt}")
+    _default_float[0] = dt
+
+
 def as_dtype(dtype):
     """Turn a dtype given as a string, a NumPy dtype or a minigrad dtype into a supported one.
     A foreign dtype object (PyTorch's ``torch.float32``) is understood by its name; anything
@@ -60,7 +79,8 @@ def default_for(array):
     if kind in "iu":
         return int64
     if kind == "f":
-        return array.dtype if array.dtype in (float16, float32, float64) else float32
+        return array.dtype if array.dtype in (float16, float32, float64) else \
+            get_default_dtype()
     raise TypeError(f"cannot make a tensor from data of dtype {array.dtype}")
 
 
@@ -116,7 +136,7 @@ def scalar_default(value):
     if isinstance(value, numbers.Integral):
         return int64
     if isinstance(value, numbers.Real):
-        return float32
+        return get_default_dtype()
     raise TypeError(f"unsupported operand of type {type(value).__name__}")
 
 

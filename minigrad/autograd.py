@@ -32,10 +32,13 @@ in-place write; a node remembers the version of every tensor whose array it save
 backward refuses to run on values that changed since (PyTorch's rule; see docs/autograd.md).
 
 Gradients are arrays, not Tensors, so the backward pass itself is never recorded: minigrad
-does not do higher-order derivatives. ``gradcheck`` at the end checks an op's backward
+does not do higher-order derivatives. A hook (``Tensor.register_hook``) sees the gradient
+as a Tensor and may return a new one; a leaf's hooks see its gradient summed over the
+whole pass, as PyTorch's do. ``gradcheck`` at the end checks an op's backward
 against finite differences.
 """
 import contextlib
+import functools
 
 import numpy as np
 
@@ -71,6 +74,51 @@ class no_grad(_GradMode):
 class enable_grad(_GradMode):
     """Turn graph recording back on inside a ``no_grad`` block."""
     enabled = True
+
+
+class inference_mode(_GradMode):
+    """Like ``no_grad`` (minigrad has no separate inference tensors): ops inside record no
+    graph. ``inference_mode(False)`` changes nothing. A decorator with or without ()."""
+
+    def __new__(cls, mode=True):
+        if callable(mode):               # @inference_mode, without parentheses
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode=True):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        _grad_enabled.append(False if self.mode else is_grad_enabled())
+
+
+class set_grad_enabled:
+    """Turn graph recording on or off: as a function call, from now on; as a context
+    manager (``with set_grad_enabled(False):``), until the block ends."""
+
+    def __init__(self, mode):
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled expects a bool, got {type(mode).__name__}")
+        self.mode, self.previous = mode, _grad_enabled[-1]
+        _grad_enabled[-1] = mode
+
+    def __call__(self, fn):
+        """As a decorator (``@set_grad_enabled(False)``): the mode holds inside ``fn`` only."""
+        _grad_enabled[-1] = self.previous            # undo what __init__ set
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+        return wrapper
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        _grad_enabled[-1] = self.previous
+        return False
 
 
 # ---- 1. recording the graph ---------------------------------------------------------------
@@ -264,7 +312,7 @@ def backward(root, grad, retain_graph=False):
     3. Free each node's saved arrays after its backward, unless ``retain_graph``.
     """
     if root.grad_fn is None:                       # a leaf: its gradient is the seed itself
-        accumulate_into_leaf(root, grad)
+        accumulate_into_leaf(root, run_hooks(root, grad))
         return
     order, seen, stack = [], set(), [(root.grad_fn, False)]
     while stack:
@@ -281,9 +329,14 @@ def backward(root, grad, retain_graph=False):
                 stack.append((parent, False))
 
     pending = {id(root.grad_fn): grad}
+    hooked_leaves = {}                  # id -> (leaf, its summed gradient): hooks see the sum
     for node in reversed(order):
         fresh = node.fn.fresh_grads
         g = pending.pop(id(node))
+        if "_grad_hooks" in node.__dict__ or "_retained" in node.__dict__:
+            g = run_hooks(node, g)
+            for t in node.__dict__.get("_retained", ()):        # retain_grad()
+                accumulate_into_leaf(t, g)
         try:
             grads = node.fn.backward(node, g) if not debug.ENABLED else debug.backward(node, g)
         except Exception as e:
@@ -304,13 +357,36 @@ def backward(root, grad, retain_graph=False):
             if gi.dtype != data.dtype:
                 gi = gi.astype(data.dtype)
                 fresh = True
-            if parent is None:
+            if parent is None and "_grad_hooks" in t.__dict__:
+                key = id(t)
+                hooked_leaves[key] = (t, hooked_leaves[key][1] + gi if key in hooked_leaves
+                                      else gi)
+            elif parent is None:
                 accumulate_into_leaf(t, gi, fresh)
             else:
                 key = id(parent)
                 pending[key] = pending[key] + gi if key in pending else gi
         if not retain_graph:
             node.release()
+    for t, g in hooked_leaves.values():
+        accumulate_into_leaf(t, run_hooks(t, g))
+
+
+def run_hooks(owner, grad):
+    """The gradient after the hooks ``register_hook`` put on ``owner`` (a leaf tensor, or
+    the node that made a non-leaf one): each is called with it as a Tensor, and a Tensor it
+    returns replaces it."""
+    as_tensor = _tensor_api()[1]
+    for hook in list(owner.__dict__.get("_grad_hooks", ())):
+        new = hook(as_tensor(grad))
+        if new is not None:
+            if not hasattr(new, "_data") or new.shape != tuple(grad.shape):
+                raise RuntimeError(f"hook {getattr(hook, '__name__', hook)!r} returned "
+                                   f"{type(new).__name__} of shape "
+                                   f"{getattr(new, 'shape', None)}; expected a Tensor of "
+                                   f"shape {tuple(grad.shape)}")
+            grad = new._data.astype(grad.dtype, copy=False)
+    return grad
 
 
 def accumulate_into_leaf(t, g, fresh=False):

@@ -13,8 +13,9 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def _make(array_fn, shape, dtype, device, requires_grad, default=_dtype.float32):
-    dt = _dtype.as_dtype(dtype) if dtype is not None else default
+def _make(array_fn, shape, dtype, device, requires_grad, default=None):
+    dt = _dtype.as_dtype(dtype) if dtype is not None else (default or
+                                                           _dtype.get_default_dtype())
     xp = Device(device if device is not None else "cpu").array_module
     t = as_tensor(array_fn(xp, shape_arg(shape), dt))
     t.requires_grad = requires_grad
@@ -32,7 +33,7 @@ def ones(*shape, dtype=None, device=None, requires_grad=False):
 def full(shape, fill_value, dtype=None, device=None, requires_grad=False):
     default = _dtype.default_for(np.asarray(fill_value))
     if isinstance(fill_value, float):
-        default = _dtype.float32
+        default = _dtype.get_default_dtype()
     return _make(lambda xp, s, dt: xp.full(s, fill_value, dt), (shape,), dtype, device,
                  requires_grad, default)
 
@@ -47,13 +48,13 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
         raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign "
                            f"(from {start} to {end} by {step})")
     floats = any(isinstance(v, float) for v in (start, end, step))
-    default = _dtype.float32 if floats else _dtype.int64
+    default = _dtype.get_default_dtype() if floats else _dtype.int64
     return _make(lambda xp, s, dt: xp.arange(start, end, step).astype(dt), (), dtype, device,
                  requires_grad, default)
 
 
 def _random(draw, shape, dtype, device, requires_grad, generator=None):
-    dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.float32
+    dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
     if not _dtype.is_float(dt):
         raise TypeError(f"random floats need a float dtype, not {dt}")
     values = draw(random.generator(generator), shape_arg(shape), dt)

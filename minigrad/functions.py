@@ -32,6 +32,11 @@ METHOD_FORMS = (
     "is_floating_point", "nonzero", "count_nonzero", "exp_", "log_", "sqrt_", "abs_", "neg_",
     "sigmoid_", "tanh_", "square_", "bernoulli", "norm", "amax", "dot", "outer", "isclose",
     "allclose", "multinomial",
+    # issue 21's names
+    "prod", "cumprod", "repeat_interleave", "amin", "aminmax", "diag", "diagonal", "trace",
+    "tan", "sinh", "cosh", "erf", "atan2", "arctan2", "lerp", "addcmul", "addcdiv", "mv",
+    "greater", "less", "greater_equal", "less_equal", "not_equal", "tensor_split", "unique",
+    "argwhere", "index_add", "index_fill",
 )
 
 
@@ -184,7 +189,7 @@ def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
     """``steps`` evenly spaced numbers from start to end, both included (float32)."""
-    dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.float32
+    dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
     values = np.linspace(float(start), float(end), int(steps)).astype(dt)
     t = as_tensor(move(values, Device(device or "cpu")))
     t.requires_grad = requires_grad
@@ -193,7 +198,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
     """The n × m identity matrix (m = n by default), float32."""
-    dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.float32
+    dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
     t = as_tensor(move(np.eye(n, m, dtype=dt), Device(device or "cpu")))
     t.requires_grad = requires_grad
     return t
@@ -201,3 +206,49 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
 
 def is_tensor(obj):
     return isinstance(obj, Tensor)
+
+
+def meshgrid(*tensors, indexing="ij"):
+    """Coordinate grids of 1-D tensors: with ``indexing="ij"`` the i-th result varies along
+    dim i; with "xy" the first two dims are swapped (x along columns), as NumPy's default.
+    Differentiable (each is a reshape and an expand)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but "
+                           f"received: {indexing}")
+    if not tensors or not all(isinstance(t, Tensor) and t.ndim <= 1 for t in tensors):
+        raise RuntimeError("torch.meshgrid: Expected 0D or 1D tensors in the input")
+    flat = [t.reshape(-1) for t in tensors]
+    swap = indexing == "xy" and len(flat) >= 2
+    order = [1, 0] + list(range(2, len(flat))) if swap else list(range(len(flat)))
+    shape = tuple(flat[i].shape[0] for i in order)
+    grids = []
+    for i, t in enumerate(flat):
+        axis = order.index(i)
+        view = (1,) * axis + (-1,) + (1,) * (len(flat) - axis - 1)
+        grids.append(t.reshape(view).expand(*shape))
+    return tuple(grids)
+
+
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None,
+           requires_grad=False):
+    """Samples of N(mean, std²): ``normal(0.0, 1.0, size=(3,))`` with numbers, or one per
+    element of ``mean``/``std`` tensors (broadcast), mean + std·ε, differentiable in both
+    (dmean 1, dstd ε)."""
+    from .creation import randn
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        if size is not None:
+            raise RuntimeError("normal: size is given by the mean and std tensors")
+        like = mean if isinstance(mean, Tensor) else std
+        shape = np.broadcast_shapes(getattr(mean, "shape", ()), getattr(std, "shape", ()))
+        noise = randn(*shape, dtype=like.dtype, device=like.device, generator=generator)
+        return mean + std * noise
+    if size is None:
+        raise TypeError("normal() with a number mean and std needs size=")
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    out = randn(*shape_arg((size,)), dtype=dtype, device=device, generator=generator)
+    out = out * std + mean if (std, mean) != (1.0, 0.0) else out
+    out.requires_grad = requires_grad
+    return out

@@ -19,6 +19,7 @@ from .gpu_state import require as require_gpu
 from .inplace import DETACHED, InPlaceMixin
 from .interop import InteropMixin
 from .methods import MethodsMixin
+from .more_methods import MoreMethodsMixin
 from .ops import elementwise as E
 from .ops import layers as N
 from .ops import reduce as R
@@ -45,8 +46,9 @@ def to_array(data, dtype=None, device=None):
             raise TypeError(f"cannot make a tensor from {type(data).__name__} data "
                             "(ragged lists or non-numeric values)")
         if array.dtype.kind == "f" and dtype is None:   # Python floats: float32 by default
-            wanted = functools.reduce(_dtype.promote, found) if found else _dtype.float32
-            array = array.astype(wanted if _dtype.is_float(wanted) else _dtype.float32)
+            default = _dtype.get_default_dtype()
+            wanted = functools.reduce(_dtype.promote, found) if found else default
+            array = array.astype(wanted if _dtype.is_float(wanted) else default)
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.default_for(array)
     if dt == _dtype.int64 and isinstance(array, (np.ndarray, np.generic)):
         _check_fits_int64(array)
@@ -77,7 +79,7 @@ def _unwrap_tensors(data, found):
     return data
 
 
-class Tensor(InPlaceMixin, InteropMixin, MethodsMixin):
+class Tensor(InPlaceMixin, InteropMixin, MethodsMixin, MoreMethodsMixin):
     """An n-dimensional array that can record the ops applied to it and backpropagate.
 
     ``data`` is a ``numpy.ndarray`` (device "cpu") or a ``cupy.ndarray`` (device "cuda").
@@ -250,7 +252,9 @@ class Tensor(InPlaceMixin, InteropMixin, MethodsMixin):
         return self.to(_dtype.bool_)
 
     def contiguous(self):
-        return self
+        """Itself when its elements lie in row-major order in memory, else a copy that
+        does (differentiable)."""
+        return self if self.is_contiguous() else self.clone()
 
     # ---- autograd ---------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=False):
@@ -287,7 +291,7 @@ class Tensor(InPlaceMixin, InteropMixin, MethodsMixin):
                 other = Tensor(other, device=self.device)
             dt = self.dtype if other.dtype == self.dtype else _dtype.result_type(self, other)
         if op == "div" and not _dtype.is_float(dt):
-            dt = _dtype.float32
+            dt = _dtype.get_default_dtype()
         if op == "sub" and _dtype.bool_ in (self.dtype, other.dtype):
             raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
                                "supported. If you are trying to invert a mask, use the `~` "
@@ -518,7 +522,7 @@ class Tensor(InPlaceMixin, InteropMixin, MethodsMixin):
 
     # ---- printing ---------------------------------------------------------------------
     def __repr__(self):
-        return tensor_repr(self, (_dtype.float32, _dtype.int64, _dtype.bool_))
+        return tensor_repr(self, (_dtype.get_default_dtype(), _dtype.int64, _dtype.bool_))
 
 
 def _scalar_array(xp, value, dtype):

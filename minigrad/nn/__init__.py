@@ -1,9 +1,32 @@
 """Layers and models (PyTorch's ``torch.nn`` for the subset a CNN needs)."""
 from . import functional, init, utils
-from .activations import ELU, GELU, LeakyReLU, Softmax, Softplus, Tanh
+from .activations import (
+    ELU,
+    GELU,
+    SELU,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    Mish,
+    PReLU,
+    ReLU6,
+    SiLU,
+    Softmax,
+    Softplus,
+    Softsign,
+    Tanh,
+)
 from .batchnorm import BatchNorm1d, BatchNorm2d
-from .containers import ModuleDict, ModuleList, ParameterList
-from .losses import BCELoss, BCEWithLogitsLoss, HuberLoss, L1Loss, MSELoss, SmoothL1Loss
+from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList
+from .losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MSELoss,
+    SmoothL1Loss,
+)
 from .modules import (
                       AvgPool2d,
                       Conv2d,
@@ -20,7 +43,8 @@ from .modules import (
                       Sigmoid,
                       TrainingStats,
 )
-from .more_layers import AdaptiveAvgPool2d, Embedding
+from .more_layers import AdaptiveAvgPool2d, Dropout2d, Embedding, Identity, Unflatten
+from .normalization import LayerNorm
 from .parameter import Parameter
 
 __all__ = ["functional", "init", "Module", "Sequential", "Conv2d", "MaxPool2d", "Sigmoid",
@@ -28,4 +52,6 @@ __all__ = ["functional", "init", "Module", "Sequential", "Conv2d", "MaxPool2d", 
            "AvgPool2d", "Dropout", "NLLLoss", "LogSoftmax", "utils", "ELU", "GELU",
            "LeakyReLU", "Softmax", "Softplus", "Tanh", "ModuleDict", "ModuleList",
            "ParameterList", "BCELoss", "BCEWithLogitsLoss", "HuberLoss", "L1Loss", "MSELoss",
-           "SmoothL1Loss", "AdaptiveAvgPool2d", "Embedding", "BatchNorm1d", "BatchNorm2d"]
+           "SmoothL1Loss", "AdaptiveAvgPool2d", "Embedding", "BatchNorm1d", "BatchNorm2d",
+           "SiLU", "Hardtanh", "ReLU6", "LogSigmoid", "Softsign", "Mish", "SELU", "PReLU",
+           "ParameterDict", "KLDivLoss", "Dropout2d", "Identity", "Unflatten", "LayerNorm"]

@@ -60,3 +60,86 @@ def softplus(input, beta=1.0, threshold=20.0):
     z = input * beta
     smooth = (z.clamp(min=0) + (-z.abs()).exp().log1p()) / beta
     return where(z > threshold, input, smooth)
+
+
+# ---- more activations, each composed of differentiable Tensor ops --------------------------
+def silu(input, inplace=False):
+    """x·σ(x) (also called swish)."""
+    _check("silu", input)
+    return _maybe_inplace(input, inplace, "silu_", lambda t: t * t.sigmoid())
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """x clamped to [min_val, max_val]; the gradient passes strictly inside, none at the
+    edges (PyTorch's rule, where clamp passes it at the edges too)."""
+    _check("hardtanh", input)
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    lo, hi = float(min_val), float(max_val)
+
+    def fn(t):
+        from ..creation import where
+        return where((t > lo).logical_and(t < hi), t, t.detach().clamp(lo, hi))
+    return _maybe_inplace(input, inplace, "hardtanh_", fn)
+
+
+def relu6(input, inplace=False):
+    """min(max(x, 0), 6): ``hardtanh(x, 0, 6)``."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def logsigmoid(input):
+    """log σ(x): x − log(1 + eˣ) for x < 0, −log(1 + e⁻ˣ) otherwise, so e only ever sees
+    a number ≤ 0 (no overflow for large |x|); the derivative at 0 is σ(0) = ½."""
+    _check("logsigmoid", input)
+    from ..creation import where
+    neg, pos = input.clamp(max=0), input.clamp(min=0)
+    return where(input < 0, neg - neg.exp().log1p(), -(-pos).exp().log1p())
+
+
+def softsign(input):
+    """x / (1 + |x|)."""
+    _check("softsign", input)
+    return input / (1 + input.abs())
+
+
+def mish(input, inplace=False):
+    """x·tanh(softplus(x))."""
+    _check("mish", input)
+    return _maybe_inplace(input, inplace, "mish_", lambda t: t * softplus(t).tanh())
+
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    """scale·elu(x, α) with the constants of Klambauer et al. (2017), as PyTorch."""
+    _check("selu", input)
+    return _maybe_inplace(input, inplace, "selu_",
+                          lambda t: A.ELU.apply(t, alpha=SELU_ALPHA) * SELU_SCALE)
+
+
+def prelu(input, weight):
+    """x for x > 0, else a·x, with ``weight`` a learnt slope: one for all channels, or one
+    per channel (dim 1 of the input)."""
+    _check("prelu", input)
+    if weight.ndim != 1:
+        raise RuntimeError(f"prelu: weight must be 1-D, got {weight.ndim}-D")
+    n = weight.numel()
+    if n != 1:
+        channels = input.shape[1] if input.ndim >= 2 else (input.shape[0] if input.ndim else 1)
+        if n != channels:
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
+                               f"parameter numbers = {n} and channel size = {channels}.")
+        if input.ndim >= 2:
+            weight = weight.reshape((1, n) + (1,) * (input.ndim - 2))
+    from ..creation import where
+    return where(input > 0, input, weight * input)
+
+
+def _maybe_inplace(x, inplace, name, fn):
+    """fn(x), or written into x with ``inplace`` (recorded in the graph as PyTorch does)."""
+    if inplace:
+        return x._arith_inplace(name, None, lambda t, _: fn(t))
+    return fn(x)

@@ -1,7 +1,12 @@
 """Activation modules beyond the CNN's Sigmoid and ReLU: Tanh, LeakyReLU, ELU, GELU,
-Softmax, Softplus (the math in ``nn.activation_functions``)."""
+Softmax, Softplus, SiLU, Hardtanh, ReLU6, LogSigmoid, Softsign, Mish, SELU, PReLU (the math
+in ``nn.activation_functions``)."""
+import numpy as np
+
+from .. import _dtype
 from . import activation_functions as AF
 from .modules import Module
+from .parameter import Parameter
 
 
 class Tanh(Module):
@@ -70,3 +75,82 @@ class Softplus(Module):
 
     def extra_repr(self):
         return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class _Inplace(Module):
+    """An activation with only an ``inplace`` flag."""
+    _fn = None
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return type(self)._fn(input, inplace=self.inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class SiLU(_Inplace):
+    _fn = staticmethod(AF.silu)
+
+
+class Mish(_Inplace):
+    _fn = staticmethod(AF.mish)
+
+
+class SELU(_Inplace):
+    _fn = staticmethod(AF.selu)
+
+
+class Hardtanh(Module):
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+        super().__init__()
+        if min_val > max_val:
+            raise ValueError("min_val cannot be greater than max_val")
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
+
+    def forward(self, input):
+        return AF.hardtanh(input, self.min_val, self.max_val, self.inplace)
+
+    def extra_repr(self):
+        return f"min_val={self.min_val}, max_val={self.max_val}" + (
+            ", inplace=True" if self.inplace else "")
+
+
+class ReLU6(Hardtanh):
+    def __init__(self, inplace=False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class LogSigmoid(Module):
+    def forward(self, input):
+        return AF.logsigmoid(input)
+
+
+class Softsign(Module):
+    def forward(self, input):
+        return AF.softsign(input)
+
+
+class PReLU(Module):
+    """x for x > 0, else a·x with a learnt: ``num_parameters`` slopes (1, or one per channel),
+    each starting at ``init``."""
+
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
+        super().__init__()
+        self.num_parameters, self.init = num_parameters, init
+        dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+        self.weight = Parameter(np.full(num_parameters, init, dtype=dt))
+        if device is not None:
+            self.to(device)
+
+    def forward(self, input):
+        return AF.prelu(input, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"

@@ -1,9 +1,10 @@
 """Containers that register what they hold: ``ModuleList`` and ``ModuleDict`` (sub-modules,
-so their parameters are the model's) and ``ParameterList``. Items are registered under
-their position ("0", "1", …) or key, so state_dict names match PyTorch's."""
+so their parameters are the model's), ``ParameterList`` and ``ParameterDict``. Items are
+registered under their position ("0", "1", …) or key, so state_dict names match PyTorch's."""
 import collections
 import operator
 
+from .. import _dtype
 from .modules import Module
 from .parameter import Parameter
 
@@ -161,6 +162,66 @@ class ParameterList(Module):
     def extra_repr(self):
         return "\n".join(f"({i}): Parameter containing: [minigrad.{p.dtype} of size "
                          f"{'x'.join(map(str, p.shape))}]" for i, p in enumerate(self))
+
+
+class ParameterDict(Module):
+    """A dict of parameters, in insertion order (a tensor given is made a Parameter)."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key):
+        return self._parameters[key]
+
+    def __setitem__(self, key, value):
+        if not isinstance(key, str):
+            raise TypeError(f"ParameterDict keys must be strings, got {type(key).__name__}")
+        setattr(self, key, _parameter(value))
+
+    def __delitem__(self, key):
+        del self._parameters[key]
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters)
+
+    def __contains__(self, key):
+        return key in self._parameters
+
+    def keys(self):
+        return self._parameters.keys()
+
+    def values(self):
+        return self._parameters.values()
+
+    def items(self):
+        return self._parameters.items()
+
+    def get(self, key, default=None):
+        return self._parameters.get(key, default)
+
+    def pop(self, key):
+        return self._parameters.pop(key)
+
+    def clear(self):
+        self._parameters.clear()
+
+    def update(self, parameters):
+        items = parameters.items() if hasattr(parameters, "items") else parameters
+        for key, value in items:
+            self[key] = value
+
+    def extra_repr(self):
+        return "\n".join(f"({k}): Parameter containing: ["
+                         f"{_dtype.tensor_type_name(p.dtype, p.device.type)} of size "
+                         f"{'x'.join(map(str, p.shape))}]" for k, p in self.items())
+
+    def forward(self, *args):
+        raise NotImplementedError("ParameterDict has no forward(): use its parameters in yours")
 
 
 def _module(m):

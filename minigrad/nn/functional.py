@@ -311,12 +311,34 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                                momentum=float(momentum), eps=float(eps))
 
 # the activations and losses beyond the CNN's, written in files of their own
-from .activation_functions import elu, gelu, leaky_relu, softmax, softplus, tanh  # noqa: E402,F401
-from .layer_functions import adaptive_avg_pool2d, embedding, one_hot  # noqa: E402,F401
+from .activation_functions import (  # noqa: E402,F401
+    elu,
+    gelu,
+    hardtanh,
+    leaky_relu,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    selu,
+    silu,
+    softmax,
+    softplus,
+    softsign,
+    tanh,
+)
+from .layer_functions import (  # noqa: E402,F401
+    adaptive_avg_pool2d,
+    dropout2d,
+    embedding,
+    layer_norm,
+    one_hot,
+)
 from .loss_functions import (  # noqa: E402,F401
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     huber_loss,
+    kl_div,
     l1_loss,
     mse_loss,
     smooth_l1_loss,

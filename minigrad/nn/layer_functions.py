@@ -1,7 +1,8 @@
 """Layers as functions (re-exported by ``nn.functional``): ``adaptive_avg_pool2d`` and
-``embedding``, both built from existing ops (average pooling, slicing, index_select), and
-``one_hot``."""
+``embedding``, both built from existing ops (average pooling, slicing, index_select),
+``one_hot``, ``dropout2d`` and ``layer_norm``."""
 import math
+import numbers
 
 from .. import _dtype
 from ..tensor import Tensor
@@ -78,3 +79,68 @@ def one_hot(tensor, num_classes=-1):
         raise RuntimeError("Class values must be smaller than num_classes.")
     xp = tensor.xp
     return Tensor._wrap((data[..., None] == xp.arange(num_classes)).astype(_dtype.int64))
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels: each (sample, channel) plane of input (N, C, H, W) with
+    probability p, the rest scaled by 1/(1 − p). A 3-D input is taken as (N, C, L), with
+    PyTorch's warning (its channel-wise 1-D behaviour, kept for now). The identity when not
+    ``training`` or p = 0."""
+    import warnings
+
+    from ..ops.layers import backend_of
+    from ..tensor import as_tensor
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if input.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected a 4-D (N, C, H, W) input, got shape "
+                         f"{input.shape} (for other shapes use dropout)")
+    if input.ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise "
+            "1D dropout behavior is desired - input is interpreted as shape (N, C, L), where C "
+            "is the channel dim. This behavior will change in a future release to interpret the "
+            "input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D "
+            "channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=2)
+    if not _dtype.is_float(input.dtype):
+        raise TypeError(f"dropout2d: expected a floating-point tensor, got {input.dtype}")
+    if not training or p == 0:
+        return input
+    shape = input.shape[:2] + (1,) * (input.ndim - 2)          # one draw per (n, c)
+    mask = as_tensor(backend_of(input._data).dropout_mask(shape, float(p), input.dtype))
+    return input.mul_(mask) if inplace else input * mask
+
+
+def normalized_shape_tuple(normalized_shape):
+    if isinstance(normalized_shape, numbers.Integral):
+        return (int(normalized_shape),)
+    return tuple(int(n) for n in normalized_shape)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """y = (x − mean)/√(var + eps)·γ + β, mean and (biased) var taken over the last
+    ``len(normalized_shape)`` dims of each sample; ``weight`` γ and ``bias`` β have
+    ``normalized_shape`` (either may be None). Composed of differentiable Tensor ops (mean,
+    subtraction, rsqrt, products), so the backward is theirs, on the CPU and the GPU."""
+    shape = normalized_shape_tuple(normalized_shape)
+    if not _dtype.is_float(input.dtype):
+        raise RuntimeError(f'"layer_norm" not implemented for \'{input.dtype}\' (a '
+                           "floating-point tensor is needed)")
+    if not shape or input.shape[input.ndim - len(shape):] != shape or len(shape) > input.ndim:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size"
+                           f"{list(input.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != shape:
+            raise RuntimeError(f"layer_norm: {name} has shape {list(t.shape)}, expected "
+                               f"{list(shape)}")
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    centred = input - input.mean(dims, keepdim=True)
+    var = (centred * centred).mean(dims, keepdim=True)
+    out = centred * (var + eps).rsqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out

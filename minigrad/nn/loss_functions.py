@@ -116,3 +116,33 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """The Kullback–Leibler divergence of ``input`` (log-probabilities) from ``target``
+    (probabilities, or log-probabilities with ``log_target``), pointwise
+    target·(log target − input), 0 where target is 0. ``reduction="batchmean"`` divides the
+    sum by the batch size (the true KL divergence per sample); "mean" averages over every
+    element, with PyTorch's warning that this is not the KL divergence."""
+    if size_average is not None or reduce is not None:
+        raise NotImplementedError("kl_div: size_average and reduce are deprecated; use "
+                                  "reduction=")
+    if reduction not in REDUCTIONS + ("batchmean",):
+        raise ValueError(f"kl_div: {reduction} is not a valid value for reduction (expected "
+                         "one of mean, batchmean, sum, none)")
+    input, target = _pair("kl_div", input, target, broadcast=True)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        positive = target > 0                  # xlogy: 0·log 0 is 0, and no NaN gradient
+        safe = where(positive, target, 1.0)
+        loss = where(positive, target * safe.log(), 0.0) - target * input
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
+                      "support size.'batchmean' divides only by the batch size, and aligns "
+                      "with the KL div math definition.'mean' will be changed to behave the "
+                      "same as 'batchmean' in the next major release.", UserWarning,
+                      stacklevel=2)
+    return _reduce(loss, reduction, "kl_div")

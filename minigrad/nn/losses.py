@@ -65,3 +65,19 @@ class BCEWithLogitsLoss(_Loss):
         return LF.binary_cross_entropy_with_logits(input, target, self.weight,
                                                    reduction=self.reduction,
                                                    pos_weight=self.pos_weight)
+
+
+class KLDivLoss(Module):
+    """The Kullback–Leibler divergence; see F.kl_div (reduction may be "batchmean")."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+        super().__init__()
+        if reduction not in LF.REDUCTIONS + ("batchmean",):
+            raise ValueError(f"{reduction} is not a valid value for reduction")
+        if size_average is not None or reduce is not None:
+            raise NotImplementedError("KLDivLoss: size_average and reduce are deprecated; use "
+                                      "reduction=")
+        self.reduction, self.log_target = reduction, log_target
+
+    def forward(self, input, target):
+        return LF.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)

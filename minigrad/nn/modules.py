@@ -358,7 +358,7 @@ class Sequential(Module):
 
 
 def _uniform_parameter(shape, bound):
-    p = Parameter(np.zeros(shape, dtype=np.float32))
+    p = Parameter(np.zeros(shape, dtype=_dtype.get_default_dtype()))
     return init.uniform_(p, -bound, bound)
 
 
@@ -369,7 +369,8 @@ class Linear(Module):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         self.weight = init.kaiming_uniform_(
-            Parameter(np.zeros((out_features, in_features), np.float32)), a=math.sqrt(5))
+            Parameter(np.zeros((out_features, in_features), _dtype.get_default_dtype())),
+            a=math.sqrt(5))
         bound = 1 / math.sqrt(in_features) if in_features > 0 else 0.0     # as PyTorch
         bias = _uniform_parameter((out_features,), bound) if bias else None
         self.register_parameter("bias", bias)
@@ -392,8 +393,8 @@ class Conv2d(Module):
         self.stride = pair(stride, "stride")
         self.padding = pair(padding, "padding")
         shape = (out_channels, in_channels) + self.kernel_size
-        self.weight = init.kaiming_uniform_(Parameter(np.zeros(shape, np.float32)),
-                                            a=math.sqrt(5))
+        self.weight = init.kaiming_uniform_(
+            Parameter(np.zeros(shape, _dtype.get_default_dtype())), a=math.sqrt(5))
         fan_in = in_channels * self.kernel_size[0] * self.kernel_size[1]
         bias = _uniform_parameter((out_channels,), 1 / math.sqrt(fan_in)) if bias else None
         self.register_parameter("bias", bias)

@@ -1,4 +1,5 @@
-"""``AdaptiveAvgPool2d`` and ``Embedding`` (the math in ``nn.layer_functions``)."""
+"""``AdaptiveAvgPool2d``, ``Embedding``, ``Identity``, ``Unflatten`` and ``Dropout2d`` (the
+math in ``nn.layer_functions``)."""
 from ..creation import randn
 from . import layer_functions as LF
 from .modules import Module
@@ -52,3 +53,43 @@ class Embedding(Module):
     def extra_repr(self):
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         return s + (f", padding_idx={self.padding_idx}" if self.padding_idx is not None else "")
+
+
+class Identity(Module):
+    """Returns its input unchanged (any constructor arguments are ignored, as PyTorch)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, input):
+        return input
+
+
+class Unflatten(Module):
+    """Split dim ``dim`` into ``unflattened_size``: see Tensor.unflatten."""
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, input):
+        return input.unflatten(self.dim, self.unflattened_size)
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class Dropout2d(Module):
+    """Zero whole channels in training mode; see F.dropout2d."""
+
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p, self.inplace = p, inplace
+
+    def forward(self, input):
+        return LF.dropout2d(input, self.p, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"p={self.p}, inplace={self.inplace}"
