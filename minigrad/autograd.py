@@ -235,12 +235,14 @@ class Function:
     def apply(cls, *inputs, **params):
         Tensor, as_tensor = _TENSOR_API or _tensor_api()
         tensors, arrays, needs, parents = [], [], [], []    # (one pass: every op runs this)
+        roots = []                                          # the memory each tensor sees
         for x in inputs:
             if isinstance(x, Tensor):
                 tensors.append(x)
                 arrays.append(x._data)
                 needs.append(x._requires_grad)
                 parents.append(x.grad_fn)
+                roots.append(x._data if x._data.base is None else storage_root(x._data))
             else:
                 arrays.append(x)
                 needs.append(False)
@@ -261,8 +263,7 @@ class Function:
                 raise CaptureError(f"during CUDA graph capture, {cls.__name__} failed: "
                                    f"{e}") from e
             raise
-        roots = [storage_root(t._data) for t in tensors]    # the memory each one sees
-        root = storage_root(out._data)
+        root = out._data if out._data.base is None else storage_root(out._data)
         out._share_storage_with(tensors, roots, root)
         if recording and True in needs:
             ctx.inputs = tuple(x if isinstance(x, Tensor) else None for x in inputs) \
@@ -294,10 +295,11 @@ def check_same_device(op, tensors):
     if len(tensors) < 2:
         return
     first = on_gpu(tensors[0]._data)
-    if any(on_gpu(t._data) is not first for t in tensors):
-        devices = {t.device.type for t in tensors}
-        raise RuntimeError(f"{op}: expected all tensors on the same device, got "
-                           f"{' and '.join(sorted(devices))}; move them with .to(device)")
+    for t in tensors:
+        if on_gpu(t._data) is not first:
+            devices = {t.device.type for t in tensors}
+            raise RuntimeError(f"{op}: expected all tensors on the same device, got "
+                               f"{' and '.join(sorted(devices))}; move them with .to(device)")
 
 
 # ---- 2-4. walking it backwards --------------------------------------------------------------
