@@ -96,10 +96,16 @@ def ones_like(t, dtype=None, device=None, requires_grad=False):
                 requires_grad=requires_grad)
 
 
-def where(condition, x, y):
-    """Elementwise ``x`` where ``condition`` holds, else ``y`` (Tensors or numbers)."""
+def where(condition, x=None, y=None):
+    """Elementwise ``x`` where ``condition`` holds, else ``y`` (Tensors or numbers). With
+    the condition alone, the indices where it holds, one tensor per dim
+    (``condition.nonzero(as_tuple=True)``), as PyTorch."""
     from .ops.elementwise import Where
     cond = condition if isinstance(condition, Tensor) else Tensor(condition)
+    if x is None and y is None:
+        return cond.nonzero(as_tuple=True)
+    if x is None or y is None:
+        raise TypeError("where() takes a condition alone, or a condition, x and y")
     if cond.dtype != _dtype.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got {cond.dtype}")
     ref = next((v for v in (x, y) if isinstance(v, Tensor)), None)

@@ -404,8 +404,19 @@ class Tensor(InPlaceMixin, InteropMixin, MethodsMixin, MoreMethodsMixin):
                                "ambiguous; use .any() or .all()")
         return bool(self.item())
 
-    def any(self): return Tensor._wrap(self._data.any())
-    def all(self): return Tensor._wrap(self._data.all())
+    def any(self, dim=None, keepdim=False):
+        """Whether any element is nonzero: in all, or along ``dim`` (an int or a tuple)."""
+        return self._test(self._data.any, dim, keepdim)
+
+    def all(self, dim=None, keepdim=False):
+        """Whether every element is nonzero: in all, or along ``dim`` (an int or a tuple)."""
+        return self._test(self._data.all, dim, keepdim)
+
+    def _test(self, reduce, dim, keepdim):
+        if dim is None:
+            return Tensor._wrap(self.xp.asarray(reduce()))
+        axes = normalize_dims(dim, self.ndim)
+        return Tensor._wrap(self.xp.asarray(reduce(axis=axes, keepdims=keepdim)))
 
     def __getitem__(self, index):
         return S.Index.apply(self, _index_arrays(index, self))
@@ -585,3 +596,22 @@ def _index_arrays(index, like):
             p = like.xp.asarray(p)
         out.append(p)
     return tuple(out) if isinstance(index, tuple) else out[0]
+
+
+def _dim_or_axis(method):
+    """Let ``method`` take NumPy's ``axis=`` as another name for ``dim=``, as PyTorch's
+    reductions do (d2l writes ``X.sum(axis=1)`` and ``y_hat.argmax(axis=1)``)."""
+    @functools.wraps(method)
+    def fn(self, *args, axis=None, **kwargs):
+        if axis is not None:
+            if "dim" in kwargs or args:
+                raise TypeError(f"{method.__name__}() got both dim and axis: give one")
+            kwargs["dim"] = axis
+        return method(self, *args, **kwargs)
+    return fn
+
+
+for _name in ("sum", "mean", "prod", "std", "var", "max", "min", "amax", "amin", "argmax",
+              "argmin", "any", "all", "logsumexp", "cumsum", "cumprod", "softmax",
+              "log_softmax", "squeeze", "unsqueeze", "count_nonzero", "norm"):
+    setattr(Tensor, _name, _dim_or_axis(getattr(Tensor, _name)))

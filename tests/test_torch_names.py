@@ -368,3 +368,56 @@ def test_seeds_and_rng_state():
     assert minigrad.initial_seed() == s and isinstance(s, int)
     with pytest.raises(RuntimeError):
         minigrad.set_rng_state(minigrad.zeros(3))
+
+
+def test_axis_is_another_name_for_dim():
+    """d2l writes X.sum(axis=1) and y_hat.argmax(axis=1); PyTorch takes axis= as dim=."""
+    x = distinct(3, 4)
+    for name, kw in [("sum", {}), ("mean", {"keepdim": True}), ("argmax", {}), ("argmin", {}),
+                     ("prod", {}), ("std", {}), ("cumsum", {}), ("softmax", {}),
+                     ("logsumexp", {}), ("amax", {})]:
+        for dtype in ("float64", "float32"):
+            ours = getattr(minigrad.tensor(x, dtype=getattr(minigrad, dtype)), name)(axis=1, **kw)
+            ref = getattr(torch.tensor(x, dtype=getattr(torch, dtype)), name)(axis=1, **kw)
+            np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-5, err_msg=name)
+    v, i = minigrad.tensor(x).max(axis=0)
+    rv, ri = torch.tensor(x).max(axis=0)
+    assert np.array_equal(v.numpy(), rv.numpy()) and np.array_equal(i.numpy(), ri.numpy())
+    assert np.array_equal(minigrad.sum(minigrad.tensor(x), axis=0).numpy(),
+                          torch.sum(torch.tensor(x), axis=0).numpy())
+    with pytest.raises(TypeError):
+        minigrad.tensor(x).sum(0, axis=1)
+
+
+def test_any_and_all_along_dims():
+    x = np.array([[0, 1, 0], [0, 1, 1]]) > 0
+    for kw in ({}, {"dim": 1}, {"dim": 0, "keepdim": True}, {"dim": (0, 1)}, {"dim": -1}):
+        for name in ("any", "all"):
+            ours = getattr(minigrad.tensor(x), name)(**kw)
+            ref = getattr(torch.tensor(x), name)(**kw)
+            assert ours.dtype == minigrad.bool and ours.shape == tuple(ref.shape), (name, kw)
+            assert np.array_equal(ours.numpy(), ref.numpy()), (name, kw)
+    assert minigrad.any(minigrad.tensor(x), dim=0).tolist() == [False, True, True]
+
+
+def test_where_with_the_condition_alone_gives_indices():
+    x = normal(3, 4)
+    ours = minigrad.where(minigrad.tensor(x) > 0)
+    ref = torch.where(torch.tensor(x) > 0)
+    assert isinstance(ours, tuple) and len(ours) == 2
+    for o, r in zip(ours, ref):
+        assert o.dtype == minigrad.int64 and np.array_equal(o.numpy(), r.numpy())
+    with pytest.raises(TypeError):
+        minigrad.where(minigrad.tensor(x) > 0, 1.0)
+
+
+@pytest.mark.parametrize("shape", [(4,), (3, 4), (2, 3, 4), (2, 3, 4, 2)])
+def test_softmax_without_dim_picks_pytorchs_implicit_dim(shape):
+    import minigrad.nn.functional as F
+    x = normal(*shape)
+    for name in ("softmax", "log_softmax"):
+        with pytest.warns(UserWarning, match="Implicit dimension"):
+            ours = getattr(F, name)(minigrad.tensor(x))
+        with pytest.warns(UserWarning, match="Implicit dimension"):
+            ref = getattr(torch.nn.functional, name)(torch.tensor(x))
+        np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-10)

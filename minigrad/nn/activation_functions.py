@@ -1,6 +1,8 @@
 """Activations as functions (re-exported by ``nn.functional``): tanh, leaky_relu, elu, gelu,
 softmax and softplus. The ops are in
 ``minigrad.ops.activations`` (generic array code, so they run on the GPU too)."""
+import warnings
+
 from .. import _dtype
 from ..arguments import normalize_dim
 from ..ops import activations as A
@@ -46,10 +48,20 @@ def gelu(input, approximate="none"):
     return A.GELU.apply(input, approximate=approximate)
 
 
-def softmax(input, dim, dtype=None):
-    """e^x / Σ e^x along ``dim`` (PyTorch's implicit dim is not guessed: give it)."""
+def implicit_dim(name, ndim):
+    """The dim PyTorch's deprecated ``F.softmax(x)`` (no dim) picks, with its warning: 0 for
+    0-, 1- and 3-D inputs, else 1."""
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the "
+                  "call to include dim=X as an argument.", UserWarning, stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, dtype=None):
+    """e^x / Σ e^x along ``dim`` (without one, PyTorch's deprecated implicit choice)."""
     x = input if dtype is None else input.to(dtype)
     _check("softmax", x)
+    if dim is None:
+        dim = implicit_dim("softmax", x.ndim)
     return A.Softmax.apply(x, dim=normalize_dim(dim, x.ndim))
 
 

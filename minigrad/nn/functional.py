@@ -210,8 +210,12 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
                              reduction=reduction)
 
 
-def log_softmax(x, dim):
+def log_softmax(x, dim=None, dtype=None):
+    x = x if dtype is None else x.to(dtype)
     _check_float("log_softmax", x)
+    if dim is None:
+        from .activation_functions import implicit_dim
+        dim = implicit_dim("log_softmax", x.ndim)
     return ops.LogSoftmax.apply(x, dim=normalize_dim(dim, x.ndim))
 
 
