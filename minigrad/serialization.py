@@ -55,8 +55,9 @@ def atomic_write(path, write):
 
 def save(obj, path):
     """Write ``obj`` (nested dicts/lists/tuples of Tensors, arrays, numbers, strings, None)
-    to ``path``, atomically. Tensors are saved from wherever they are and load onto the CPU
-    (or ``map_location``) with their ``requires_grad`` and Parameter type."""
+    to ``path``, atomically, or into a binary file object (``io.BytesIO``, as PyTorch takes).
+    Tensors are saved from wherever they are and load onto the CPU (or ``map_location``) with
+    their ``requires_grad`` and Parameter type."""
     from .nn.parameter import Parameter
     arrays = {}
 
@@ -97,7 +98,12 @@ def save(obj, path):
         if isinstance(path, (str, os.PathLike)) else None
     if folder is not None and not os.path.isdir(folder):
         raise RuntimeError(f"save: Parent directory {folder} does not exist.")
-    atomic_write(path, lambda f: np.savez(f, **arrays, **{_META: np.array(structure)}))
+    def write(f):
+        np.savez(f, **arrays, **{_META: np.array(structure)})
+    if hasattr(path, "write"):                  # a file object (io.BytesIO, open(..., "wb"))
+        write(path)
+    else:
+        atomic_write(path, write)
 
 
 def load(path, map_location=None, weights_only=None):

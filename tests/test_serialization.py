@@ -178,3 +178,22 @@ def test_save_into_a_missing_folder_names_the_folder(tmp_path):
         with pytest.raises(RuntimeError, match="missing"):
             m.save({"w": m.zeros(2)}, target)
     assert not (tmp_path / "missing").exists()
+
+
+def test_save_and_load_through_a_file_object_as_torch(tmp_path):
+    """torch.save(model.state_dict(), buffer) / torch.load(buffer): an io.BytesIO or an open
+    binary file, as PyTorch takes (this raised a pathlib TypeError)."""
+    import io
+    model = minigrad.nn.Linear(3, 2)
+    as_torch = {k: torch.tensor(v.numpy()) for k, v in model.state_dict().items()}
+    for lib, state in ((minigrad, model.state_dict()), (torch, as_torch)):
+        buffer = io.BytesIO()
+        lib.save(state, buffer)
+        buffer.seek(0)
+        back = lib.load(buffer)
+        assert list(back) == ["weight", "bias"]
+        assert np.array_equal(back["weight"].numpy(), model.weight.detach().numpy())
+    with open(tmp_path / "m.pt", "wb") as f:
+        minigrad.save({"x": minigrad.ones(2)}, f)
+    with open(tmp_path / "m.pt", "rb") as f:
+        assert minigrad.load(f)["x"].tolist() == [1.0, 1.0]
