@@ -338,6 +338,23 @@ def test_optimizer_arguments_are_checked():
             getattr(minigrad.optim, cls)(p, **kw)
 
 
+@pytest.mark.parametrize("name", ["Adam", "AdamW"])
+def test_amsgrad_false_is_accepted_true_is_a_clear_refusal(name):
+    """PyTorch code passes amsgrad=False explicitly; it was an unexpected-keyword TypeError.
+    amsgrad=True (a different update) is refused by name rather than run as plain Adam."""
+    w = [minigrad.ones(2, requires_grad=True)]
+    opt = getattr(minigrad.optim, name)(w, lr=0.1, amsgrad=False)
+    w[0].sum().backward()
+    opt.step()
+    ref = torch.ones(2, requires_grad=True)
+    ref_opt = getattr(torch.optim, name)([ref], lr=0.1, amsgrad=False)
+    ref.sum().backward()
+    ref_opt.step()
+    assert rel_err(w[0].detach().numpy(), ref.detach().numpy()) < 1e-6
+    with pytest.raises(NotImplementedError, match="amsgrad"):
+        getattr(minigrad.optim, name)(w, amsgrad=True)
+
+
 def test_frozen_parameters_are_left_alone():
     a = minigrad.ones(3, requires_grad=True)
     b = minigrad.ones(3, requires_grad=True)

@@ -14,7 +14,11 @@ class Adam(Optimizer):
     captured ``step()`` replays step t+1, t+2, ..., never step t again. ``state_dict()`` gives
     the count as an int, as before."""
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+                 amsgrad=False):
+        if amsgrad:
+            raise NotImplementedError(f"{type(self).__name__}(amsgrad=True) is not supported "
+                                      "in minigrad; leave amsgrad at False")
         if lr < 0 or eps < 0 or weight_decay < 0 or not all(0 <= b < 1 for b in betas):
             raise ValueError(f"Adam: invalid hyper-parameters lr={lr}, betas={betas}, eps={eps}, "
                              f"weight_decay={weight_decay}")
