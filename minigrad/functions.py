@@ -31,7 +31,7 @@ METHOD_FORMS = (
     "clamp_min", "clamp_max", "remainder", "masked_select", "isnan", "isinf", "isfinite",
     "is_floating_point", "nonzero", "count_nonzero", "exp_", "log_", "sqrt_", "abs_", "neg_",
     "sigmoid_", "tanh_", "square_", "bernoulli", "norm", "amax", "dot", "outer", "isclose",
-    "allclose", "multinomial",
+    "allclose", "multinomial", "equal",
     # issue 21's names
     "prod", "cumprod", "repeat_interleave", "amin", "aminmax", "diag", "diagonal", "trace",
     "tan", "sinh", "cosh", "erf", "atan2", "arctan2", "lerp", "addcmul", "addcdiv", "mv",

@@ -455,6 +455,10 @@ class MethodsMixin:
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         return bool(self.isclose(other, rtol, atol, equal_nan).all())
 
+    def equal(self, other):
+        """True if ``other`` has this shape and the same elements (a Python bool)."""
+        return self.shape == other.shape and bool((self == other).all())
+
     # ---- compositions of the ops above ----------------------------------------------------
     def t(self):
         """The transpose of a matrix (a vector or a number as it is)."""

@@ -599,14 +599,19 @@ def _index_arrays(index, like):
 
 
 def _dim_or_axis(method):
-    """Let ``method`` take NumPy's ``axis=`` as another name for ``dim=``, as PyTorch's
-    reductions do (d2l writes ``X.sum(axis=1)`` and ``y_hat.argmax(axis=1)``)."""
+    """Let ``method`` take NumPy's ``axis=`` and ``keepdims=`` as other names for ``dim=``
+    and ``keepdim=``, as PyTorch's reductions do (d2l writes ``X.sum(axis=1)``, makemore
+    ``P.sum(1, keepdims=True)``)."""
     @functools.wraps(method)
-    def fn(self, *args, axis=None, **kwargs):
+    def fn(self, *args, axis=None, keepdims=None, **kwargs):
         if axis is not None:
             if "dim" in kwargs or args:
                 raise TypeError(f"{method.__name__}() got both dim and axis: give one")
             kwargs["dim"] = axis
+        if keepdims is not None:
+            if "keepdim" in kwargs or len(args) > 1:
+                raise TypeError(f"{method.__name__}() got both keepdim and keepdims: give one")
+            kwargs["keepdim"] = keepdims
         return method(self, *args, **kwargs)
     return fn
 

@@ -181,6 +181,25 @@ def test_conv2d_errors_name_the_problem():
         F.conv2d(x.double(), minigrad.zeros(4, 3, 3, 3))
 
 
+def test_conv2d_takes_the_default_dilation_and_groups_spelled_out_like_torch():
+    """nn.Conv2d(..., dilation=1, groups=1, padding_mode="zeros") as PyTorch code writes it
+    (an unexpected-keyword TypeError before); other values are refused by name."""
+    x = np.random.default_rng(5).standard_normal((1, 2, 5, 5))
+    mg_conv = minigrad.nn.Conv2d(2, 3, 3, padding=1, dilation=1, groups=1, padding_mode="zeros")
+    ref_conv = torch.nn.Conv2d(2, 3, 3, padding=1, dilation=1, groups=1, padding_mode="zeros")
+    ours = F.conv2d(minigrad.tensor(x), mg_conv.weight.detach().double(), None, 1, 1,
+                    dilation=1, groups=1)
+    weight = torch.tensor(mg_conv.weight.detach().numpy()).double()
+    ref = TF.conv2d(torch.tensor(x), weight, None, 1, 1, dilation=1, groups=1)
+    assert rel_err(ours.numpy(), ref.numpy()) < 1e-10
+    assert mg_conv.weight.shape == tuple(ref_conv.weight.shape)
+    for kw in (dict(groups=2), dict(dilation=2), dict(padding_mode="reflect")):
+        with pytest.raises(NotImplementedError, match="dilation=1, groups=1"):
+            minigrad.nn.Conv2d(2, 2, 3, **kw)
+    with pytest.raises(NotImplementedError, match="groups"):
+        F.conv2d(minigrad.zeros(1, 2, 5, 5), minigrad.zeros(2, 1, 3, 3), groups=2)
+
+
 def test_linear_and_pool_errors_name_the_problem():
     with pytest.raises(ValueError, match=r"\(3, 5\).*\(4, 6\)"):
         F.linear(minigrad.zeros(3, 5), minigrad.zeros(4, 6))

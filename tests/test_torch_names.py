@@ -421,3 +421,26 @@ def test_softmax_without_dim_picks_pytorchs_implicit_dim(shape):
         with pytest.warns(UserWarning, match="Implicit dimension"):
             ref = getattr(torch.nn.functional, name)(torch.tensor(x))
         np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-10)
+
+
+def test_keepdims_is_another_name_for_keepdim():
+    """makemore writes P.sum(1, keepdims=True); PyTorch takes it as keepdim."""
+    x = positive(3, 4)
+    for name in ("sum", "mean", "amax", "std"):
+        ours = getattr(minigrad.tensor(x), name)(1, keepdims=True)
+        ref = getattr(torch.tensor(x), name)(1, keepdims=True)
+        assert ours.shape == tuple(ref.shape) == (3, 1), name
+        np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-10, err_msg=name)
+    p = minigrad.tensor(x)
+    p /= p.sum(1, keepdims=True)
+    np.testing.assert_allclose(p.sum(1).numpy(), np.ones(3), rtol=1e-12)
+    with pytest.raises(TypeError):
+        minigrad.tensor(x).sum(1, True, keepdims=True)
+
+
+def test_equal_is_shape_and_values_as_torch():
+    for a, b in [([1.0, 2.0], [1.0, 2.0]), ([1.0, 2.0], [1.0, 3.0]), ([1.0], [[1.0]]),
+                 ([1, 2], [1.0, 2.0])]:
+        ref = torch.equal(torch.tensor(a), torch.tensor(b))
+        assert minigrad.equal(minigrad.tensor(a), minigrad.tensor(b)) is ref, (a, b)
+        assert minigrad.tensor(a).equal(minigrad.tensor(b)) is ref, (a, b)

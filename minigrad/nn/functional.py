@@ -33,9 +33,19 @@ def _check_float(op, *tensors):
     check_same_device(op, given)
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0):
+def _refuse_conv_options(dilation=1, groups=1, padding_mode="zeros"):
+    """PyTorch code spells out the defaults (dilation=1, groups=1, padding_mode="zeros");
+    minigrad's convolution has only those, so anything else is refused by name."""
+    if dilation not in (1, (1, 1)) or groups != 1 or padding_mode != "zeros":
+        raise NotImplementedError(
+            f"conv2d: minigrad supports dilation=1, groups=1 and padding_mode='zeros' only, "
+            f"got dilation={dilation}, groups={groups}, padding_mode={padding_mode!r}")
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation, as PyTorch) of x (N, C, H, W) with weight
     (OC, C, KH, KW), by im2col and a matrix product; bias (OC,) or None."""
+    _refuse_conv_options(dilation, groups)
     _check_float("conv2d", x, weight, bias)
     stride, padding = _square(stride, "stride"), _square(padding, "padding")
     if x.ndim == 3 and weight.ndim == 4:          # one unbatched image (C, H, W)

@@ -386,8 +386,10 @@ class Linear(Module):
 class Conv2d(Module):
     """2-D convolution with weight (out, in, KH, KW); PyTorch's initialisation."""
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, padding_mode="zeros"):
         super().__init__()
+        F._refuse_conv_options(dilation, groups, padding_mode)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = pair(kernel_size, "kernel_size")
         self.stride = pair(stride, "stride")
