@@ -4,6 +4,7 @@ emulator, on LeNet's shapes and odder ones; and by finite differences. Conv, max
 linear, sigmoid, relu, (log-)softmax and cross-entropy; average pooling, dropout, nll_loss
 and cross_entropy's weight / ignore_index / label_smoothing; and the edge cases: an empty
 batch, a NaN in a pooling window, infinite gradients."""
+import functools
 import math
 
 import numpy as np
@@ -454,6 +455,34 @@ def test_cross_entropy_weight_ignore_index_label_smoothing(smoothing, options, d
                         lambda z, t: TF.cross_entropy(z, t, tw, label_smoothing=smoothing,
                                                       **kw),
                         [logits, target], dtype=dtype, device=device)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("shape", [(2, 4, 3), (2, 4, 3, 2)], ids=str)
+@pytest.mark.parametrize("options", [{}, dict(label_smoothing=0.1), dict(ignore_index=1),
+                                     dict(weighted=True)], ids=str)
+def test_cross_entropy_and_nll_with_a_class_at_each_position(options, shape, reduction, dtype,
+                                                             device):
+    """Scores (N, K, d1, ...) and classes (N, d1, ...), PyTorch's form for sequences and
+    pixels (a ValueError before)."""
+    g = np.random.default_rng(8)
+    logits = g.standard_normal(shape)
+    target = g.integers(0, shape[1], shape[:1] + shape[2:])
+    kw = {k: v for k, v in options.items() if k != "weighted"}
+    w = tw = None
+    if "weighted" in options:
+        weight = g.uniform(0.5, 2.0, shape[1])
+        w = minigrad.tensor(weight.astype(dtype), device=device)
+        tw = torch.tensor(weight)
+    for ours, ref in ((F.cross_entropy, TF.cross_entropy), (F.nll_loss, TF.nll_loss)):
+        if ours is F.nll_loss and "label_smoothing" in kw:
+            continue
+        check_against_torch(functools.partial(ours, weight=w, reduction=reduction, **kw),
+                            functools.partial(ref, weight=tw, reduction=reduction, **kw),
+                            [logits, target], dtype=dtype, device=device)
+    with pytest.raises(ValueError, match=r"\(N, d1, ...\)"):
+        F.cross_entropy(minigrad.zeros(*shape), minigrad.zeros(2, 5, dtype="int64"))
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

@@ -149,6 +149,21 @@ def _check_class_targets(op, scores, target, weight, ignore_index, reduction):
     return target
 
 
+def _per_position(loss_fn, op, input, target, reduction, **kw):
+    """``loss_fn`` on scores (N, K, d1, ...) and classes (N, d1, ...), PyTorch's form for a
+    class at each position (a sequence's tokens, an image's pixels): the classes moved last
+    and every position made a row, so the mean and the ignored targets count positions as
+    PyTorch does; ``reduction="none"`` gives the losses back as (N, d1, ...)."""
+    if not isinstance(target, Tensor):
+        target = Tensor(target, device=input.device)
+    if target.shape != input.shape[:1] + input.shape[2:]:
+        raise ValueError(f"{op}: expected input (N, K, d1, ...) and target (N, d1, ...), got "
+                         f"{input.shape} and {target.shape}")
+    rows = input.movedim(1, -1).reshape(-1, input.shape[1])
+    loss = loss_fn(rows, target.reshape(-1), reduction=reduction, **kw)
+    return loss.reshape(target.shape) if reduction == "none" else loss
+
+
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
                   label_smoothing=0.0, stats=None):
     """Cross-entropy of raw logits (B, K) against int64 class indices (B,), PyTorch's
@@ -168,7 +183,13 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     predictions (argmax of the logits = target), its size and 1 are added, in place and
     outside the graph — on the GPU inside the loss's kernel, so that an epoch's loss and
     accuracy need no work of their own and no copy to the host until it ends. Only for the
-    fused path (no weight, no label smoothing, no ignored target)."""
+    fused path (no weight, no label smoothing, no ignored target).
+
+    Scores (N, K, d1, ...) with classes (N, d1, ...) are taken as one row per position."""
+    if input.ndim > 2 and stats is None:
+        return _per_position(cross_entropy, "cross_entropy", input, target, reduction,
+                             weight=weight, ignore_index=ignore_index,
+                             label_smoothing=label_smoothing)
     logits = input
     target = _check_class_targets("cross_entropy", logits, target, weight, ignore_index,
                                   reduction)
@@ -212,7 +233,11 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """Negative log-likelihood of log-probabilities (B, K) (a log_softmax's output) against
     int64 classes (B,): loss[b] = −w[t[b]]·input[b, t[b]] with per-class weights w (all 1
     by default), targets equal to ``ignore_index`` contributing nothing; the mean is the
-    weighted one, Σ loss / Σ w[t[b]], as PyTorch."""
+    weighted one, Σ loss / Σ w[t[b]], as PyTorch. Scores (N, K, d1, ...) with classes
+    (N, d1, ...) are taken as one row per position."""
+    if input.ndim > 2:
+        return _per_position(nll_loss, "nll_loss", input, target, reduction, weight=weight,
+                             ignore_index=ignore_index)
     target = _check_class_targets("nll_loss", input, target, weight, ignore_index, reduction)
     if input.shape[1] == 0 and input.shape[0] > 0:
         raise ValueError(f"nll_loss: input of shape {input.shape} has no class")
