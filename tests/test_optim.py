@@ -592,3 +592,25 @@ def test_reduce_lr_on_plateau_like_torch(kw):
         assert s1.num_bad_epochs == s2.num_bad_epochs
     with pytest.raises(ValueError):
         ours_sched.ReduceLROnPlateau(mine, factor=1.0)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adadelta"])
+def test_step_with_a_closure_returns_its_loss_like_torch(name):
+    """opt.step(closure), as PyTorch code for LBFGS-style loops writes it (a TypeError before):
+    the closure recomputes the loss and gradients before the update; step returns the loss."""
+    start = np.array([1.0, -2.0, 0.5])
+    out = {}
+    for lib in (minigrad, torch):
+        w = lib.tensor(start.copy(), requires_grad=True)
+        opt = getattr(lib.optim, name)([w], lr=0.1)
+
+        def closure(w=w, opt=opt):
+            opt.zero_grad()
+            loss = (w ** 2).sum()
+            loss.backward()
+            return loss
+        losses = [opt.step(closure).item() for _ in range(3)]
+        out[lib.__name__] = (losses, w.detach().numpy())
+        assert opt.step() is None
+    np.testing.assert_allclose(out["minigrad"][0], out["torch"][0], rtol=1e-12)
+    np.testing.assert_allclose(out["minigrad"][1], out["torch"][1], rtol=1e-12)

@@ -1,5 +1,5 @@
 from ..backend import backend_of
-from .optimizer import Optimizer
+from .optimizer import Optimizer, closure_loss
 
 
 class Adadelta(Optimizer):
@@ -14,7 +14,8 @@ class Adadelta(Optimizer):
                              f"eps={eps}, weight_decay={weight_decay}")
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay))
 
-    def step(self):
+    def step(self, closure=None):
+        loss = closure_loss(closure)
         for group, p in self._params():
             if p.grad is None:
                 continue
@@ -28,3 +29,4 @@ class Adadelta(Optimizer):
                                              state["acc_delta"], group["lr"], group["rho"],
                                              group["eps"], group["weight_decay"])
             p._mark_written()                 # an in-place write: its version goes up
+        return loss

@@ -1,7 +1,7 @@
 from ..backend import backend_of
 from ..device import on_gpu
 from ..gpu_state import refuse_during_capture
-from .optimizer import Optimizer
+from .optimizer import Optimizer, closure_loss
 
 
 class Adam(Optimizer):
@@ -25,7 +25,8 @@ class Adam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay))
 
-    def step(self):
+    def step(self, closure=None):
+        loss = closure_loss(closure)
         for group in self.param_groups:
             by_device, written = {}, []           # on the GPU? -> (params, grads, m, v, t)
             for p in group["params"]:
@@ -46,6 +47,7 @@ class Adam(Optimizer):
                     group["eps"], group["weight_decay"])
             for p in written:
                 p._mark_written()                 # an in-place write: its version goes up
+        return loss
 
     def _state(self, p):
         state = self.state.get(p)

@@ -1,4 +1,5 @@
 from .adam import Adam
+from .optimizer import closure_loss
 
 
 class AdamW(Adam):
@@ -19,7 +20,8 @@ class AdamW(Adam):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                          amsgrad=amsgrad)
 
-    def step(self):
+    def step(self, closure=None):
+        loss = closure_loss(closure)
         for group, p in self._params():
             if p.grad is not None and group["weight_decay"]:
                 p._data *= 1 - group["lr"] * group["weight_decay"]
@@ -31,3 +33,4 @@ class AdamW(Adam):
         finally:
             for group, decay in zip(self.param_groups, decays):
                 group["weight_decay"] = decay
+        return loss

@@ -1,7 +1,17 @@
 """What every optimizer shares: parameter groups, zero_grad, and state saving."""
 import copy
 
+from ..autograd import enable_grad
 from ..tensor import Tensor, as_tensor
+
+
+def closure_loss(closure):
+    """PyTorch's ``step(closure)``: the closure clears the gradients, recomputes the loss and
+    calls backward; it runs (with grad enabled) before the update, and step returns its loss."""
+    if closure is None:
+        return None
+    with enable_grad():
+        return closure()
 
 
 class Optimizer:

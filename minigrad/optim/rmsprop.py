@@ -1,5 +1,5 @@
 from ..backend import backend_of
-from .optimizer import Optimizer
+from .optimizer import Optimizer, closure_loss
 
 
 class RMSprop(Optimizer):
@@ -16,7 +16,8 @@ class RMSprop(Optimizer):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered))
 
-    def step(self):
+    def step(self, closure=None):
+        loss = closure_loss(closure)
         for group, p in self._params():
             if p.grad is None:
                 continue
@@ -33,3 +34,4 @@ class RMSprop(Optimizer):
                 state.get("momentum_buffer"), group["lr"], group["alpha"], group["eps"],
                 group["weight_decay"], group["momentum"], group["centered"])
             p._mark_written()                 # an in-place write: its version goes up
+        return loss

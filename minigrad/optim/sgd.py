@@ -1,4 +1,4 @@
-from .optimizer import Optimizer
+from .optimizer import Optimizer, closure_loss
 
 
 class SGD(Optimizer):
@@ -19,7 +19,8 @@ class SGD(Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov))
 
-    def step(self):
+    def step(self, closure=None):
+        loss = closure_loss(closure)
         for group, p in self._params():
             if p.grad is None:
                 continue
@@ -38,3 +39,4 @@ class SGD(Optimizer):
                 g = g + momentum * buf if group["nesterov"] else buf
             p._data -= group["lr"] * g
             p._mark_written()                 # an in-place write: its version goes up
+        return loss
