@@ -147,14 +147,14 @@ class MethodsMixin:
         return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
 
     # ---- softmax ------------------------------------------------------------------------
-    def softmax(self, dim):
-        """e^x / Σ e^x along ``dim``."""
-        x = self._floating()
+    def softmax(self, dim, dtype=None):
+        """e^x / Σ e^x along ``dim`` (computed in ``dtype`` if given)."""
+        x = (self if dtype is None else self.to(dtype))._floating()
         return A.Softmax.apply(x, dim=normalize_dim(dim, x.ndim))
 
-    def log_softmax(self, dim):
-        """x − log Σ e^x along ``dim``."""
-        x = self._floating()
+    def log_softmax(self, dim, dtype=None):
+        """x − log Σ e^x along ``dim`` (computed in ``dtype`` if given)."""
+        x = (self if dtype is None else self.to(dtype))._floating()
         return L.LogSoftmax.apply(x, dim=normalize_dim(dim, x.ndim))
 
     # ---- indexing by index tensors ------------------------------------------------------

@@ -444,3 +444,16 @@ def test_equal_is_shape_and_values_as_torch():
         ref = torch.equal(torch.tensor(a), torch.tensor(b))
         assert minigrad.equal(minigrad.tensor(a), minigrad.tensor(b)) is ref, (a, b)
         assert minigrad.tensor(a).equal(minigrad.tensor(b)) is ref, (a, b)
+
+
+def test_softmax_and_log_softmax_take_a_dtype():
+    """torch.softmax(x, dim, dtype=torch.float64), a mixed-precision idiom (a TypeError
+    before): the input is converted first, as PyTorch."""
+    x = normal(3, 4).astype(np.float32)
+    for name in ("softmax", "log_softmax"):
+        ours = getattr(minigrad, name)(minigrad.tensor(x), 1, dtype=minigrad.float64)
+        ref = getattr(torch, name)(torch.tensor(x), 1, dtype=torch.float64)
+        assert ours.dtype == minigrad.float64
+        np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-12)
+        ours = getattr(minigrad.tensor(x), name)(-1, dtype=minigrad.float64)
+        np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-12)
