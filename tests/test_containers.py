@@ -199,3 +199,27 @@ def test_clip_grad_value_and_a_single_tensor_like_torch(device):
     assert np.array_equal(p.grad.cpu().numpy(), r.grad.numpy())
     assert minigrad.nn.utils.clip_grad_norm_([minigrad.zeros(2, requires_grad=True)],
                                              1.0).item() == 0.0
+
+
+def test_parameters_to_vector_and_back_like_torch():
+    model = minigrad.nn.Sequential(minigrad.nn.Linear(3, 2), minigrad.nn.Linear(2, 1))
+    ref = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Linear(2, 1))
+    with torch.no_grad():
+        for p, q in zip(model.parameters(), ref.parameters()):
+            q.copy_(torch.tensor(p.detach().numpy()))
+    vec = minigrad.nn.utils.parameters_to_vector(model.parameters())
+    ref_vec = torch.nn.utils.parameters_to_vector(ref.parameters())
+    assert vec.shape == (11,) and np.array_equal(vec.detach().numpy(), ref_vec.detach().numpy())
+    (vec ** 2).sum().backward()                       # a graph node, as PyTorch's
+    (ref_vec ** 2).sum().backward()
+    for p, q in zip(model.parameters(), ref.parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-6)
+    new = np.arange(11, dtype=np.float32)
+    weight = model[0].weight
+    minigrad.nn.utils.vector_to_parameters(minigrad.tensor(new), model.parameters())
+    torch.nn.utils.vector_to_parameters(torch.tensor(new), ref.parameters())
+    assert model[0].weight is weight and weight.requires_grad
+    for p, q in zip(model.parameters(), ref.parameters()):
+        assert np.array_equal(p.detach().numpy(), q.detach().numpy())
+    with pytest.raises(ValueError, match="11"):
+        minigrad.nn.utils.vector_to_parameters(minigrad.zeros(3), model.parameters())

@@ -689,3 +689,28 @@ def test_nll_loss_of_an_ignored_row_is_zero_even_at_minus_infinity(device):
         loss.sum().backward()
         ref_loss.sum().backward()
         np.testing.assert_array_equal(ours.grad.cpu().numpy(), ref.grad.numpy())
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("amounts, value", [((1, 2), None), ((1, 1, 2, 0), -1.0),
+                                            ((0, 0, 0, 0, 1, 1), 2.0), ((-1, 2), None),
+                                            ((1, -2, -1, 0), 0.5)], ids=str)
+def test_pad_in_constant_mode_like_torch(amounts, value, dtype, device):
+    """F.pad(x, (left, right, top, bottom), value=...): amounts from the last dim backwards,
+    negative ones crop; the gradient reaches the input."""
+    x = np.random.default_rng(9).standard_normal((2, 3, 4))
+    kw = {} if value is None else {"value": value}
+    check_against_torch(lambda t: F.pad(t, amounts, **kw), lambda t: TF.pad(t, amounts, **kw),
+                        [x], dtype=dtype, device=device)
+    if dtype == "float64":
+        assert gradcheck_numpy(lambda t: F.pad(t, amounts, **kw), [x], device=device)
+
+
+def test_pad_errors_name_the_problem():
+    x = minigrad.zeros(2, 3)
+    with pytest.raises(ValueError, match="even number"):
+        F.pad(x, (1,))
+    with pytest.raises(ValueError, match="at most 2 per dim"):
+        F.pad(x, (1, 1, 1, 1, 1, 1))
+    with pytest.raises(NotImplementedError, match="constant"):
+        F.pad(x, (1, 1), mode="reflect")

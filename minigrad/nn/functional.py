@@ -372,6 +372,7 @@ from .layer_functions import (  # noqa: E402,F401
     embedding,
     layer_norm,
     one_hot,
+    pad,
 )
 from .loss_functions import (  # noqa: E402,F401
     binary_cross_entropy,

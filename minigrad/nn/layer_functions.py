@@ -1,6 +1,6 @@
 """Layers as functions (re-exported by ``nn.functional``): ``adaptive_avg_pool2d`` and
 ``embedding``, both built from existing ops (average pooling, slicing, index_select),
-``one_hot``, ``dropout2d`` and ``layer_norm``."""
+``one_hot``, ``dropout2d``, ``layer_norm`` and ``pad``."""
 import math
 import numbers
 
@@ -144,3 +144,36 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if bias is not None:
         out = out + bias
     return out
+
+
+def pad(input, pad, mode="constant", value=None):
+    """PyTorch's ``F.pad`` in constant mode: ``pad`` holds (before, after) amounts for the
+    last dim, then for the one before it, and so on — ``(left, right, top, bottom)`` for an
+    image. Negative amounts crop. Built of ``narrow`` and ``cat``, so gradients flow back to
+    the input (none to the filler)."""
+    from ..functions import cat
+    if mode != "constant":
+        raise NotImplementedError(f"pad: minigrad supports mode='constant' only, got {mode!r}")
+    pad = tuple(pad)
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(f"pad: expected an even number of amounts, at most 2 per dim "
+                         f"({input.ndim} dims), got {pad}")
+    out = input
+    for i in range(len(pad) // 2):
+        dim, before, after = input.ndim - 1 - i, int(pad[2 * i]), int(pad[2 * i + 1])
+        start, stop = max(-before, 0), out.shape[dim] - max(-after, 0)
+        if stop < start:
+            raise ValueError(f"pad: cropping {pad} leaves dim {dim} of {input.shape} empty")
+        out = out.narrow(dim, start, stop - start)
+        fill = 0 if value is None else value
+        parts = ([_filler(out, dim, before, fill)] if before > 0 else []) + [out] + \
+            ([_filler(out, dim, after, fill)] if after > 0 else [])
+        out = cat(parts, dim) if len(parts) > 1 else out
+    return out
+
+
+def _filler(like, dim, n, value):
+    """``value`` in ``like``'s shape, dtype and device but ``n`` long along ``dim``."""
+    from ..creation import full
+    shape = like.shape[:dim] + (n,) + like.shape[dim + 1:]
+    return full(shape, value, dtype=like.dtype, device=like.device)
