@@ -714,3 +714,35 @@ def test_pad_errors_name_the_problem():
         F.pad(x, (1, 1, 1, 1, 1, 1))
     with pytest.raises(NotImplementedError, match="constant"):
         F.pad(x, (1, 1), mode="reflect")
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("shape", [(5, 4), (2, 4, 3)], ids=str)
+@pytest.mark.parametrize("options", [{}, dict(label_smoothing=0.2), dict(weighted=True)],
+                         ids=str)
+def test_cross_entropy_with_class_probabilities_like_torch(options, shape, reduction, dtype,
+                                                           device):
+    """Soft targets (mixup, distillation): a float target of the input's shape (a TypeError
+    before); gradients reach both the logits and the probabilities."""
+    g = np.random.default_rng(11)
+    logits = g.standard_normal(shape)
+    probs = g.uniform(0.1, 1.0, shape)
+    probs /= probs.sum(1, keepdims=True)
+    kw = {k: v for k, v in options.items() if k != "weighted"}
+    w = tw = None
+    if "weighted" in options:
+        weight = g.uniform(0.5, 2.0, shape[1])
+        w, tw = minigrad.tensor(weight.astype(dtype), device=device), torch.tensor(weight)
+    check_against_torch(functools.partial(F.cross_entropy, weight=w, reduction=reduction, **kw),
+                        functools.partial(TF.cross_entropy, weight=tw, reduction=reduction,
+                                          **kw),
+                        [logits, probs], dtype=dtype, device=device)
+
+
+def test_cross_entropy_with_class_probabilities_refuses_ignore_index_like_torch():
+    z, q = np.zeros((2, 3)), np.full((2, 3), 1 / 3)
+    with pytest.raises((ValueError, RuntimeError), match="ignore_index"):
+        TF.cross_entropy(torch.tensor(z), torch.tensor(q), ignore_index=1)
+    with pytest.raises(ValueError, match="ignore_index is not supported"):
+        F.cross_entropy(minigrad.tensor(z), minigrad.tensor(q), ignore_index=1)

@@ -132,7 +132,8 @@ def _check_class_targets(op, scores, target, weight, ignore_index, reduction):
         raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     if target.dtype != _dtype.int64:
         raise TypeError(f"{op}: target must hold int64 class indices, got "
-                        f"{target.dtype} (class probabilities are not supported)")
+                        f"{target.dtype} (class probabilities need a float target of the "
+                        f"input's shape)")
     if scores.ndim != 2 or target.shape != scores.shape[:1]:
         raise ValueError(f"{op}: expected input (B, K) and target (B,), got "
                          f"{scores.shape} and {target.shape}")
@@ -185,7 +186,12 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     accuracy need no work of their own and no copy to the host until it ends. Only for the
     fused path (no weight, no label smoothing, no ignored target).
 
-    Scores (N, K, d1, ...) with classes (N, d1, ...) are taken as one row per position."""
+    Scores (N, K, d1, ...) with classes (N, d1, ...) are taken as one row per position.
+    A float target of the input's shape holds class probabilities instead (soft labels)."""
+    if isinstance(target, Tensor) and _dtype.is_float(target.dtype) and stats is None and \
+            target.shape == input.shape and input.ndim >= 2:
+        return _soft_cross_entropy(input, target, weight, ignore_index, reduction,
+                                   label_smoothing)
     if input.ndim > 2 and stats is None:
         return _per_position(cross_entropy, "cross_entropy", input, target, reduction,
                              weight=weight, ignore_index=ignore_index,
@@ -227,6 +233,34 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         smooth = smooth.sum()
     k = logits.shape[1]
     return (1 - label_smoothing) * loss + (label_smoothing / k) * smooth
+
+
+def _soft_cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing):
+    """Cross-entropy against class probabilities q (the input's shape, classes along dim 1;
+    PyTorch's form for mixup and distillation): loss = −Σ_k w_k·q_k·log p_k per sample, q
+    first mixed with the uniform ε/K by label smoothing; the mean divides by the number of
+    samples (the weights do not enter it), as PyTorch."""
+    _check_float("cross_entropy", input, target, weight)
+    check_same_device("cross_entropy", [input, target] + ([weight] if weight is not None else []))
+    if ignore_index != -100:
+        raise ValueError("cross_entropy: ignore_index is not supported for class-probability "
+                         "targets")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got "
+                         f"{reduction!r}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got "
+                         f"{label_smoothing}")
+    k = input.shape[1]
+    if weight is not None and weight.shape != (k,):
+        raise ValueError(f"cross_entropy: weight has shape {weight.shape}, expected one weight "
+                         f"per class: ({k},)")
+    q = target if label_smoothing == 0 else target * (1 - label_smoothing) + label_smoothing / k
+    terms = q * log_softmax(input, 1)
+    if weight is not None:
+        terms = terms * weight.reshape((k,) + (1,) * (input.ndim - 2))
+    loss = -terms.sum(1)
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
