@@ -14,6 +14,7 @@ from .threads import _grain, _one_blas_thread, _split
 COLUMN_BYTES = 3 << 18   # a block's column matrix: 3/4 of a core's L2 cache here (1 MiB)
 BLOCK = 2048             # columns per BLAS call when a product's columns run long
 ROW_PAD = 16             # spare elements at the end of each row of a column matrix
+SCRATCH_SHIFT = 128      # elements (512 B of float32) a block's column room is shifted by
 
 
 def _matrix(rows, cols, dtype):
@@ -70,8 +71,13 @@ class _Columns:
         return r0, r1, o0, o1, slice(start, start + (r1 - r0) * (o1 - o0) * self.n)
 
     def scratch(self):
-        """Room for one block's columns (each thread has its own)."""
-        return _empty(((self.k + self.bias) * self.rows * self.width * self.n,), self.xpad.dtype)
+        """Room for one block's columns (each thread has its own). It starts SCRATCH_SHIFT
+        elements into its buffer: x and the room come from the same allocator, so they would
+        start at the same place in a 4 KiB page, and the fill's copy would then read rows of
+        x and write rows of the room at the same offsets in their pages, which stalls it
+        (LeNet's first layer: each step's fills took twice as long)."""
+        size = (self.k + self.bias) * self.rows * self.width * self.n
+        return _empty((SCRATCH_SHIFT + size,), self.xpad.dtype)[SCRATCH_SHIFT:]
 
     def fill(self, room, b):
         """Block b's columns as a contiguous (C·KH·KW [+1], pixels·N) matrix in ``room``: one
