@@ -168,8 +168,9 @@ def conv2d_bwd(g, saved, x_shape, w_shape, stride, pad, needs):
 
     ``needs``: which of dx, dW, db to compute. dW_mat is summed block by block of output
     rows, each block's product kept apart and the blocks added in order (the same bits on
-    any number of threads). dx goes channel by channel: channel c's KH·KW rows of
-    W_matᵀ @ g, then their slab additions, while they are still in cache.
+    any number of threads). dx: all C·KH·KW rows of W_matᵀ @ g at once, one product per
+    BLOCK of columns, the blocks spread over the threads (one tall product runs faster in
+    OpenBLAS than one per channel: K = OC is short), then the fold, channel by channel.
     """
     cols, w_mat = saved
     need_x, need_w, need_b = needs
@@ -194,14 +195,13 @@ def conv2d_bwd(g, saved, x_shape, w_shape, stride, pad, needs):
         db = d_wmat_t[k].copy() if need_b else None
     if need_x:
         w_t = np.ascontiguousarray(w_mat[:, :k].T)              # rows (c, i, j)
-        kk = kh * kw
+        dcols = _matrix(k, gm.shape[1], g.dtype)
 
-        def rows(lo, hi):           # channels lo..hi−1 of W_matᵀ @ g, one product per channel:
-            # a BLAS may round a row differently in a product of another height, so no
-            # product's shape may depend on the span (on the thread count)
-            out = _matrix((hi - lo) * kk, gm.shape[1], g.dtype)
-            for ch in range(lo, hi):
-                _product(w_t[ch * kk:(ch + 1) * kk], gm, out[(ch - lo) * kk:(ch - lo + 1) * kk])
-            return out
-        dx = from_batch_last(_fold(rows, (c, h, w, n), g.dtype, kh, kw, stride, pad))
+        def product(lo, hi):        # BLOCKs lo..hi−1: the same BLAS calls on any thread count
+            span = slice(lo * BLOCK, min(hi * BLOCK, gm.shape[1]))
+            _product(w_t, gm[:, span], dcols[:, span])
+        _split(-(-gm.shape[1] // BLOCK), product)
+        kk = kh * kw
+        dx = from_batch_last(_fold(lambda lo, hi: dcols[lo * kk:hi * kk], (c, h, w, n),
+                                   g.dtype, kh, kw, stride, pad))
     return dx, dw, db
