@@ -33,9 +33,7 @@ class Adam(Optimizer):
                 if p._grad is None:
                     continue
                 state = self._state(p)
-                lists = by_device.get(on_gpu(p._data))
-                if lists is None:
-                    lists = by_device[on_gpu(p._data)] = ([], [], [], [], [])
+                lists = by_device.setdefault(on_gpu(p._data), ([], [], [], [], []))
                 for kept, a in zip(lists, (p._data, p._grad._data, state["exp_avg"],
                                            state["exp_avg_sq"], state["step"])):
                     kept.append(a)

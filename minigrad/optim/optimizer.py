@@ -114,12 +114,13 @@ class Optimizer:
 
 def clear_grad(p, set_to_none):
     """zero_grad for one parameter (Optimizer.zero_grad and Module.zero_grad)."""
-    if p.grad is None:
+    grad = p._grad
+    if grad is None:
         return
-    if set_to_none and not p.grad._graph_owned:
-        p.grad = None
+    if set_to_none and not grad._graph_owned:
+        p._grad = None
     else:
-        p.grad._data.fill(0)
+        grad._data.fill(0)
 
 
 def _what(obj):

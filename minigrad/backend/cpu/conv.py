@@ -14,6 +14,7 @@ from .threads import _grain, _one_blas_thread, _split
 COLUMN_BYTES = 3 << 18   # a block's column matrix: 3/4 of a core's L2 cache here (1 MiB)
 BLOCK = 2048             # columns per BLAS call when a product's columns run long
 ROW_PAD = 16             # spare elements at the end of each row of a column matrix
+SCRATCH_SHIFT = 128      # elements (512 B of float32) a block's column room is shifted by
 
 
 def _matrix(rows, cols, dtype):
@@ -70,8 +71,13 @@ class _Columns:
         return r0, r1, o0, o1, slice(start, start + (r1 - r0) * (o1 - o0) * self.n)
 
     def scratch(self):
-        """Room for one block's columns (each thread has its own)."""
-        return _empty(((self.k + self.bias) * self.rows * self.width * self.n,), self.xpad.dtype)
+        """Room for one block's columns (each thread has its own). It starts SCRATCH_SHIFT
+        elements into its buffer: x and the room come from the same allocator, so they would
+        start at the same place in a 4 KiB page, and the fill's copy would then read rows of
+        x and write rows of the room at the same offsets in their pages, which stalls it
+        (LeNet's first layer: each step's fills took twice as long)."""
+        size = (self.k + self.bias) * self.rows * self.width * self.n
+        return _empty((SCRATCH_SHIFT + size,), self.xpad.dtype)[SCRATCH_SHIFT:]
 
     def fill(self, room, b):
         """Block b's columns as a contiguous (C·KH·KW [+1], pixels·N) matrix in ``room``: one
@@ -162,8 +168,9 @@ def conv2d_bwd(g, saved, x_shape, w_shape, stride, pad, needs):
 
     ``needs``: which of dx, dW, db to compute. dW_mat is summed block by block of output
     rows, each block's product kept apart and the blocks added in order (the same bits on
-    any number of threads). dx goes channel by channel: channel c's KH·KW rows of
-    W_matᵀ @ g, then their slab additions, while they are still in cache.
+    any number of threads). dx: all C·KH·KW rows of W_matᵀ @ g at once, one product per
+    BLOCK of columns, the blocks spread over the threads (one tall product runs faster in
+    OpenBLAS than one per channel: K = OC is short), then the fold, channel by channel.
     """
     cols, w_mat = saved
     need_x, need_w, need_b = needs
@@ -188,14 +195,13 @@ def conv2d_bwd(g, saved, x_shape, w_shape, stride, pad, needs):
         db = d_wmat_t[k].copy() if need_b else None
     if need_x:
         w_t = np.ascontiguousarray(w_mat[:, :k].T)              # rows (c, i, j)
-        kk = kh * kw
+        dcols = _matrix(k, gm.shape[1], g.dtype)
 
-        def rows(lo, hi):           # channels lo..hi−1 of W_matᵀ @ g, one product per channel:
-            # a BLAS may round a row differently in a product of another height, so no
-            # product's shape may depend on the span (on the thread count)
-            out = _matrix((hi - lo) * kk, gm.shape[1], g.dtype)
-            for ch in range(lo, hi):
-                _product(w_t[ch * kk:(ch + 1) * kk], gm, out[(ch - lo) * kk:(ch - lo + 1) * kk])
-            return out
-        dx = from_batch_last(_fold(rows, (c, h, w, n), g.dtype, kh, kw, stride, pad))
+        def product(lo, hi):        # BLOCKs lo..hi−1: the same BLAS calls on any thread count
+            span = slice(lo * BLOCK, min(hi * BLOCK, gm.shape[1]))
+            _product(w_t, gm[:, span], dcols[:, span])
+        _split(-(-gm.shape[1] // BLOCK), product)
+        kk = kh * kw
+        dx = from_batch_last(_fold(lambda lo, hi: dcols[lo * kk:hi * kk], (c, h, w, n),
+                                   g.dtype, kh, kw, stride, pad))
     return dx, dw, db

@@ -139,12 +139,17 @@ def _gemm_launch(a, b, c, bias, m, n, k, trans_a, trans_b, stride_a, stride_b, b
     """C (chunks, M, N) from ``batch`` items, ``per_block`` of them summed per chunk; M, N and
     batch are > 0 (K may be 0: then only the bias is written). ``ones``: one more column of
     op(B), all ones, whose results (the sums of op(A)'s rows) follow each chunk's M x N."""
-    fits_int32("gemm", M=m, N=n + 1, K=k, batch=batch)
-    kernel, grid, block, tile = _tiled("gemm", m, n + ones, -(-batch // per_block))
-    launch("gemm.cu", kernel, a, grid, block,
-            (a, b, c, bias) + i32(m, n, k, trans_a, trans_b)
-            + (np.int64(stride_a), np.int64(stride_b)) + i32(batch, per_block, bias_mode, ones)
-            + (tile,), [a.shape, b.shape])
+    key = (m, n, k, trans_a, trans_b, stride_a, stride_b, batch, per_block, bias_mode, ones,
+           max_blocks())
+    plan = _plans.get(key)              # (kernel, grid, block, the launch's scalars)
+    if plan is None:
+        fits_int32("gemm", M=m, N=n + 1, K=k, batch=batch)
+        kernel, grid, block, tile = _tiled("gemm", m, n + ones, -(-batch // per_block))
+        plan = _plans[key] = (kernel, grid, block, i32(m, n, k, trans_a, trans_b)
+                              + (np.int64(stride_a), np.int64(stride_b))
+                              + i32(batch, per_block, bias_mode, ones) + (tile,))
+    kernel, grid, block, scalars = plan
+    launch("gemm.cu", kernel, a, grid, block, (a, b, c, bias) + scalars, [a.shape, b.shape])
 
 
 def gemm(a, b, trans_a=False, trans_b=False, bias=None, bias_axis=1):
