@@ -121,6 +121,11 @@ class set_grad_enabled:
         return False
 
 
+# Has any tensor had a hook (register_hook, retain_grad)? Until one has, backward skips the
+# look for them at every node.
+HOOKS_USED = [False]
+
+
 # ---- 1. recording the graph ---------------------------------------------------------------
 class Version:
     """How many in-place writes an array has had. A tensor and its views share one (they
@@ -294,9 +299,9 @@ _TENSOR_API = []
 def check_same_device(op, tensors):
     if len(tensors) < 2:
         return
-    first = on_gpu(tensors[0]._data)
+    kind = type(tensors[0]._data)
     for t in tensors:
-        if on_gpu(t._data) is not first:
+        if type(t._data) is not kind and on_gpu(t._data) is not on_gpu(tensors[0]._data):
             devices = {t.device.type for t in tensors}
             raise RuntimeError(f"{op}: expected all tensors on the same device, got "
                                f"{' and '.join(sorted(devices))}; move them with .to(device)")
@@ -332,10 +337,11 @@ def backward(root, grad, retain_graph=False):
 
     pending = {id(root.grad_fn): grad}
     hooked_leaves = {}                  # id -> (leaf, its summed gradient): hooks see the sum
+    hooks = HOOKS_USED[0]
     for node in reversed(order):
         fresh = node.fn.fresh_grads
         g = pending.pop(id(node))
-        if "_grad_hooks" in node.__dict__ or "_retained" in node.__dict__:
+        if hooks and ("_grad_hooks" in node.__dict__ or "_retained" in node.__dict__):
             g = run_hooks(node, g)
             for t in node.__dict__.get("_retained", ()):        # retain_grad()
                 accumulate_into_leaf(t, g)
@@ -359,7 +365,7 @@ def backward(root, grad, retain_graph=False):
             if gi.dtype != data.dtype:
                 gi = gi.astype(data.dtype)
                 fresh = True
-            if parent is None and "_grad_hooks" in t.__dict__:
+            if parent is None and hooks and "_grad_hooks" in t.__dict__:
                 key = id(t)
                 hooked_leaves[key] = (t, hooked_leaves[key][1] + gi if key in hooked_leaves
                                       else gi)

@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from . import _dtype
+from . import _dtype, autograd
 from .arguments import normalize_dim
 from .autograd import is_grad_enabled
 from .device import move
@@ -313,6 +313,7 @@ class MoreMethodsMixin:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require "
                                "gradient")
         owner = self if self.grad_fn is None else self.grad_fn
+        autograd.HOOKS_USED[0] = True
         hooks = owner.__dict__.setdefault("_grad_hooks", [])
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
@@ -323,6 +324,7 @@ class MoreMethodsMixin:
         if not self.requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self.grad_fn is not None:
+            autograd.HOOKS_USED[0] = True
             retained = self.grad_fn.__dict__.setdefault("_retained", [])
             if not any(t is self for t in retained):
                 retained.append(self)

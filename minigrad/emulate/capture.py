@@ -68,7 +68,10 @@ _replaying = [False]
 
 def count(field, n=1):
     if not _replaying[0]:
-        setattr(stats, field, getattr(stats, field) + n)
+        _counts[field] += n
+
+
+_counts = stats.__dict__           # the counters themselves (count runs at every launch)
 
 
 # ---- device buffers ----------------------------------------------------------------------
