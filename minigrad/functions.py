@@ -32,7 +32,7 @@ METHOD_FORMS = (
     "is_floating_point", "nonzero", "count_nonzero", "exp_", "log_", "sqrt_", "abs_", "neg_",
     "sigmoid_", "tanh_", "square_", "bernoulli", "norm", "amax", "dot", "outer", "isclose",
     "allclose", "multinomial", "equal",
-    # issue 21's names
+    # products, diagonals, more math, splitting and set-like names
     "prod", "cumprod", "repeat_interleave", "amin", "aminmax", "diag", "diagonal", "trace",
     "tan", "sinh", "cosh", "erf", "atan2", "arctan2", "lerp", "addcmul", "addcdiv", "mv",
     "greater", "less", "greater_equal", "less_equal", "not_equal", "tensor_split", "unique",

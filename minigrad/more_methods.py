@@ -1,5 +1,5 @@
-"""Still more of PyTorch's Tensor methods (a mixin of the Tensor), the names tutorials type
-(issue 21): products (prod, cumprod), repeat_interleave, amin/aminmax, diagonals (diag,
+"""Still more of PyTorch's Tensor methods (a mixin of the Tensor), the names tutorials type:
+products (prod, cumprod), repeat_interleave, amin/aminmax, diagonals (diag,
 diagonal, trace), more math (tan, sinh, cosh, erf, atan2, lerp, addcmul, addcdiv, mv),
 comparison aliases, tensor_split, unique, argwhere, index_add/index_fill and the in-place
 scatter_/scatter_add_/index_add_/index_fill_/unsqueeze_/squeeze_, hooks (register_hook,

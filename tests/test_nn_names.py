@@ -1,4 +1,4 @@
-"""The nn names a tutorial types beyond the CNN's (issue 21): LayerNorm / F.layer_norm,
+"""The nn names a tutorial types beyond the CNN's: LayerNorm / F.layer_norm,
 Identity, Dropout2d, SiLU, ReLU6, Hardtanh, LogSigmoid, Softsign, Mish, SELU, PReLU,
 Unflatten, ParameterDict, KLDivLoss / F.kl_div — against PyTorch (values and gradients,
 float64 and float32, CPU and GPU) and by finite differences, in the style of test_losses."""

@@ -1,4 +1,4 @@
-"""The torch and Tensor names a tutorial types (issue 21), against PyTorch (values and
+"""The torch and Tensor names a tutorial types, against PyTorch (values and
 gradients in float64 and float32, on the CPU and the GPU) and by finite differences, in the
 style of test_torch_functions; then what the cases cannot say: integer results, dtypes,
 grad modes, hooks, in-place versions, the default dtype and the random state."""

@@ -25,10 +25,11 @@ def _check_float(op, *tensors):
             if t._data.dtype.kind != "f":
                 raise TypeError(f"{op}: expected a floating-point tensor, got {t.dtype}")
             given.append(t)
-            dtype = dtype or t._data.dtype
-            if t._data.dtype != dtype:
+            if dtype is None:
+                dtype = t._data.dtype
+            elif t._data.dtype != dtype:
                 raise TypeError(f"{op}: inputs have different dtypes "
-                                f"{sorted({str(t.dtype) for t in tensors if t is not None})}; "
+                                f"{sorted({str(g.dtype) for g in tensors if g is not None})}; "
                                 "convert them with .float() or .double()")
     check_same_device(op, given)
 
