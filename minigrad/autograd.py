@@ -158,7 +158,8 @@ class Context:
 
     @property
     def saved_tensors(self):
-        self.check_not_freed()
+        if self.freed:
+            self.check_not_freed()
         for version, expected, array, made_by in self._versions:
             if version.value != expected:
                 kind = tensor_type_name(array.dtype, device_of(array).type)
@@ -179,8 +180,8 @@ class Context:
         (``roots``: the tensors' storage roots, when known.)"""
         saved = set()
         for a in self._saved:
-            if hasattr(a, "shape"):
-                saved.add(id(storage_root(a)))
+            base = getattr(a, "base", None)        # (None also for what is not an array)
+            saved.add(id(a if base is None else storage_root(base)))
         versions = []
         for t, root in zip(tensors, roots or [storage_root(t._data) for t in tensors]):
             if id(root) in saved:

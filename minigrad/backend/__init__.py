@@ -17,7 +17,7 @@ arrays on the GPU go to ``cuda``. (``minigrad.backends``, plural, is unrelated: 
 import importlib
 import os
 
-from ..device import on_gpu
+from ..device import _ON_GPU, on_gpu
 
 INTERFACE = (
     # conv2d and the products behind it and linear
@@ -61,7 +61,8 @@ def backend_of(*arrays):
     """The backend module of the device the arrays live on: the CPU form ``MINIGRAD_CPU``
     names (``backend.cpu`` by default), or ``backend.cuda``."""
     for a in arrays:
-        if on_gpu(a):
+        gpu = _ON_GPU.get(type(a))        # (on_gpu's answer for a known array type)
+        if gpu or (gpu is None and on_gpu(a)):
             return _cuda[0] if _cuda else _import_cuda()
     return cpu_backend()
 

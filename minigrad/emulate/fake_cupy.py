@@ -77,6 +77,21 @@ class _Pointer:
         self.ptr = ptr
 
 
+class _first_access_kept:  # noqa: N801  (used as a decorator)
+    """A read-only attribute computed on first access and then kept in the instance's
+    ``__dict__``, where later reads find it directly (no Python call: it stands for an
+    attribute CuPy's C code hands back). As ``functools.cached_property``, without its lock."""
+
+    def __init__(self, compute):
+        self.compute, self.name = compute, compute.__name__
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.compute(obj)
+        return value
+
+
 class ndarray(np.ndarray):  # noqa: N801  (CuPy's name)
     """A NumPy array labelled as GPU memory: minigrad sees ``__cuda_array_interface__``.
 
@@ -89,14 +104,11 @@ class ndarray(np.ndarray):  # noqa: N801  (CuPy's name)
         return {"shape": self.shape, "typestr": self.dtype.str, "version": 3,
                 "data": (self.ctypes.data, False)}
 
-    @property
+    @_first_access_kept
     def data(self):
         # an array object's address never changes: asked once (ctypes is slow to ask), kept
         # as one pointer object, as CuPy's array keeps its MemoryPointer
-        pointer = self.__dict__.get("_pointer")
-        if pointer is None:
-            pointer = self.__dict__["_pointer"] = _Pointer(self.ctypes.data)
-        return pointer
+        return _Pointer(self.ctypes.data)
 
     def __array_wrap__(self, arr, context=None, return_scalar=False):
         return np.asarray(arr).view(ndarray)      # 0-d results stay device arrays, as in CuPy
@@ -368,7 +380,9 @@ def empty(shape, dtype=float, order="C"):
     """Like cupy.empty: memory that holds garbage — here a poison pattern (all bits set: NaN
     for floats, -1 for integers), so a kernel that leaves an element unwritten shows it. An
     allocation, no operation. (With stub_kernels, see there: memory as it comes.)"""
-    a = np.empty(shape, dtype=dtype, order=order).view(ndarray)
+    # owns its memory (.base is None), as CuPy's; positional arguments: NumPy parses
+    # keywords to this constructor slowly
+    a = ndarray(shape, dtype, None, 0, None, order)
     if _stub["launches"] is not None:         # stub_kernels: no poison, no bookkeeping
         count("allocations")
         return a
@@ -378,7 +392,7 @@ def empty(shape, dtype=float, order="C"):
 
 
 def empty_like(a, dtype=None):
-    return empty(np.shape(a), dtype=a.dtype if dtype is None else dtype)
+    return empty(a.shape, dtype=a.dtype if dtype is None else dtype)
 
 
 # ---- stubbed kernels: time only the caller's Python ------------------------------------------
@@ -615,6 +629,11 @@ class Kernel:
             "max_dynamic_shared_size_bytes", "preferred_shared_memory_carveout")}
 
     def __call__(self, grid, block, args):
+        stubbed = _stub["launches"]
+        if stubbed is not None:               # stub_kernels: counted, named, not run
+            capture.stats.kernels += 1
+            stubbed.append(self.expr)
+            return
         launch(self, grid, block, args)
 
 
@@ -737,7 +756,7 @@ def launch(kernel, grid, block, args):
     launch is checked and recorded, not run; a replay runs it then."""
     stubbed = _stub["launches"]
     if stubbed is not None:                   # stub_kernels: counted, named, not run
-        count("kernels")
+        count("kernels")                      # (RawKernel's call does this itself, in short)
         stubbed.append(kernel.expr)
         return
     grid, block = _dims(grid, "grid", kernel.expr), _dims(block, "block", kernel.expr)
