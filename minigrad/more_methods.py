@@ -357,5 +357,3 @@ class MoreMethodsMixin:
         transpose or an expand, until ``.contiguous()``)."""
         return bool(self._data.flags.c_contiguous)
 
-    def int(self):
-        raise TypeError("minigrad has no int32 dtype: use .long() (int64) instead of .int()")

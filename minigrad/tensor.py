@@ -52,6 +52,8 @@ def to_array(data, dtype=None, device=None):
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.default_for(array)
     if dt == _dtype.int64 and isinstance(array, (np.ndarray, np.generic)):
         _check_fits_int64(array)
+    elif array is not data:              # Python numbers into int32 etc.: they must fit
+        _dtype.check_fits(array, dt)     # (an array is converted as it is, wrapping)
     if device is not None and device_of(array) != device:
         array = move(np.asarray(array) if isinstance(array, np.generic) else array, device)
     xp = get_array_module(array)
@@ -247,6 +249,20 @@ class Tensor(InPlaceMixin, InteropMixin, MethodsMixin, MoreMethodsMixin):
 
     def long(self):
         return self.to(_dtype.int64)
+
+    def int(self):
+        return self.to(_dtype.int32)
+
+    def short(self):
+        return self.to(_dtype.int16)
+
+    def char(self):
+        """int8 (PyTorch's CharTensor: a signed byte)."""
+        return self.to(_dtype.int8)
+
+    def byte(self):
+        """uint8 (PyTorch's ByteTensor)."""
+        return self.to(_dtype.uint8)
 
     def bool(self):
         return self.to(_dtype.bool_)
@@ -448,7 +464,9 @@ class Tensor(InPlaceMixin, InteropMixin, MethodsMixin, MoreMethodsMixin):
     clip = clamp
 
     def sum(self, dim=None, keepdim=False):
-        a = self if self.dtype != _dtype.bool_ else self.long()
+        """Sum of all elements, or along ``dim``. Bools and every integer dtype sum as
+        int64 (an int32 or uint8 sum is int64, as in PyTorch); floats keep their dtype."""
+        a = self if _dtype.is_float(self.dtype) or self.dtype == _dtype.int64 else self.long()
         return R.Sum.apply(a, dim=dim, keepdim=keepdim)
 
     def mean(self, dim=None, keepdim=False):
@@ -539,6 +557,8 @@ class Tensor(InPlaceMixin, InteropMixin, MethodsMixin, MoreMethodsMixin):
 def _scalar_array(xp, value, dtype):
     """A Python number as a 0-d array on xp's device: on the GPU filled there by a kernel,
     not copied from the host (a host copy waits, and cannot be captured in a CUDA graph)."""
+    if _dtype.is_integer(dtype) and not isinstance(value, (bool, np.bool_)):
+        value = _dtype.wrap_integer(value, dtype)[()]     # uint8 + 300 adds 44, as PyTorch
     return xp.asarray(value, dtype=dtype) if xp is np else xp.full((), value, dtype=dtype)
 
 
