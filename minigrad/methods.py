@@ -189,11 +189,14 @@ class MethodsMixin:
         return I.ScatterAdd.apply(self, idx, self._source("scatter_add", src, idx), dim=d)
 
     def index_select(self, dim, index):
-        """The slices number index[0], index[1], … along ``dim`` (index 1-D int64)."""
+        """The slices number index[0], index[1], … along ``dim`` (index 1-D int64 or
+        int32)."""
         d = normalize_dim(dim, self.ndim)
-        if getattr(index, "ndim", None) not in (0, 1) or index.dtype != _dtype.int64:
+        if getattr(index, "ndim", None) not in (0, 1):
             raise IndexError("index_select(): Expected a 1-D (or 0-D) int64 index tensor")
-        idx = move(index._data.reshape(-1), self.device)
+        if index.dtype not in (_dtype.int64, _dtype.int32):
+            raise IndexError("index_select(): Expected dtype int32 or int64 for index")
+        idx = move(index._data.reshape(-1), self.device).astype(np.int64, copy=False)
         if idx.size and self.device.type == "cpu" and \
                 (idx.min() < -self.shape[d] or idx.max() >= self.shape[d]):
             raise IndexError(f"index_select(): index out of range in self (size "
@@ -219,8 +222,8 @@ class MethodsMixin:
         return I.MaskedFill.apply(self, move(mask._data, self.device), value)
 
     def _index_tensor(self, op, index, d):
-        if getattr(index, "dtype", None) != _dtype.int64:
-            raise RuntimeError(f"{op}(): Expected dtype int64 for index")
+        if getattr(index, "dtype", None) not in (_dtype.int64, _dtype.int32):
+            raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index")
         if index.ndim != self.ndim:
             raise RuntimeError(f"{op}(): Index tensor must have the same number of "
                                f"dimensions as self tensor")
@@ -233,7 +236,7 @@ class MethodsMixin:
             if bad.size:
                 raise RuntimeError(f"{op}(): index {int(bad[0])} is out of bounds for "
                                    f"dimension {d} with size {self.shape[d]}")
-        return idx
+        return idx.astype(np.int64, copy=False)
 
     def _source(self, op, src, idx):
         if src.dtype != self.dtype:

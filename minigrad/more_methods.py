@@ -238,9 +238,10 @@ class MoreMethodsMixin:
         """A copy of self with source's slices added at the positions ``index`` along
         ``dim`` (repeats add up): out[…, index[i], …] += alpha·source[…, i, …]."""
         d = normalize_dim(dim, self.ndim)
-        if getattr(index, "ndim", None) not in (0, 1) or index.dtype != _dtype.int64:
+        if getattr(index, "ndim", None) not in (0, 1) or \
+                index.dtype not in (_dtype.int64, _dtype.int32):
             raise IndexError("index_add_(): Index is supposed to be a vector of int64")
-        index = index.reshape(-1)
+        index = index.reshape(-1).long()
         if source.ndim != self.ndim or source.shape[d] != index.shape[0] or any(
                 source.shape[i] != self.shape[i] for i in range(self.ndim) if i != d):
             raise RuntimeError(f"index_add_(): source {source.shape} does not match self "

@@ -7,6 +7,7 @@ import collections
 import functools
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -606,11 +607,20 @@ def parse_to_args(args, dtype=None, device=None):
 
 def _index_arrays(index, like):
     """Turn Tensors and lists inside an index into arrays on ``like``'s device (a CPU index
-    tensor may index a GPU tensor, as in PyTorch)."""
+    tensor may index a GPU tensor, as in PyTorch). Index tensors are int64, int32 or bool;
+    a uint8 one is a mask (PyTorch's deprecated reading of it, with its warning), never a
+    list of positions; int8 and int16 are refused, as PyTorch does."""
     parts = index if isinstance(index, tuple) else (index,)
     out = []
     for p in parts:
         if isinstance(p, Tensor):
+            if p.dtype in (_dtype.int8, _dtype.int16) or _dtype.is_float(p.dtype):
+                raise IndexError("tensors used as indices must be long, int, byte or bool "
+                                 "tensors")
+            if p.dtype == _dtype.uint8:
+                warnings.warn("indexing with dtype minigrad.uint8 is now deprecated, please "
+                              "use a dtype minigrad.bool instead.", UserWarning, stacklevel=3)
+                p = p.bool()
             p = move(p._data, like.device)
         elif isinstance(p, list):
             p = like.xp.asarray(p)
