@@ -108,16 +108,14 @@ class MethodsMixin:
     # ---- minimum ------------------------------------------------------------------------
     def min(self, dim=None, keepdim=False):
         """Smallest element; with ``dim``, the pair (values, indices); with a tensor, the
-        elementwise minimum — as PyTorch. min(x) = −max(−x), so the gradient rules are max's."""
+        elementwise minimum — as PyTorch. min(x) = flip(max(flip(x))), so the gradient rules
+        are max's (see ``_flip``)."""
         if isinstance(dim, MethodsMixin):
             return self.minimum(dim)
-        flipped = -self if self.dtype != _dtype.bool_ else ~self
         if dim is None:
-            m = flipped.max()
-            return -m if self.dtype != _dtype.bool_ else ~m
-        values, _ = flipped.max(dim, keepdim)
-        values = -values if self.dtype != _dtype.bool_ else ~values
-        return MinResult(values, self.argmin(dim, keepdim))
+            return _flip(_flip(self).max())
+        values, _ = _flip(self).max(dim, keepdim)
+        return MinResult(_flip(values), self.argmin(dim, keepdim))
 
     def argmin(self, dim=None, keepdim=False):
         if dim is None:
@@ -129,8 +127,9 @@ class MethodsMixin:
         return type(self)._wrap(self.xp.expand_dims(idx, d) if keepdim else idx)
 
     def minimum(self, other):
-        """Elementwise min: −maximum(−a, −b)."""
-        return -((-self).maximum(-other))
+        """Elementwise min: flip(maximum(flip(a), flip(b))) in the dtype of the result."""
+        a, b = self._operand(other, "minimum")
+        return _flip(_flip(a).maximum(_flip(b)))
 
     # ---- statistics ---------------------------------------------------------------------
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -673,3 +672,9 @@ def _as_bool(other, like):
     if isinstance(other, MethodsMixin):
         return move((other != 0)._data, like.device)
     return like.xp.asarray(bool(other))
+
+
+def _flip(t):
+    """An exact order-reversing map that is its own inverse: −x for floats, ~x for integers
+    and bools (−x is not one there: in int8 −(−128) is −128, in uint8 −0 is 0 but −1 is 255)."""
+    return -t if _dtype.is_float(t.dtype) else ~t

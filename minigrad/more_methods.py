@@ -92,9 +92,8 @@ class MoreMethodsMixin:
 
     def amin(self, dim=None, keepdim=False):
         """The smallest elements over ``dim`` (an int or a tuple; all when None)."""
-        if self.dtype == _dtype.bool_:
-            return ~(~self).amax(dim, keepdim)
-        return -(-self).amax(dim, keepdim)
+        flip = (lambda t: -t) if _dtype.is_float(self.dtype) else (lambda t: ~t)  # exact
+        return flip(flip(self).amax(dim, keepdim))
 
     def aminmax(self, *, dim=None, keepdim=False):
         """(min, max) together, over all elements or along ``dim``."""

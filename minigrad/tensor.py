@@ -300,15 +300,18 @@ class Tensor(InPlaceMixin, InteropMixin, MethodsMixin, MoreMethodsMixin):
         ``_dtype.result_type``), their shapes checked."""
         if op == "sub" and isinstance(other, (bool, np.bool_)):
             other = Tensor._wrap(np.asarray(other))               # refused below, as PyTorch
-        if isinstance(other, (numbers.Number, np.bool_)) and not isinstance(other, complex):
+        number = isinstance(other, (numbers.Number, np.bool_)) and \
+            not isinstance(other, complex)
+        if number:
             dt = _dtype.scalar_dtype(other, self.dtype)           # a Python number
-            other = Tensor._wrap(_scalar_array(self.xp, other, dt))
         else:
             if not isinstance(other, Tensor):
                 other = Tensor(other, device=self.device)
             dt = self.dtype if other.dtype == self.dtype else _dtype.result_type(self, other)
         if op == "div" and not _dtype.is_float(dt):
-            dt = _dtype.get_default_dtype()
+            dt = _dtype.get_default_dtype()        # uint8 / 300 divides by 300, not 44
+        if number:
+            other = Tensor._wrap(_scalar_array(self.xp, other, dt))
         if op == "sub" and _dtype.bool_ in (self.dtype, other.dtype):
             raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
                                "supported. If you are trying to invert a mask, use the `~` "
