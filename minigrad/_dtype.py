@@ -178,7 +178,10 @@ def check_fits(values, dtype):
 
 def wrap_integer(value, dtype):
     """A Python int as a 0-d array of an integer ``dtype``, wrapped modulo 2**bits as
-    PyTorch does when a number meets an integer tensor: uint8 + 300 adds 44."""
+    PyTorch does when a number meets an integer tensor: uint8 + 300 adds 44. A number that
+    fits in no 64-bit integer is PyTorch's error."""
+    if not -2**63 <= value < 2**64:
+        raise RuntimeError("int too big to convert")
     bits = np.dtype(dtype).itemsize * 8
     value = int(value) % (1 << bits)
     if np.dtype(dtype).kind == "i" and value >= 1 << (bits - 1):

@@ -168,6 +168,9 @@ def test_result_types_the_brief_names():
     same(u.minimum(s), ru.minimum(rs))
     same(minigrad.minimum(s, u), torch.minimum(rs, ru))
     same(s.min(), rs.min())
+    same(a + 2**63, ra + 2**63)                     # wraps, as in PyTorch
+    with pytest.raises(RuntimeError, match="int too big to convert"):
+        a + 2**64
     same(u.amin(0), ru.amin(0))
 
 
