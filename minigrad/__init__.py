@@ -3,7 +3,18 @@ CUDA kernels for the layers of a CNN. PyTorch's names for the subset it implemen
 ``import minigrad as torch`` runs PyTorch-style LeNet code."""
 from . import cuda
 from ._dtype import bool_ as bool
-from ._dtype import float16, float32, float64, get_default_dtype, int64, set_default_dtype
+from ._dtype import (
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    set_default_dtype,
+    uint8,
+)
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .creation import (
     arange,
@@ -33,6 +44,8 @@ from .tensor import Tensor, as_tensor
 float = float32
 double = float64
 long = int64
+int = int32          # noqa: A001 (PyTorch's name, as float above)
+short = int16
 half = float16
 
 __version__ = "0.1.0"

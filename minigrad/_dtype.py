@@ -7,11 +7,20 @@ float16 = np.dtype("float16")   # half: CPU arithmetic only (the kernels are flo
 float32 = np.dtype("float32")
 float64 = np.dtype("float64")
 int64 = np.dtype("int64")
+int32 = np.dtype("int32")
+int16 = np.dtype("int16")
+int8 = np.dtype("int8")
+uint8 = np.dtype("uint8")
 bool_ = np.dtype("bool")
 
-SUPPORTED = (float32, float64, int64, bool_, float16)
+SUPPORTED = (float32, float64, int64, bool_, float16, int32, int16, int8, uint8)
 NAMES = {"float32": float32, "float": float32, "float64": float64, "double": float64,
-          "int64": int64, "long": int64, "bool": bool_, "float16": float16, "half": float16}
+         "int64": int64, "long": int64, "bool": bool_, "float16": float16, "half": float16,
+         "int32": int32, "int": int32, "int16": int16, "short": int16, "int8": int8,
+         "uint8": uint8}
+# PyTorch's tensor type names (minigrad.IntTensor, ...), also used in its error messages
+TYPE_NAMES = {float32: "Float", float64: "Double", float16: "Half", int64: "Long",
+              int32: "Int", int16: "Short", int8: "Char", uint8: "Byte", bool_: "Bool"}
 
 
 _default_float = [float32]
@@ -59,25 +68,29 @@ def as_dtype(dtype):
 def tensor_type_name(dtype, device_type="cpu"):
     """PyTorch's name for a tensor type in messages: minigrad.FloatTensor,
     minigrad.cuda.LongTensor, ..."""
-    kind = {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool",
-            "float16": "Half"}
     where = "minigrad.cuda." if device_type == "cuda" else "minigrad."
-    return f"{where}{kind.get(str(dtype), str(dtype))}Tensor"
+    return f"{where}{TYPE_NAMES.get(np.dtype(dtype), str(dtype))}Tensor"
 
 
 def is_float(dtype):
     return (dtype if isinstance(dtype, np.dtype) else np.dtype(dtype)).kind == "f"
 
 
+def is_integer(dtype):
+    """int8, int16, int32, int64 or uint8 (not bool)."""
+    return np.dtype(dtype).kind in "iu"
+
+
 def default_for(array):
     """The dtype minigrad gives data that arrives without one: floats keep float64 only when
-    they come as a float64 array (Python floats and lists become float32); any integer
-    becomes int64; booleans stay bool."""
+    they come as a float64 array (Python floats and lists become float32); integers keep a
+    supported integer dtype (an int32 NumPy array stays int32, as in PyTorch; Python ints
+    are int64) and become int64 otherwise (uint16, uint32, uint64); booleans stay bool."""
     kind = array.dtype.kind
     if kind == "b":
         return bool_
     if kind in "iu":
-        return int64
+        return array.dtype if array.dtype in SUPPORTED else int64
     if kind == "f":
         return array.dtype if array.dtype in (float16, float32, float64) else \
             get_default_dtype()
@@ -95,17 +108,17 @@ _CATEGORY = {"b": 0, "i": 1, "u": 1, "f": 2}
 def promote(a, b):
     """Result dtype of a binary op on two tensors of these dtypes, as PyTorch does it: the
     wider float wins; a float beats an integer without widening (int64 + float32 is float32,
-    not NumPy's float64)."""
+    not NumPy's float64); an integer beats bool; two integers give the narrowest integer
+    that holds both ranges (int32 + int64 is int64, uint8 + int8 is int16), which is what
+    NumPy's ``promote_types`` gives for these dtypes too."""
     a, b = np.dtype(a), np.dtype(b)
     if a == b:
         return a
-    if is_float(a) and is_float(b):
-        return a if a.itemsize > b.itemsize else b
+    if category(a) != category(b):
+        return a if category(a) > category(b) else b
     if is_float(a):
-        return a
-    if is_float(b):
-        return b
-    return int64
+        return a if a.itemsize > b.itemsize else b
+    return np.promote_types(a, b)
 
 
 def result_type(*operands):
@@ -144,6 +157,36 @@ def can_cast(src, dst):
     """Whether an in-place op may write a result of dtype ``src`` into a tensor of dtype
     ``dst``: not into a lower category (a float result into an int64 tensor), as PyTorch."""
     return category(src) <= category(dst)
+
+
+def check_fits(values, dtype):
+    """Python numbers going into an integer tensor must fit its range, or it is PyTorch's
+    error rather than a wrapped value: int8 takes −128…127, int32 ±2**31. Unsigned uint8
+    also takes −255…−1, which wraps (−1 is 255), as PyTorch accepts them. A float is cut
+    toward zero (1.7 → 1) if the result fits; NaN and ±inf never fit."""
+    dtype = np.dtype(dtype)
+    values = np.asarray(values)
+    if not is_integer(dtype) or values.dtype.kind not in "iuf" or values.size == 0:
+        return
+    info = np.iinfo(dtype)
+    low = -info.max if info.min == 0 else info.min
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(values) & (values >= low) & (values < info.max + 1)
+    if not ok.all():
+        raise RuntimeError(f"value cannot be converted to type {dtype} without overflow")
+
+
+def wrap_integer(value, dtype):
+    """A Python int as a 0-d array of an integer ``dtype``, wrapped modulo 2**bits as
+    PyTorch does when a number meets an integer tensor: uint8 + 300 adds 44. A number that
+    fits in no 64-bit integer is PyTorch's error."""
+    if not -2**63 <= value < 2**64:
+        raise RuntimeError("int too big to convert")
+    bits = np.dtype(dtype).itemsize * 8
+    value = int(value) % (1 << bits)
+    if np.dtype(dtype).kind == "i" and value >= 1 << (bits - 1):
+        value -= 1 << bits
+    return np.asarray(value, dtype=dtype)
 
 
 def scalar_dtype(value, tensor_dtype):

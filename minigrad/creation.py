@@ -9,7 +9,8 @@ from .tensor import Tensor, as_tensor
 
 def tensor(data, dtype=None, device=None, requires_grad=False):
     """A new tensor holding ``data`` (a number, nested lists, an array or a Tensor).
-    Python floats become float32, integers int64; a NumPy float64 array stays float64."""
+    Python floats become float32, integers int64; a NumPy array keeps its dtype (float64,
+    int32, uint8, ...) where minigrad has it."""
     return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
@@ -31,9 +32,13 @@ def ones(*shape, dtype=None, device=None, requires_grad=False):
 
 
 def full(shape, fill_value, dtype=None, device=None, requires_grad=False):
+    """``shape`` filled with ``fill_value``; its dtype that of the value (float32 for a
+    float, int64 for an int) unless ``dtype`` says; the value must fit an integer dtype."""
     default = _dtype.default_for(np.asarray(fill_value))
     if isinstance(fill_value, float):
         default = _dtype.get_default_dtype()
+    if dtype is not None:
+        _dtype.check_fits(fill_value, _dtype.as_dtype(dtype))
     return _make(lambda xp, s, dt: xp.full(s, fill_value, dt), (shape,), dtype, device,
                  requires_grad, default)
 

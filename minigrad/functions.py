@@ -128,13 +128,15 @@ def einsum(equation, *operands):
 # ---- making tensors ---------------------------------------------------------------------
 def from_numpy(array):
     """A tensor sharing ``array``'s memory: writing to one shows in the other (as PyTorch).
-    Only minigrad's dtypes can be shared (float16/32/64, int64, bool)."""
+    The dtype stays (an int32 array gives an int32 tensor); only minigrad's dtypes can be
+    shared (float16/32/64, int8/16/32/64, uint8, bool)."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
     if array.dtype not in _dtype.SUPPORTED:
+        names = ", ".join(sorted(str(d) for d in _dtype.SUPPORTED))
         raise TypeError(f"from_numpy: can't share memory with a {array.dtype} array; minigrad "
-                        "supports float16, float32, float64, int64 and bool (convert with "
-                        "array.astype(...) or copy with minigrad.tensor(array))")
+                        f"supports {names} (convert with array.astype(...) or copy with "
+                        "minigrad.tensor(array))")
     return Tensor._wrap(array)
 
 

@@ -16,8 +16,12 @@ They follow PyTorch's rules:
   view (or on a detached alias) is an error rather than a wrong gradient; use it on the
   base tensor, or out of place.
 - **dtypes.** An arithmetic result may not go into a lower category (a float result into
-  an int64 tensor is an error); ``copy_``, ``fill_`` and ``x[i] = v`` convert, as PyTorch.
+  an int64 or int32 tensor is an error); an integer result goes into any integer tensor
+  (int32 += int64 stays int32, wrapping as C does); ``copy_``, ``fill_`` and ``x[i] = v``
+  convert, as PyTorch, refusing a Python number out of an integer tensor's range.
 """
+import numbers
+
 import numpy as np
 
 from . import _dtype, random
@@ -128,6 +132,10 @@ class InPlaceMixin:
                 raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got "
                                    f"tensor with {value.ndim} dimensions.")
             return self.copy_(value)
+        if _dtype.is_integer(self.dtype) and isinstance(value, numbers.Real) and \
+                not isinstance(value, (bool, np.bool_)):
+            _dtype.check_fits(value, self.dtype)            # fill_(300) on uint8: an error
+            value = _dtype.wrap_integer(int(value), self.dtype)[()]   # fill_(-1): 255
         return self._write("fill_", [], lambda t: S.Overwrite.apply(t, np.asarray(value)),
                            lambda a: a.fill(value))
 
@@ -237,5 +245,4 @@ def _check_writable(array, name):
                            "read-only or broadcast array); .clone() it first")
 
 
-_TYPE_NAMES = {_dtype.float32: "Float", _dtype.float64: "Double", _dtype.int64: "Long",
-               _dtype.bool_: "Bool", _dtype.float16: "Half"}
+_TYPE_NAMES = _dtype.TYPE_NAMES

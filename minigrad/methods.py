@@ -108,16 +108,14 @@ class MethodsMixin:
     # ---- minimum ------------------------------------------------------------------------
     def min(self, dim=None, keepdim=False):
         """Smallest element; with ``dim``, the pair (values, indices); with a tensor, the
-        elementwise minimum — as PyTorch. min(x) = −max(−x), so the gradient rules are max's."""
+        elementwise minimum — as PyTorch. min(x) = flip(max(flip(x))), so the gradient rules
+        are max's (see ``_flip``)."""
         if isinstance(dim, MethodsMixin):
             return self.minimum(dim)
-        flipped = -self if self.dtype != _dtype.bool_ else ~self
         if dim is None:
-            m = flipped.max()
-            return -m if self.dtype != _dtype.bool_ else ~m
-        values, _ = flipped.max(dim, keepdim)
-        values = -values if self.dtype != _dtype.bool_ else ~values
-        return MinResult(values, self.argmin(dim, keepdim))
+            return _flip(_flip(self).max())
+        values, _ = _flip(self).max(dim, keepdim)
+        return MinResult(_flip(values), self.argmin(dim, keepdim))
 
     def argmin(self, dim=None, keepdim=False):
         if dim is None:
@@ -129,8 +127,9 @@ class MethodsMixin:
         return type(self)._wrap(self.xp.expand_dims(idx, d) if keepdim else idx)
 
     def minimum(self, other):
-        """Elementwise min: −maximum(−a, −b)."""
-        return -((-self).maximum(-other))
+        """Elementwise min: flip(maximum(flip(a), flip(b))) in the dtype of the result."""
+        a, b = self._operand(other, "minimum")
+        return _flip(_flip(a).maximum(_flip(b)))
 
     # ---- statistics ---------------------------------------------------------------------
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -189,11 +188,14 @@ class MethodsMixin:
         return I.ScatterAdd.apply(self, idx, self._source("scatter_add", src, idx), dim=d)
 
     def index_select(self, dim, index):
-        """The slices number index[0], index[1], … along ``dim`` (index 1-D int64)."""
+        """The slices number index[0], index[1], … along ``dim`` (index 1-D int64 or
+        int32)."""
         d = normalize_dim(dim, self.ndim)
-        if getattr(index, "ndim", None) not in (0, 1) or index.dtype != _dtype.int64:
+        if getattr(index, "ndim", None) not in (0, 1):
             raise IndexError("index_select(): Expected a 1-D (or 0-D) int64 index tensor")
-        idx = move(index._data.reshape(-1), self.device)
+        if index.dtype not in (_dtype.int64, _dtype.int32):
+            raise IndexError("index_select(): Expected dtype int32 or int64 for index")
+        idx = move(index._data.reshape(-1), self.device).astype(np.int64, copy=False)
         if idx.size and self.device.type == "cpu" and \
                 (idx.min() < -self.shape[d] or idx.max() >= self.shape[d]):
             raise IndexError(f"index_select(): index out of range in self (size "
@@ -219,8 +221,8 @@ class MethodsMixin:
         return I.MaskedFill.apply(self, move(mask._data, self.device), value)
 
     def _index_tensor(self, op, index, d):
-        if getattr(index, "dtype", None) != _dtype.int64:
-            raise RuntimeError(f"{op}(): Expected dtype int64 for index")
+        if getattr(index, "dtype", None) not in (_dtype.int64, _dtype.int32):
+            raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index")
         if index.ndim != self.ndim:
             raise RuntimeError(f"{op}(): Index tensor must have the same number of "
                                f"dimensions as self tensor")
@@ -233,7 +235,7 @@ class MethodsMixin:
             if bad.size:
                 raise RuntimeError(f"{op}(): index {int(bad[0])} is out of bounds for "
                                    f"dimension {d} with size {self.shape[d]}")
-        return idx
+        return idx.astype(np.int64, copy=False)
 
     def _source(self, op, src, idx):
         if src.dtype != self.dtype:
@@ -670,3 +672,9 @@ def _as_bool(other, like):
     if isinstance(other, MethodsMixin):
         return move((other != 0)._data, like.device)
     return like.xp.asarray(bool(other))
+
+
+def _flip(t):
+    """An exact order-reversing map that is its own inverse: −x for floats, ~x for integers
+    and bools (−x is not one there: in int8 −(−128) is −128, in uint8 −0 is 0 but −1 is 255)."""
+    return -t if _dtype.is_float(t.dtype) else ~t

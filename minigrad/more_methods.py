@@ -92,9 +92,8 @@ class MoreMethodsMixin:
 
     def amin(self, dim=None, keepdim=False):
         """The smallest elements over ``dim`` (an int or a tuple; all when None)."""
-        if self.dtype == _dtype.bool_:
-            return ~(~self).amax(dim, keepdim)
-        return -(-self).amax(dim, keepdim)
+        flip = (lambda t: -t) if _dtype.is_float(self.dtype) else (lambda t: ~t)  # exact
+        return flip(flip(self).amax(dim, keepdim))
 
     def aminmax(self, *, dim=None, keepdim=False):
         """(min, max) together, over all elements or along ``dim``."""
@@ -238,9 +237,10 @@ class MoreMethodsMixin:
         """A copy of self with source's slices added at the positions ``index`` along
         ``dim`` (repeats add up): out[…, index[i], …] += alpha·source[…, i, …]."""
         d = normalize_dim(dim, self.ndim)
-        if getattr(index, "ndim", None) not in (0, 1) or index.dtype != _dtype.int64:
+        if getattr(index, "ndim", None) not in (0, 1) or \
+                index.dtype not in (_dtype.int64, _dtype.int32):
             raise IndexError("index_add_(): Index is supposed to be a vector of int64")
-        index = index.reshape(-1)
+        index = index.reshape(-1).long()
         if source.ndim != self.ndim or source.shape[d] != index.shape[0] or any(
                 source.shape[i] != self.shape[i] for i in range(self.ndim) if i != d):
             raise RuntimeError(f"index_add_(): source {source.shape} does not match self "
@@ -357,5 +357,3 @@ class MoreMethodsMixin:
         transpose or an expand, until ``.contiguous()``)."""
         return bool(self._data.flags.c_contiguous)
 
-    def int(self):
-        raise TypeError("minigrad has no int32 dtype: use .long() (int64) instead of .int()")

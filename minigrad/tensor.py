@@ -7,6 +7,7 @@ import collections
 import functools
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -52,6 +53,8 @@ def to_array(data, dtype=None, device=None):
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.default_for(array)
     if dt == _dtype.int64 and isinstance(array, (np.ndarray, np.generic)):
         _check_fits_int64(array)
+    elif array is not data:              # Python numbers into int32 etc.: they must fit
+        _dtype.check_fits(array, dt)     # (an array is converted as it is, wrapping)
     if device is not None and device_of(array) != device:
         array = move(np.asarray(array) if isinstance(array, np.generic) else array, device)
     xp = get_array_module(array)
@@ -248,6 +251,20 @@ class Tensor(InPlaceMixin, InteropMixin, MethodsMixin, MoreMethodsMixin):
     def long(self):
         return self.to(_dtype.int64)
 
+    def int(self):
+        return self.to(_dtype.int32)
+
+    def short(self):
+        return self.to(_dtype.int16)
+
+    def char(self):
+        """int8 (PyTorch's CharTensor: a signed byte)."""
+        return self.to(_dtype.int8)
+
+    def byte(self):
+        """uint8 (PyTorch's ByteTensor)."""
+        return self.to(_dtype.uint8)
+
     def bool(self):
         return self.to(_dtype.bool_)
 
@@ -283,15 +300,18 @@ class Tensor(InPlaceMixin, InteropMixin, MethodsMixin, MoreMethodsMixin):
         ``_dtype.result_type``), their shapes checked."""
         if op == "sub" and isinstance(other, (bool, np.bool_)):
             other = Tensor._wrap(np.asarray(other))               # refused below, as PyTorch
-        if isinstance(other, (numbers.Number, np.bool_)) and not isinstance(other, complex):
+        number = isinstance(other, (numbers.Number, np.bool_)) and \
+            not isinstance(other, complex)
+        if number:
             dt = _dtype.scalar_dtype(other, self.dtype)           # a Python number
-            other = Tensor._wrap(_scalar_array(self.xp, other, dt))
         else:
             if not isinstance(other, Tensor):
                 other = Tensor(other, device=self.device)
             dt = self.dtype if other.dtype == self.dtype else _dtype.result_type(self, other)
         if op == "div" and not _dtype.is_float(dt):
-            dt = _dtype.get_default_dtype()
+            dt = _dtype.get_default_dtype()        # uint8 / 300 divides by 300, not 44
+        if number:
+            other = Tensor._wrap(_scalar_array(self.xp, other, dt))
         if op == "sub" and _dtype.bool_ in (self.dtype, other.dtype):
             raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
                                "supported. If you are trying to invert a mask, use the `~` "
@@ -448,7 +468,9 @@ class Tensor(InPlaceMixin, InteropMixin, MethodsMixin, MoreMethodsMixin):
     clip = clamp
 
     def sum(self, dim=None, keepdim=False):
-        a = self if self.dtype != _dtype.bool_ else self.long()
+        """Sum of all elements, or along ``dim``. Bools and every integer dtype sum as
+        int64 (an int32 or uint8 sum is int64, as in PyTorch); floats keep their dtype."""
+        a = self if _dtype.is_float(self.dtype) or self.dtype == _dtype.int64 else self.long()
         return R.Sum.apply(a, dim=dim, keepdim=keepdim)
 
     def mean(self, dim=None, keepdim=False):
@@ -539,6 +561,8 @@ class Tensor(InPlaceMixin, InteropMixin, MethodsMixin, MoreMethodsMixin):
 def _scalar_array(xp, value, dtype):
     """A Python number as a 0-d array on xp's device: on the GPU filled there by a kernel,
     not copied from the host (a host copy waits, and cannot be captured in a CUDA graph)."""
+    if _dtype.is_integer(dtype) and not isinstance(value, (bool, np.bool_)):
+        value = _dtype.wrap_integer(value, dtype)[()]     # uint8 + 300 adds 44, as PyTorch
     return xp.asarray(value, dtype=dtype) if xp is np else xp.full((), value, dtype=dtype)
 
 
@@ -586,11 +610,20 @@ def parse_to_args(args, dtype=None, device=None):
 
 def _index_arrays(index, like):
     """Turn Tensors and lists inside an index into arrays on ``like``'s device (a CPU index
-    tensor may index a GPU tensor, as in PyTorch)."""
+    tensor may index a GPU tensor, as in PyTorch). Index tensors are int64, int32 or bool;
+    a uint8 one is a mask (PyTorch's deprecated reading of it, with its warning), never a
+    list of positions; int8 and int16 are refused, as PyTorch does."""
     parts = index if isinstance(index, tuple) else (index,)
     out = []
     for p in parts:
         if isinstance(p, Tensor):
+            if p.dtype in (_dtype.int8, _dtype.int16) or _dtype.is_float(p.dtype):
+                raise IndexError("tensors used as indices must be long, int, byte or bool "
+                                 "tensors")
+            if p.dtype == _dtype.uint8:
+                warnings.warn("indexing with dtype minigrad.uint8 is now deprecated, please "
+                              "use a dtype minigrad.bool instead.", UserWarning, stacklevel=3)
+                p = p.bool()
             p = move(p._data, like.device)
         elif isinstance(p, list):
             p = like.xp.asarray(p)

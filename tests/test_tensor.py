@@ -143,7 +143,8 @@ def test_dtypes_of_new_tensors():
     assert minigrad.tensor(np.array([1.0])).dtype == minigrad.float64
     assert minigrad.tensor(np.array([1.0]), dtype=minigrad.float32).dtype == minigrad.float32
     assert minigrad.tensor([1, 2]).dtype == minigrad.int64
-    assert minigrad.tensor(np.array([1, 2], np.int32)).dtype == minigrad.int64
+    assert minigrad.tensor(np.array([1, 2], np.int32)).dtype == minigrad.int32   # as torch
+    assert minigrad.tensor(np.array([1, 2], np.uint32)).dtype == minigrad.int64  # no uint32
     assert minigrad.tensor([True]).dtype == minigrad.bool
     t = minigrad.tensor([1.7, -2.2])
     assert t.double().dtype == minigrad.float64 and t.long().tolist() == [1, -2]

@@ -290,8 +290,9 @@ def test_from_numpy_and_numpy_share_memory():
     assert t[2].item() == 7.0 and array[2] == 7.0
     with pytest.raises(TypeError):
         minigrad.from_numpy([1, 2])
-    with pytest.raises(TypeError, match="int32"):
-        minigrad.from_numpy(np.zeros(2, np.int32))
+    with pytest.raises(TypeError, match="uint32"):
+        minigrad.from_numpy(np.zeros(2, np.uint32))
+    assert minigrad.from_numpy(np.zeros(2, np.int32)).dtype == minigrad.int32
 
 
 def test_randint_randperm_and_like_functions():

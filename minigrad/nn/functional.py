@@ -122,15 +122,21 @@ def linear(x, weight, bias=None):
 
 def _check_class_targets(op, scores, target, weight, ignore_index, reduction):
     """The shared checks of cross_entropy and nll_loss: scores (B, K) float, target (B,)
-    int64 classes on the same device, weight (K,) or None, a known reduction. A class out of
-    range (other than ignore_index) is an IndexError on the CPU; on the GPU, where the check
-    would wait for the device every step, the kernels give a NaN loss instead."""
+    int64 (or uint8, made int64) classes on the same device, weight (K,) or None, a known
+    reduction. A class out of range (other than ignore_index) is an IndexError on the CPU;
+    on the GPU, where the check would wait for the device every step, the kernels give a
+    NaN loss instead."""
     _check_float(op, scores, weight)
     if not isinstance(target, Tensor):
         target = Tensor(target, device=scores.device)
     check_same_device(op, [scores, target] + ([weight] if weight is not None else []))
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    if _dtype.is_integer(target.dtype) and target.dtype != _dtype.int64:
+        if target.dtype != _dtype.uint8:          # PyTorch takes Long or Byte classes only
+            raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                               f"{_dtype.TYPE_NAMES[target.dtype]}")
+        target = target.long()
     if target.dtype != _dtype.int64:
         raise TypeError(f"{op}: target must hold int64 class indices, got "
                         f"{target.dtype} (class probabilities need a float target of the "

@@ -44,13 +44,13 @@ def _adaptive_mean(x, dim, out):
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
-    """Rows of ``weight`` (num_embeddings, dim) picked by the int64 indices ``input`` (any
-    shape): the result has shape input.shape + (dim,). A row picked twice gets both
+    """Rows of ``weight`` (num_embeddings, dim) picked by the int64 or int32 indices
+    ``input`` (any shape): the result has shape input.shape + (dim,). A row picked twice gets both
     gradients; the ``padding_idx`` row gets none."""
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not "
                                   "supported")
-    if not isinstance(input, Tensor) or input.dtype != _dtype.int64:
+    if not isinstance(input, Tensor) or input.dtype not in (_dtype.int64, _dtype.int32):
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the "
                            "following scalar types: Long, Int")
     rows = weight.index_select(0, input.reshape(-1))
