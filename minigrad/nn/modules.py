@@ -130,8 +130,67 @@ class Module:
     def forward(self, *args):
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
+    # Set on an instance while it holds a forward or pre-forward hook: until then a call is
+    # one attribute check and forward.
+    _has_hooks = False
+
     def __call__(self, *args, **kwargs):
+        if self._has_hooks:
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    # ---- forward hooks -----------------------------------------------------------------
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Call ``hook(module, args)`` before each forward (``hook(module, args, kwargs)``
+        with ``with_kwargs``). What it returns, if not None, replaces the input: a tuple
+        of arguments, or one value taken as the only argument (with ``with_kwargs``: an
+        ``(args, kwargs)`` pair). Hooks run in the order registered (``prepend`` puts this
+        one first). Returns a handle whose ``remove()`` takes it off."""
+        return self._add_hook("_forward_pre_hooks", hook, prepend, with_kwargs)
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Call ``hook(module, args, output)`` after each forward (``hook(module, args,
+        kwargs, output)`` with ``with_kwargs``), ``args`` being what forward received.
+        What it returns, if not None, replaces the output (the next hook sees the new
+        one). Returns a handle whose ``remove()`` takes it off."""
+        return self._add_hook("_forward_hooks", hook, prepend, with_kwargs)
+
+    def _add_hook(self, table, hook, prepend, with_kwargs):
+        if not callable(hook):
+            raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+        hooks = self.__dict__.get(table)
+        if hooks is None:
+            hooks = {}
+            object.__setattr__(self, table, hooks)
+        handle = HookHandle(self, table)
+        hooks[handle.id] = (hook, bool(with_kwargs))
+        if prepend:
+            for key in [k for k in hooks if k != handle.id]:
+                hooks[key] = hooks.pop(key)               # move the others behind it
+        object.__setattr__(self, "_has_hooks", True)
+        return handle
+
+    def _call_with_hooks(self, args, kwargs):
+        d = self.__dict__
+        for hook, with_kwargs in list(d.get("_forward_pre_hooks", {}).values()):
+            if with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError("forward pre-hook must return None or a tuple of "
+                                           f"(new_args, new_kwargs), but got {result}.")
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for hook, with_kwargs in list(d.get("_forward_hooks", {}).values()):
+            result = hook(self, args, kwargs, output) if with_kwargs else \
+                hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
 
     # ---- walking the tree --------------------------------------------------------------
     def named_children(self):
@@ -306,6 +365,33 @@ class Module:
         if not self._modules and len(lines) == 1:
             return f"{type(self).__name__}({lines[0]})"
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
+
+class HookHandle:
+    """What ``register_forward_hook`` and ``register_forward_pre_hook`` return:
+    ``remove()`` takes the hook off (once the module holds no hook, calls skip the hook
+    path again); as a context manager, the hook is removed when the block ends."""
+
+    _next_id = [0]
+
+    def __init__(self, module, table):
+        self.id = HookHandle._next_id[0]
+        HookHandle._next_id[0] += 1
+        self._module, self._table = module, table
+
+    def remove(self):
+        module = self._module
+        d = module.__dict__
+        d.get(self._table, {}).pop(self.id, None)
+        if not d.get("_forward_hooks") and not d.get("_forward_pre_hooks"):
+            d.pop("_has_hooks", None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+        return False
 
 
 def _type_of(value):

@@ -1,0 +1,240 @@
+"""More names tutorial code types: module forward hooks, nan_to_num, index_put, against
+PyTorch (values and gradients, float64 and float32, CPU and GPU) and by finite differences,
+in the style of test_torch_names; then what the cases cannot say (hook order and removal,
+defaults, errors where PyTorch refuses)."""
+import functools
+
+import numpy as np
+import pytest
+import torch
+
+import minigrad
+from helpers import check_against_torch, gradcheck_numpy, raises_like_torch
+
+rng = np.random.default_rng(23)
+
+
+def normal(*shape):
+    return rng.standard_normal(shape)
+
+
+def with_non_finite(*shape):
+    """Normal values with a NaN, a +inf and a -inf among them."""
+    x = normal(*shape).reshape(-1)
+    x[[1, 4, 6]] = [np.nan, np.inf, -np.inf]
+    return x.reshape(shape)
+
+
+def index(n, *shape):
+    return rng.integers(0, n, shape)
+
+
+# name: (f(m, *tensors) with m minigrad or torch, inputs)
+CASES = {
+    "nan_to_num": (lambda m, a: m.nan_to_num(a, posinf=3.0, neginf=-2.0), [with_non_finite(3, 4)]),
+    "nan_to_num_nan": (lambda m, a: a.nan_to_num(nan=1.5, posinf=9.0, neginf=-9.0) * a.nan_to_num(
+        7.0, 1.0, -1.0), [with_non_finite(2, 5)]),
+    "nan_to_num_finite": (lambda m, a: m.nan_to_num(a), [normal(3, 4)]),
+    "nan_to_num_inplace": (lambda m, a: (a * 1).nan_to_num_(posinf=1.0, neginf=0.5),
+                           [with_non_finite(2, 4)]),
+    "index_put": (lambda m, a, v: a.index_put((m.tensor([0, 2]),), v), [normal(3, 4), normal(4)]),
+    "index_put_pairs": (lambda m, a, v: m.index_put(a, (m.tensor([0, 2]), m.tensor([3, 1])), v),
+                        [normal(3, 4), normal(2)]),
+    "index_put_accumulate": (lambda m, a, v: a.index_put((m.tensor([2, 0, 2]),), v,
+                                                         accumulate=True),
+                             [normal(3, 4), normal(3, 4)]),
+    "index_put_accumulate_broadcast": (
+        lambda m, a, v: a.index_put((m.tensor([1, 1, 0]), m.tensor([2, 2, 0])), v, True),
+        [normal(2, 3, 2), normal(2)]),
+    "index_put_mask": (lambda m, a, v: a.index_put((m.tensor([True, False, True]),), v),
+                       [normal(3, 2), normal(1, 2)]),
+    "index_put_mask_accumulate": (
+        lambda m, a, v: a.index_put((m.tensor([[True, False], [False, True]]),), v,
+                                    accumulate=True), [normal(2, 2, 3), normal(3)]),
+    "index_put_inplace": (lambda m, a, v: (a * 1).index_put_((m.tensor([1, 1]),), v, True),
+                          [normal(2, 3), normal(2, 3)]),
+}
+
+
+def _run(case, module):
+    f, _ = CASES[case]
+    return functools.partial(f, module)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_against_torch(name, dtype, device):
+    check_against_torch(_run(name, minigrad), _run(name, torch), CASES[name][1], dtype=dtype,
+                        device=device)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_gradcheck(name, device):
+    assert gradcheck_numpy(_run(name, minigrad), CASES[name][1], device=device)
+
+
+# ---- nan_to_num and index_put: what the cases cannot say ----------------------------------
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_nan_to_num_defaults_are_the_dtype_extremes(dtype, device):
+    values = [1.0, float("nan"), float("inf"), -float("inf")]
+    ours = minigrad.tensor(values, dtype=dtype, device=device).nan_to_num()
+    ref = torch.tensor(values, dtype=getattr(torch, dtype)).nan_to_num()
+    assert ours.cpu().tolist() == ref.tolist()
+    ints = [[3, -1], [0, 2]]
+    for m in (minigrad, torch):
+        assert m.nan_to_num(m.tensor(ints)).tolist() == ints
+        assert str(m.nan_to_num(m.tensor(ints)).dtype).endswith("int64")
+
+
+def test_nan_to_num_inplace_is_the_same_tensor():
+    x = minigrad.tensor([float("nan"), 2.0])
+    assert x.nan_to_num_(nan=-1.0) is x and x.tolist() == [-1.0, 2.0]
+    assert x._version == 1
+
+
+def test_index_put_writes_into_self_and_copies_otherwise(device):
+    x = minigrad.zeros(2, 3, device=device)
+    y = x.index_put((minigrad.tensor([1]),), minigrad.tensor(5.0, device=device))
+    assert x.sum().item() == 0 and y.sum().item() == 15
+    assert x.index_put_((minigrad.tensor([0]), minigrad.tensor([2])),
+                        minigrad.tensor(1.0, device=device), accumulate=True) is x
+    x.index_put_((minigrad.tensor([0]), minigrad.tensor([2])),
+                 minigrad.tensor(1.0, device=device), accumulate=True)
+    assert x.cpu().tolist() == [[0, 0, 2], [0, 0, 0]]
+
+
+def test_index_put_of_long_tensors_like_torch():
+    for accumulate in (False, True):
+        ours = minigrad.zeros(4, dtype=minigrad.int64).index_put(
+            (minigrad.tensor([1, 1, 3]),), minigrad.tensor([2, 5, 7]), accumulate)
+        ref = torch.zeros(4, dtype=torch.int64).index_put(
+            (torch.tensor([1, 1, 3]),), torch.tensor([2, 5, 7]), accumulate)
+        assert ours.tolist()[2:] == ref.tolist()[2:] and ours.dtype == minigrad.int64
+        if accumulate:
+            assert ours.tolist() == ref.tolist()
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda m: m.zeros(3, 4).index_put((m.tensor([0, 1]),), m.ones(2, 1, 4)), RuntimeError,
+     "shape mismatch: value tensor of shape [2, 1, 4] cannot be broadcast to indexing result "
+     "of shape [2, 4]"),
+    (lambda m: m.zeros(3, 4).index_put((m.tensor([0]),), m.ones(4, dtype=m.float64)),
+     RuntimeError, "Index put requires the source and destination dtypes match, got Float "
+     "for the destination and Double for the source."),
+    (lambda m: m.zeros(3).index_put((m.tensor([0.0]),), m.ones(1)), IndexError,
+     "tensors used as indices must be long, int, byte or bool tensors"),
+    (lambda m: m.zeros(3, 4).index_put((m.tensor([0]),) * 3, m.ones(1)), IndexError,
+     "too many indices for tensor of dimension 2 (got 3)"),
+    (lambda m: m.zeros(3).index_put((m.tensor([5]),), m.ones(1)), IndexError,
+     "out of bounds"),
+    (lambda m: m.zeros(3).index_put(m.tensor([1]), m.ones(1)), TypeError,
+     "must be tuple of Tensors, not Tensor"),
+    (lambda m: m.zeros(3).index_put((m.tensor([1]),), 1.0), TypeError,
+     "must be Tensor, not float"),
+])
+def test_index_put_errors_like_torch(call, exc, match):
+    raises_like_torch(exc, lambda: call(minigrad), lambda: call(torch), match)
+
+
+# ---- module forward hooks ---------------------------------------------------------------
+def _pair(seed=0):
+    """The same Linear(3, 2) in minigrad and torch."""
+    ours = minigrad.nn.Linear(3, 2)
+    ref = torch.nn.Linear(3, 2)
+    with torch.no_grad():
+        ref.weight.copy_(torch.tensor(ours.weight.detach().numpy()))
+        ref.bias.copy_(torch.tensor(ours.bias.detach().numpy()))
+    return ours, ref
+
+
+def _hooked_linear(m, layer, x):
+    """Two pre-hooks and three forward hooks on ``layer``: what they saw, and the output."""
+    seen = []
+    layer.register_forward_pre_hook(lambda mod, args: seen.append(("pre", tuple(args[0].shape))))
+    layer.register_forward_pre_hook(lambda mod, args: args[0] * 2)    # one value: the args
+    layer.register_forward_hook(lambda mod, args, out: seen.append(
+        ("post", round(float(args[0].sum()), 4), tuple(out.shape))))
+    layer.register_forward_hook(lambda mod, args, out: out + 1)
+    layer.register_forward_hook(lambda mod, args, out: out * 3)        # sees out + 1
+    return layer(m.tensor(x)).detach().numpy(), seen
+
+
+def test_forward_hooks_see_and_replace_like_torch():
+    x = normal(4, 3).astype(np.float32)
+    ours, ref = _pair()
+    out, seen = _hooked_linear(minigrad, ours, x)
+    ref_out, ref_seen = _hooked_linear(torch, ref, x)
+    np.testing.assert_allclose(out, ref_out, rtol=1e-6)
+    assert seen == ref_seen and seen[1][1] == round(float(2 * x.sum()), 4)
+
+
+def _scale_with_hooks(m):
+    """A module whose forward takes a keyword, with kwargs hooks and a prepended hook."""
+    class Scale(m.nn.Module):
+        def forward(self, x, factor=1.0):
+            return x * factor
+
+    order = []
+    layer = Scale()
+    layer.register_forward_pre_hook(lambda mod, args, kwargs: (args, {"factor": 10.0}),
+                                    with_kwargs=True)
+    layer.register_forward_hook(lambda mod, args, kwargs, out: order.append(
+        ("kw", kwargs["factor"])), with_kwargs=True)
+    layer.register_forward_hook(lambda mod, args, out: order.append("first"), prepend=True)
+    return layer, order
+
+
+def test_forward_hooks_with_kwargs_and_prepend_like_torch():
+    for m in (minigrad, torch):
+        layer, order = _scale_with_hooks(m)
+        assert layer(m.ones(2), factor=2.0).tolist() == [10.0, 10.0]
+        assert order == ["first", ("kw", 10.0)]
+        layer.register_forward_pre_hook(lambda mod, args, kwargs: 5, with_kwargs=True)
+        with pytest.raises(RuntimeError, match="forward pre-hook must return None or a tuple "
+                                               r"of \(new_args, new_kwargs\)"):
+            layer(m.ones(2))
+
+
+def test_hook_handles_remove_and_the_module_calls_plainly_again():
+    layer = minigrad.nn.Linear(3, 2)
+    calls = []
+    h1 = layer.register_forward_hook(lambda mod, args, out: calls.append(1))
+    h2 = layer.register_forward_pre_hook(lambda mod, args: calls.append(2))
+    assert h1.id != h2.id
+    layer(minigrad.ones(1, 3))
+    assert calls == [2, 1]
+    h1.remove()
+    h1.remove()                                      # a second remove does nothing
+    layer(minigrad.ones(1, 3))
+    assert calls == [2, 1, 2]
+    assert layer._has_hooks
+    with h2:
+        pass                                         # leaving the block removes it
+    assert not layer._has_hooks and "_has_hooks" not in layer.__dict__
+    layer(minigrad.ones(1, 3))
+    assert calls == [2, 1, 2]
+    with pytest.raises(TypeError, match="callable"):
+        layer.register_forward_hook(3)
+
+
+def test_hooks_on_children_of_a_sequential_collect_activations():
+    """The tutorial use: record each layer's output shape during one forward."""
+    net = minigrad.nn.Sequential(minigrad.nn.Linear(4, 3), minigrad.nn.ReLU(),
+                                 minigrad.nn.Linear(3, 2))
+    shapes = {}
+    handles = [layer.register_forward_hook(
+        lambda mod, args, out, name=name: shapes.__setitem__(name, out.shape))
+        for name, layer in net.named_children()]
+    out = net(minigrad.ones(5, 4))
+    assert shapes == {"0": (5, 3), "1": (5, 3), "2": (5, 2)} and out.shape == (5, 2)
+    for h in handles:
+        h.remove()
+    assert not any(m._has_hooks for m in net.modules())
+
+
+def test_a_hook_that_replaces_the_output_is_differentiated_through():
+    layer = minigrad.nn.Linear(3, 1)
+    layer.register_forward_hook(lambda mod, args, out: out * 2)
+    x = minigrad.ones(1, 3, requires_grad=True)
+    layer(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * layer.weight.detach().numpy())
