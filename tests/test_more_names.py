@@ -238,3 +238,47 @@ def test_a_hook_that_replaces_the_output_is_differentiated_through():
     x = minigrad.ones(1, 3, requires_grad=True)
     layer(x).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), 2 * layer.weight.detach().numpy())
+
+
+# ---- nn.init.trunc_normal_ --------------------------------------------------------------
+def _truncated_moments(mean, std, a, b):
+    """The exact mean and std of N(mean, std²) restricted to [a, b]."""
+    import math
+    al, be = (a - mean) / std, (b - mean) / std
+    pdf = lambda z: math.exp(-z * z / 2) / math.sqrt(2 * math.pi)      # noqa: E731
+    cdf = lambda z: 0.5 * (1 + math.erf(z / math.sqrt(2)))             # noqa: E731
+    z = cdf(be) - cdf(al)
+    shift = (pdf(al) - pdf(be)) / z
+    var = 1 + (al * pdf(al) - be * pdf(be)) / z - shift * shift
+    return mean + std * shift, std * math.sqrt(var)
+
+
+@pytest.mark.parametrize("mean, std, a, b", [(0.0, 1.0, -2.0, 2.0), (0.5, 2.0, -1.0, 3.0),
+                                              (0.0, 0.02, -0.04, 0.04), (1.0, 1.0, 1.5, 4.0)])
+def test_trunc_normal_stays_in_bounds_with_the_truncated_moments(mean, std, a, b, device):
+    minigrad.manual_seed(3)
+    w = minigrad.zeros(300, 200, device=device)
+    assert minigrad.nn.init.trunc_normal_(w, mean, std, a, b) is w
+    values = w.cpu().numpy().astype(np.float64)
+    assert values.min() >= a and values.max() <= b
+    want_mean, want_std = _truncated_moments(mean, std, a, b)
+    # 60000 samples: the sample mean's standard error is std/245, so 5 of them is loose
+    assert abs(values.mean() - want_mean) < 5 * want_std / np.sqrt(values.size)
+    assert abs(values.std() / want_std - 1) < 0.02
+    ref = torch.nn.init.trunc_normal_(torch.empty(300, 200), mean, std, a, b).double()
+    assert abs(ref.mean().item() - want_mean) < 5 * want_std / np.sqrt(values.size)
+
+
+def test_trunc_normal_defaults_generator_and_refusals():
+    w = minigrad.nn.init.trunc_normal_(minigrad.zeros(1000, dtype=minigrad.float64))
+    assert w.abs().max().item() <= 2.0 and w.dtype == minigrad.float64
+    g1, g2 = minigrad.Generator().manual_seed(7), minigrad.Generator().manual_seed(7)
+    p = minigrad.nn.Parameter(minigrad.zeros(5))
+    first = minigrad.nn.init.trunc_normal_(p, std=0.1, generator=g1).tolist()
+    assert first == minigrad.nn.init.trunc_normal_(minigrad.zeros(5), std=0.1,
+                                                   generator=g2).tolist()
+    assert p.requires_grad and p.grad_fn is None
+    with pytest.warns(UserWarning, match="mean is more than 2 std from"):
+        minigrad.nn.init.trunc_normal_(minigrad.zeros(10), mean=5.0, a=0.0, b=2.0)
+    with pytest.raises(ValueError, match="must be below"):
+        minigrad.nn.init.trunc_normal_(minigrad.zeros(3), a=1.0, b=1.0)
