@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import minigrad
-from helpers import check_against_torch, gradcheck_numpy, raises_like_torch
+from helpers import check_against_torch, gradcheck_numpy, raises_like_torch, rel_err
 
 rng = np.random.default_rng(23)
 
@@ -282,3 +282,92 @@ def test_trunc_normal_defaults_generator_and_refusals():
         minigrad.nn.init.trunc_normal_(minigrad.zeros(10), mean=5.0, a=0.0, b=2.0)
     with pytest.raises(ValueError, match="must be below"):
         minigrad.nn.init.trunc_normal_(minigrad.zeros(3), a=1.0, b=1.0)
+
+
+# ---- optim.Adagrad ----------------------------------------------------------------------
+# Both libraries get the same gradients, drawn at random, for 20 steps on parameters of odd
+# shapes, so the comparison measures only the update rule, as test_optim's do.
+ADAGRAD = {
+    "default": dict(),
+    "tuned": dict(lr=0.1, lr_decay=0.05, weight_decay=0.1, initial_accumulator_value=0.5,
+                  eps=1e-6),
+    "maximize": dict(lr=0.05, maximize=True, weight_decay=0.01),
+}
+
+
+def _adagrad_pair(kw, dtype, device):
+    g = np.random.default_rng(5)
+    values = [g.standard_normal(s) for s in [(3, 5), (7,), (2, 3, 4), (1,)]]
+    theirs = [torch.tensor(v, requires_grad=True) for v in values]
+    ours = [minigrad.tensor(v.astype(dtype), device=device, requires_grad=True) for v in values]
+    return minigrad.optim.Adagrad(ours, **kw), ours, torch.optim.Adagrad(theirs, **kw), theirs
+
+
+def _give_gradients(ours, theirs, g, dtype, device):
+    for o, t in zip(ours, theirs):
+        grad = g.standard_normal(t.shape) * (1 + g.random())
+        o.grad = minigrad.tensor(grad.astype(dtype), device=device)
+        t.grad = torch.tensor(grad)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name", sorted(ADAGRAD))
+def test_adagrad_tracks_torch_for_20_steps(name, dtype, device):
+    """Parameters and the sum of squares after each step against PyTorch in float64:
+    1e-12 in float64; 1e-5 in float32 (each step rounds once per operation, and the update
+    divides by a root of a sum of squares, no cancellation)."""
+    opt, ours, ref_opt, theirs = _adagrad_pair(ADAGRAD[name], dtype, device)
+    g = np.random.default_rng(1)
+    tol = 1e-12 if dtype == "float64" else 1e-5
+    for step in range(1, 21):
+        _give_gradients(ours, theirs, g, dtype, device)
+        opt.step()
+        ref_opt.step()
+        for i, (o, t) in enumerate(zip(ours, theirs)):
+            assert rel_err(o.detach().cpu().numpy(), t.detach().numpy()) <= tol, (step, i)
+            err = rel_err(minigrad.as_tensor(opt.state[o]["sum"]).cpu().numpy(),
+                          ref_opt.state[t]["sum"].numpy())
+            assert err <= tol, (step, i)
+            assert opt.state[o]["step"] == ref_opt.state[t]["step"].item() == step
+
+
+def test_adagrad_state_dict_round_trip(device):
+    """Saved after 3 steps and loaded into a fresh optimizer, it continues as the original."""
+    kw = ADAGRAD["tuned"]
+    opt, ours, ref_opt, theirs = _adagrad_pair(kw, "float64", device)
+    g = np.random.default_rng(2)
+    for _ in range(3):
+        _give_gradients(ours, theirs, g, "float64", device)
+        opt.step()
+    saved = opt.state_dict()
+    assert sorted(saved["state"][0]) == ["step", "sum"]
+    assert {k: v for k, v in saved["param_groups"][0].items() if k in kw} == kw
+    twins = [minigrad.tensor(o.detach().cpu().numpy(), device=device, requires_grad=True)
+             for o in ours]
+    twin_opt = minigrad.optim.Adagrad(twins, lr=1.0)
+    twin_opt.load_state_dict(saved)
+    assert twin_opt.param_groups[0]["lr"] == kw["lr"]
+    for _ in range(3):
+        grads = [g.standard_normal(o.shape) for o in ours]
+        for o, t, grad in zip(ours, twins, grads):
+            o.grad = minigrad.tensor(grad, device=device)
+            t.grad = minigrad.tensor(grad, device=device)
+        opt.step()
+        twin_opt.step()
+    for o, t in zip(ours, twins):
+        assert o.detach().cpu().tolist() == t.detach().cpu().tolist()
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(lr=-1.0), "Invalid learning rate: -1.0"),
+    (dict(lr_decay=-0.1), "Invalid lr_decay value: -0.1"),
+    (dict(weight_decay=-1), "Invalid weight_decay value: -1"),
+    (dict(initial_accumulator_value=-1), "Invalid initial_accumulator_value value: -1"),
+    (dict(eps=-1e-3), "Invalid epsilon value: -0.001"),
+])
+def test_adagrad_refuses_what_torch_refuses(kw, match):
+    raises_like_torch(ValueError,
+                      lambda: minigrad.optim.Adagrad([minigrad.zeros(1, requires_grad=True)],
+                                                     **kw),
+                      lambda: torch.optim.Adagrad([torch.zeros(1, requires_grad=True)], **kw),
+                      match)
