@@ -53,6 +53,19 @@ CASES = {
                                     accumulate=True), [normal(2, 2, 3), normal(3)]),
     "index_put_inplace": (lambda m, a, v: (a * 1).index_put_((m.tensor([1, 1]),), v, True),
                           [normal(2, 3), normal(2, 3)]),
+    "interpolate_scale_2": (lambda m, x: m.nn.functional.interpolate(x, scale_factor=2),
+                            [normal(2, 3, 3, 4)]),
+    "interpolate_scale_pair": (lambda m, x: m.nn.functional.interpolate(x, scale_factor=(1.5,
+                                                                                        0.6)),
+                               [normal(1, 2, 5, 7)]),
+    "interpolate_size": (lambda m, x: m.nn.functional.interpolate(x, size=(7, 3)),
+                         [normal(1, 2, 4, 5)]),
+    "interpolate_size_int_exact": (lambda m, x: m.nn.functional.interpolate(
+        x, size=5, mode="nearest-exact"), [normal(2, 1, 3, 4)]),
+    "upsample": (lambda m, x: m.nn.Upsample(scale_factor=3)(x), [normal(1, 2, 2, 3)]),
+    "upsample_recompute": (lambda m, x: m.nn.Upsample(scale_factor=1.7,
+                                                      recompute_scale_factor=True)(x),
+                           [normal(1, 1, 5, 6)]),
 }
 
 
@@ -371,3 +384,66 @@ def test_adagrad_refuses_what_torch_refuses(kw, match):
                                                      **kw),
                       lambda: torch.optim.Adagrad([torch.zeros(1, requires_grad=True)], **kw),
                       match)
+
+
+# ---- F.interpolate, nn.Upsample -----------------------------------------------------------
+def test_interpolate_reads_the_elements_torch_reads():
+    """Every output position copies the same input element as PyTorch's, over many sizes
+    and factors (the positions come from float32 products, which a double computation
+    would change in a few places)."""
+    x = np.arange(13 * 17, dtype=np.float64).reshape(1, 1, 13, 17)
+    F, TF = minigrad.nn.functional, torch.nn.functional
+    for mode in ("nearest", "nearest-exact"):
+        for h, w in [(1, 1), (2, 3), (5, 4), (13, 17), (7, 16)]:
+            part = x[..., :h, :w]
+            for kw in [dict(scale_factor=f) for f in (0.3, 0.7, 1.3, 2.05, 2.2, 3, (1.7, 0.6))] + \
+                    [dict(scale_factor=f, recompute_scale_factor=True) for f in (1.3, 2.2)] + \
+                    [dict(size=s) for s in (1, 4, 11, 26, (9, 22))]:
+                if min(int(n * f) for n, f in zip((h, w), np.broadcast_to(
+                        kw.get("scale_factor", 1), 2))) == 0:
+                    continue                        # an empty output: both refuse
+                ours = F.interpolate(minigrad.tensor(part), mode=mode, **kw).numpy()
+                ref = TF.interpolate(torch.tensor(part), mode=mode, **kw).numpy()
+                assert ours.shape == ref.shape and (ours == ref).all(), (mode, h, w, kw)
+
+
+def test_interpolate_of_the_same_size_is_a_copy_and_upsample_reprs_like_torch():
+    x = minigrad.ones(1, 1, 2, 2)
+    y = minigrad.nn.functional.interpolate(x, size=(2, 2))
+    assert y is not x and y.tolist() == x.tolist()
+    for kw in (dict(scale_factor=2), dict(size=(3, 5)), dict(size=4),
+               dict(scale_factor=(2, 3), mode="nearest-exact")):
+        assert repr(minigrad.nn.Upsample(**kw)) == repr(torch.nn.Upsample(**kw))
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda F, x: F.interpolate(x, size=(2,)), ValueError,
+     "Input and output must have the same number of spatial dimensions, but got input "
+     "with spatial dimensions of [4, 4] and output size of (2,)."),
+    (lambda F, x: F.interpolate(x, scale_factor=(2, 3, 4)), ValueError,
+     "scale_factor of shape (2, 3, 4)"),
+    (lambda F, x: F.interpolate(x), ValueError, "either size or scale_factor should be defined"),
+    (lambda F, x: F.interpolate(x, size=2, scale_factor=2), ValueError,
+     "only one of size or scale_factor should be defined"),
+    (lambda F, x: F.interpolate(x, scale_factor=2, align_corners=True), ValueError,
+     "align_corners option can only be set with the interpolating modes"),
+    (lambda F, x: F.interpolate(x, scale_factor=2, mode="bogus"), NotImplementedError,
+     "(got bogus)"),
+    (lambda F, x: F.interpolate(x[0, 0], scale_factor=2), NotImplementedError,
+     "Only 3D, 4D and 5D input Tensors supported (got 2D)"),
+    (lambda F, x: F.interpolate(x, scale_factor=0.1), RuntimeError,
+     "Input and output sizes should be greater than 0, but got input (H: 4, W: 4) output "
+     "(H: 0, W: 0)"),
+])
+def test_interpolate_errors_like_torch(call, exc, match):
+    raises_like_torch(exc, lambda: call(minigrad.nn.functional, minigrad.zeros(1, 1, 4, 4)),
+                      lambda: call(torch.nn.functional, torch.zeros(1, 1, 4, 4)), match)
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic", "area"])
+def test_interpolate_names_the_modes_it_does_not_have(mode):
+    with pytest.raises(NotImplementedError, match=f"mode '{mode}' is not implemented"):
+        minigrad.nn.functional.interpolate(minigrad.zeros(1, 1, 4, 4), scale_factor=2,
+                                           mode=mode)
+    with pytest.raises(NotImplementedError, match=r"\(N, C, H, W\) inputs only"):
+        minigrad.nn.Upsample(scale_factor=2)(minigrad.zeros(1, 1, 4))
