@@ -66,7 +66,22 @@ CASES = {
     "upsample_recompute": (lambda m, x: m.nn.Upsample(scale_factor=1.7,
                                                       recompute_scale_factor=True)(x),
                            [normal(1, 1, 5, 6)]),
+    "group_norm": (lambda m, x, w, b: m.nn.functional.group_norm(x, 2, w, b),
+                   [normal(3, 4, 5) * 2 + 1, normal(4), normal(4)]),
+    "group_norm_images": (lambda m, x: m.nn.functional.group_norm(x, 3, eps=1e-3),
+                          [normal(2, 6, 3, 2)]),
+    "group_norm_no_positions": (lambda m, x, w: m.nn.functional.group_norm(x, 1, weight=w),
+                                [normal(4, 3), normal(3)]),
+    "group_norm_module": (lambda m, x: m.nn.GroupNorm(2, 6, **_like(x))(x) * 1,
+                          [normal(2, 6, 4, 4) * 3]),
+    "group_norm_per_channel": (lambda m, x: m.nn.GroupNorm(4, 4, affine=False)(x),
+                               [normal(2, 4, 3)]),
 }
+
+
+def _like(x):
+    """A module's dtype and device arguments that match ``x``."""
+    return {"dtype": x.dtype, "device": x.device}
 
 
 def _run(case, module):
@@ -447,3 +462,32 @@ def test_interpolate_names_the_modes_it_does_not_have(mode):
                                            mode=mode)
     with pytest.raises(NotImplementedError, match=r"\(N, C, H, W\) inputs only"):
         minigrad.nn.Upsample(scale_factor=2)(minigrad.zeros(1, 1, 4))
+
+
+# ---- F.group_norm, nn.GroupNorm -----------------------------------------------------------
+def test_group_norm_module_like_torch():
+    for kw in (dict(), dict(affine=False, eps=1e-3), dict(bias=False)):
+        ours, ref = minigrad.nn.GroupNorm(3, 6, **kw), torch.nn.GroupNorm(3, 6, **kw)
+        assert repr(ours) == repr(ref)
+        assert list(ours.state_dict()) == list(ref.state_dict())
+        for name, t in ref.state_dict().items():
+            assert ours.state_dict()[name].tolist() == t.tolist()
+    ours = minigrad.nn.GroupNorm(2, 4, dtype=minigrad.float64)
+    assert ours.weight.dtype == minigrad.float64
+    assert ours(minigrad.ones(1, 4, dtype=minigrad.float64)).dtype == minigrad.float64
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda m: m.nn.functional.group_norm(m.zeros(2, 6, 3), 4), RuntimeError,
+     "Expected number of channels in input to be divisible by num_groups, but got input of "
+     "shape [2, 6, 3] and num_groups=4"),
+    (lambda m: m.nn.functional.group_norm(m.zeros(2, 6, 3), 3, m.ones(5)), RuntimeError,
+     "Expected weight to be a vector of size equal to the number of channels in input, but "
+     "got weight of shape [5] and input of shape [2, 6, 3]"),
+    (lambda m: m.nn.functional.group_norm(m.zeros(6), 3), RuntimeError,
+     "Expected at least 2 dimensions for input tensor but received 1"),
+    (lambda m: m.nn.GroupNorm(4, 6), ValueError, "num_channels (6) must be divisible by "
+     "num_groups (4)"),
+])
+def test_group_norm_errors_like_torch(call, exc, match):
+    raises_like_torch(exc, lambda: call(minigrad), lambda: call(torch), match)

@@ -44,7 +44,7 @@ from .modules import (
                       TrainingStats,
 )
 from .more_layers import AdaptiveAvgPool2d, Dropout2d, Embedding, Identity, Unflatten, Upsample
-from .normalization import LayerNorm
+from .normalization import GroupNorm, LayerNorm
 from .parameter import Parameter
 
 __all__ = ["functional", "init", "Module", "Sequential", "Conv2d", "MaxPool2d", "Sigmoid",
@@ -55,4 +55,4 @@ __all__ = ["functional", "init", "Module", "Sequential", "Conv2d", "MaxPool2d", 
            "SmoothL1Loss", "AdaptiveAvgPool2d", "Embedding", "BatchNorm1d", "BatchNorm2d",
            "SiLU", "Hardtanh", "ReLU6", "LogSigmoid", "Softsign", "Mish", "SELU", "PReLU",
            "ParameterDict", "KLDivLoss", "Dropout2d", "Identity", "Unflatten", "LayerNorm",
-           "Upsample"]
+           "Upsample", "GroupNorm"]

@@ -406,6 +406,7 @@ from .layer_functions import (  # noqa: E402,F401
     adaptive_avg_pool2d,
     dropout2d,
     embedding,
+    group_norm,
     layer_norm,
     one_hot,
     pad,
