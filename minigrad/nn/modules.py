@@ -21,6 +21,9 @@ IncompatibleKeys = collections.namedtuple("IncompatibleKeys",
                                           ["missing_keys", "unexpected_keys"])
 
 
+_hooks_used = False     # has any module had a forward hook in this process?
+
+
 class Module:
     """Base class of every layer and model. Assigning a Parameter or a Module to an attribute
     registers it, in order, under that name."""
@@ -130,14 +133,21 @@ class Module:
     def forward(self, *args):
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
-    # Set on an instance while it holds a forward or pre-forward hook: until then a call is
-    # one attribute check and forward.
+    # True on an instance while it holds a forward or pre-forward hook. Until some module
+    # has had a hook, a call does not even read it (an attribute read costs tens of ns on a
+    # class with __getattr__): one global check, then forward.
     _has_hooks = False
 
     def __call__(self, *args, **kwargs):
-        if self._has_hooks:
+        if _hooks_used and self._has_hooks:
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def __setstate__(self, state):
+        """Unpickling (and deepcopy): the state as it was, hooks included."""
+        global _hooks_used
+        self.__dict__.update(state)
+        _hooks_used = _hooks_used or bool(state.get("_has_hooks"))
 
     # ---- forward hooks -----------------------------------------------------------------
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
@@ -168,6 +178,8 @@ class Module:
             for key in [k for k in hooks if k != handle.id]:
                 hooks[key] = hooks.pop(key)               # move the others behind it
         object.__setattr__(self, "_has_hooks", True)
+        global _hooks_used
+        _hooks_used = True
         return handle
 
     def _call_with_hooks(self, args, kwargs):
@@ -384,7 +396,7 @@ class HookHandle:
         d = module.__dict__
         d.get(self._table, {}).pop(self.id, None)
         if not d.get("_forward_hooks") and not d.get("_forward_pre_hooks"):
-            d.pop("_has_hooks", None)
+            d["_has_hooks"] = False
 
     def __enter__(self):
         return self
