@@ -507,3 +507,61 @@ def test_a_copied_or_pickled_module_keeps_its_hooks():
 def _zero_output(module, args, output):
     """A forward hook that pickle can save (a module-level function)."""
     return output * 0
+
+
+# ---- full backward hooks ----------------------------------------------------------------
+def _backward_hooked(m, layer, x, double):
+    """A backward hook that records what it sees (and doubles grad_input when asked)."""
+    seen = []
+
+    def hook(module, grad_input, grad_output):
+        seen.append(([None if g is None else g.detach().numpy().copy() for g in grad_input],
+                     [g.detach().numpy().copy() for g in grad_output]))
+        if double and grad_input[0] is not None:
+            return (grad_input[0] * 2,)
+    layer.register_full_backward_hook(hook)
+    inp = m.tensor(x, requires_grad=True)
+    (layer(inp) * m.tensor(x[:, :2] + 1)).sum().backward()
+    (layer(m.tensor(x)) ** 2).sum().backward()          # an input without grad: None
+    return seen, inp.grad.numpy(), layer.weight.grad.numpy()
+
+
+@pytest.mark.filterwarnings("ignore:Full backward hook is firing")   # PyTorch's, on purpose
+@pytest.mark.parametrize("double", [False, True])
+def test_full_backward_hook_sees_and_replaces_like_torch(double):
+    x = normal(4, 3)
+    ours, ref = _pair()
+    ours.double(), ref.double()
+    seen, grad, wgrad = _backward_hooked(minigrad, ours, x, double)
+    ref_seen, ref_grad, ref_wgrad = _backward_hooked(torch, ref, x, double)
+    assert len(seen) == len(ref_seen) == 2
+    for (gi, go), (ref_gi, ref_go) in zip(seen, ref_seen):
+        assert [g is None for g in gi] == [g is None for g in ref_gi]
+        for a, b in zip(gi + go, ref_gi + ref_go):
+            if a is not None:
+                np.testing.assert_allclose(a, b, rtol=1e-12)
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-12)
+    np.testing.assert_allclose(wgrad, ref_wgrad, rtol=1e-12)
+
+
+def test_full_backward_hook_limits_and_errors():
+    class Two(minigrad.nn.Module):
+        def forward(self, a, b):
+            return a * b
+
+    two, calls = Two(), []
+    handle = two.register_full_backward_hook(lambda m, gi, go: calls.append(len(gi)))
+    a = minigrad.ones(2, requires_grad=True)
+    two(a, minigrad.ones(2)).sum().backward()           # one input needs grad: fine
+    assert calls == [2]
+    with pytest.raises(NotImplementedError, match="at most one tensor input"):
+        two(a, minigrad.ones(2, requires_grad=True))
+    with minigrad.no_grad():
+        assert two(a, a).tolist() == [1.0, 1.0]          # no graph, no hook
+    handle.remove()
+    assert not two._has_hooks
+    lin = minigrad.nn.Linear(3, 2)
+    lin.register_full_backward_hook(lambda m, gi, go: (gi[0], gi[0]))
+    with pytest.raises(RuntimeError, match="Backward hook returned an invalid number of "
+                                           "grad_input, got 2, but expected 1"):
+        lin(minigrad.ones(1, 3, requires_grad=True)).sum().backward()

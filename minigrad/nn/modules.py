@@ -15,6 +15,7 @@ from ..gpu_state import require as require_gpu
 from ..tensor import Tensor, as_tensor, parse_to_args
 from . import functional as F
 from . import init
+from .hooks import BackwardCall, HookHandle
 from .parameter import Parameter
 
 IncompatibleKeys = collections.namedtuple("IncompatibleKeys",
@@ -165,6 +166,14 @@ class Module:
         one). Returns a handle whose ``remove()`` takes it off."""
         return self._add_hook("_forward_hooks", hook, prepend, with_kwargs)
 
+    def register_full_backward_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_input, grad_output)`` when the gradient of the module's
+        input has been computed: tuples of the gradients with respect to the positional
+        inputs (None for those that are not tensors requiring grad) and to the output. A
+        tuple it returns replaces grad_input. minigrad hooks modules with at most one
+        input that requires grad and a single tensor output (see ``nn.hooks``)."""
+        return self._add_hook("_backward_hooks", hook, prepend, False)
+
     def _add_hook(self, table, hook, prepend, with_kwargs):
         if not callable(hook):
             raise TypeError(f"hook must be callable, got {type(hook).__name__}")
@@ -184,6 +193,9 @@ class Module:
 
     def _call_with_hooks(self, args, kwargs):
         d = self.__dict__
+        backward = d.get("_backward_hooks")
+        if backward:
+            backward = BackwardCall(self, [hook for hook, _ in backward.values()])
         for hook, with_kwargs in list(d.get("_forward_pre_hooks", {}).values()):
             if with_kwargs:
                 result = hook(self, args, kwargs)
@@ -196,13 +208,15 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        if backward:
+            args = backward.wrap_inputs(args)
         output = self.forward(*args, **kwargs)
         for hook, with_kwargs in list(d.get("_forward_hooks", {}).values()):
             result = hook(self, args, kwargs, output) if with_kwargs else \
                 hook(self, args, output)
             if result is not None:
                 output = result
-        return output
+        return backward.wrap_output(output) if backward else output
 
     # ---- walking the tree --------------------------------------------------------------
     def named_children(self):
@@ -377,33 +391,6 @@ class Module:
         if not self._modules and len(lines) == 1:
             return f"{type(self).__name__}({lines[0]})"
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
-
-
-class HookHandle:
-    """What ``register_forward_hook`` and ``register_forward_pre_hook`` return:
-    ``remove()`` takes the hook off (once the module holds no hook, calls skip the hook
-    path again); as a context manager, the hook is removed when the block ends."""
-
-    _next_id = [0]
-
-    def __init__(self, module, table):
-        self.id = HookHandle._next_id[0]
-        HookHandle._next_id[0] += 1
-        self._module, self._table = module, table
-
-    def remove(self):
-        module = self._module
-        d = module.__dict__
-        d.get(self._table, {}).pop(self.id, None)
-        if not d.get("_forward_hooks") and not d.get("_forward_pre_hooks"):
-            d["_has_hooks"] = False
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-        return False
 
 
 def _type_of(value):
