@@ -134,7 +134,7 @@ class Module:
     def forward(self, *args):
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
-    # True on an instance while it holds a forward or pre-forward hook. Until some module
+    # True on an instance while it holds a hook of any kind. Until some module
     # has had a hook, a call does not even read it (an attribute read costs tens of ns on a
     # class with __getattr__): one global check, then forward.
     _has_hooks = False
@@ -150,7 +150,7 @@ class Module:
         self.__dict__.update(state)
         _hooks_used = _hooks_used or bool(state.get("_has_hooks"))
 
-    # ---- forward hooks -----------------------------------------------------------------
+    # ---- hooks -------------------------------------------------------------------------
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """Call ``hook(module, args)`` before each forward (``hook(module, args, kwargs)``
         with ``with_kwargs``). What it returns, if not None, replaces the input: a tuple
