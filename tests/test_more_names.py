@@ -63,6 +63,8 @@ CASES = {
     "interpolate_size_int_exact": (lambda m, x: m.nn.functional.interpolate(
         x, size=5, mode="nearest-exact"), [normal(2, 1, 3, 4)]),
     "upsample": (lambda m, x: m.nn.Upsample(scale_factor=3)(x), [normal(1, 2, 2, 3)]),
+    "upsampling_nearest2d": (lambda m, x: m.nn.UpsamplingNearest2d(size=(3, 5))(x),
+                             [normal(2, 1, 2, 2)]),
     "upsample_recompute": (lambda m, x: m.nn.Upsample(scale_factor=1.7,
                                                       recompute_scale_factor=True)(x),
                            [normal(1, 1, 5, 6)]),
@@ -429,6 +431,9 @@ def test_interpolate_of_the_same_size_is_a_copy_and_upsample_reprs_like_torch():
     for kw in (dict(scale_factor=2), dict(size=(3, 5)), dict(size=4),
                dict(scale_factor=(2, 3), mode="nearest-exact")):
         assert repr(minigrad.nn.Upsample(**kw)) == repr(torch.nn.Upsample(**kw))
+    for kw in (dict(scale_factor=2), dict(size=3)):
+        assert repr(minigrad.nn.UpsamplingNearest2d(**kw)) == \
+            repr(torch.nn.UpsamplingNearest2d(**kw))
 
 
 @pytest.mark.parametrize("call, exc, match", [

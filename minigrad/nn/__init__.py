@@ -43,7 +43,15 @@ from .modules import (
                       Sigmoid,
                       TrainingStats,
 )
-from .more_layers import AdaptiveAvgPool2d, Dropout2d, Embedding, Identity, Unflatten, Upsample
+from .more_layers import (
+    AdaptiveAvgPool2d,
+    Dropout2d,
+    Embedding,
+    Identity,
+    Unflatten,
+    Upsample,
+    UpsamplingNearest2d,
+)
 from .normalization import GroupNorm, LayerNorm
 from .parameter import Parameter
 
@@ -55,4 +63,4 @@ __all__ = ["functional", "init", "Module", "Sequential", "Conv2d", "MaxPool2d", 
            "SmoothL1Loss", "AdaptiveAvgPool2d", "Embedding", "BatchNorm1d", "BatchNorm2d",
            "SiLU", "Hardtanh", "ReLU6", "LogSigmoid", "Softsign", "Mish", "SELU", "PReLU",
            "ParameterDict", "KLDivLoss", "Dropout2d", "Identity", "Unflatten", "LayerNorm",
-           "Upsample", "GroupNorm"]
+           "Upsample", "UpsamplingNearest2d", "GroupNorm"]

@@ -1,5 +1,6 @@
-"""``AdaptiveAvgPool2d``, ``Embedding``, ``Identity``, ``Unflatten``, ``Dropout2d`` and
-``Upsample`` (the math in ``nn.layer_functions`` and ``nn.interpolate``)."""
+"""``AdaptiveAvgPool2d``, ``Embedding``, ``Identity``, ``Unflatten``, ``Dropout2d``,
+``Upsample`` and ``UpsamplingNearest2d`` (the math in ``nn.layer_functions`` and
+``nn.interpolate``)."""
 from ..creation import randn
 from . import layer_functions as LF
 from .interpolate import interpolate
@@ -119,3 +120,10 @@ class Upsample(Module):
         what = f"scale_factor={self.scale_factor!r}" if self.scale_factor is not None \
             else f"size={self.size!r}"
         return f"{what}, mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """``Upsample`` in mode 'nearest' (PyTorch's older name for it)."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="nearest")
