@@ -36,7 +36,8 @@ METHOD_FORMS = (
     "prod", "cumprod", "repeat_interleave", "amin", "aminmax", "diag", "diagonal", "trace",
     "tan", "sinh", "cosh", "erf", "atan2", "arctan2", "lerp", "addcmul", "addcdiv", "mv",
     "greater", "less", "greater_equal", "less_equal", "not_equal", "tensor_split", "unique",
-    "argwhere", "index_add", "index_fill",
+    "argwhere", "index_add", "index_fill", "nan_to_num", "nan_to_num_", "index_put",
+    "index_put_",
 )
 
 

@@ -14,7 +14,9 @@ from . import _dtype, autograd
 from .arguments import normalize_dim
 from .autograd import is_grad_enabled
 from .device import move
+from .ops import index as IX
 from .ops import products as P
+from .ops import shape as S
 
 AminmaxResult = collections.namedtuple("aminmax", ["min", "max"])
 
@@ -279,6 +281,62 @@ class MoreMethodsMixin:
         return self._arith_inplace("index_fill_", value,
                                    lambda t, v: t.index_fill(dim, index, v))
 
+    # ---- nan_to_num, index_put --------------------------------------------------------------
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        """NaN replaced by ``nan``, +∞ by ``posinf`` (default: the dtype's largest value),
+        −∞ by ``neginf`` (default: its lowest). The gradient is 1 where the element was
+        finite, 0 where it was replaced. Integers and bools come back as a copy."""
+        if not _dtype.is_float(self.dtype):
+            return self.clone()
+        info = np.finfo(self.dtype)
+        return P.NanToNum.apply(self, nan=nan, posinf=info.max if posinf is None else posinf,
+                                neginf=info.min if neginf is None else neginf)
+
+    def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
+        return self._arith_inplace("nan_to_num_", None,
+                                   lambda t, _: t.nan_to_num(nan, posinf, neginf))
+
+    def index_put(self, indices, values, accumulate=False):
+        """A copy of self with ``values`` (broadcast) written at ``self[indices]`` — or,
+        with ``accumulate``, added there, a position named twice receiving both.
+        ``indices`` is a tuple of integer or bool tensors, one for each leading dim."""
+        if not isinstance(indices, (tuple, list)) or not all(
+                isinstance(i, MoreMethodsMixin) for i in indices):
+            raise TypeError("index_put(): argument 'indices' (position 1) must be tuple of "
+                            f"Tensors, not {type(indices).__name__}")
+        if not isinstance(values, MoreMethodsMixin):
+            raise TypeError("index_put(): argument 'values' (position 2) must be Tensor, not "
+                            f"{type(values).__name__}")
+        if values.dtype != self.dtype:
+            raise RuntimeError("Index put requires the source and destination dtypes match, "
+                               f"got {_type_word(self.dtype)} for the destination and "
+                               f"{_type_word(values.dtype)} for the source.")
+        if any(_dtype.is_float(i.dtype) for i in indices):
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        named = sum(i.ndim if i.dtype == _dtype.bool_ else 1 for i in indices)
+        if named > self.ndim:
+            raise IndexError(f"too many indices for tensor of dimension {self.ndim} (got "
+                             f"{named})")
+        if values.device != self.device:
+            values = values.to(self.device)
+        index = tuple(move(i._data, self.device) for i in indices)
+        shaped = np.broadcast_to(np.empty((), bool), self.shape)   # no memory of its own
+        picked = shaped[tuple(np.asarray(move(i, "cpu")) for i in index)].shape
+        if np.broadcast_shapes(values.shape, picked) != picked:
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(values.shape)} "
+                               f"cannot be broadcast to indexing result of shape "
+                               f"{list(picked)}")
+        if not accumulate:
+            return S.IndexPut.apply(self, values, index)
+        # add.at needs integer positions: a mask names those of its True elements
+        index = sum((tuple(m.nonzero()) if m.dtype == np.bool_ else (m,) for m in index), ())
+        return IX.IndexAccumulate.apply(self, values, index)
+
+    def index_put_(self, indices, values, accumulate=False):
+        """``index_put`` written into this tensor."""
+        return self._arith_inplace("index_put_", values, lambda t, v: t.index_put(
+            indices, v, accumulate))
+
     def unsqueeze_(self, dim):
         """``unsqueeze`` in place: this tensor takes the new shape (the same memory)."""
         return self._reshape_inplace(lambda t: t.unsqueeze(dim))
@@ -357,3 +415,8 @@ class MoreMethodsMixin:
         transpose or an expand, until ``.contiguous()``)."""
         return bool(self._data.flags.c_contiguous)
 
+
+def _type_word(dtype):
+    """PyTorch's word for a dtype in messages (Float, Double, Long, Bool)."""
+    from .inplace import _TYPE_NAMES
+    return _TYPE_NAMES.get(dtype, str(dtype))

@@ -43,8 +43,16 @@ from .modules import (
                       Sigmoid,
                       TrainingStats,
 )
-from .more_layers import AdaptiveAvgPool2d, Dropout2d, Embedding, Identity, Unflatten
-from .normalization import LayerNorm
+from .more_layers import (
+    AdaptiveAvgPool2d,
+    Dropout2d,
+    Embedding,
+    Identity,
+    Unflatten,
+    Upsample,
+    UpsamplingNearest2d,
+)
+from .normalization import GroupNorm, LayerNorm
 from .parameter import Parameter
 
 __all__ = ["functional", "init", "Module", "Sequential", "Conv2d", "MaxPool2d", "Sigmoid",
@@ -54,4 +62,5 @@ __all__ = ["functional", "init", "Module", "Sequential", "Conv2d", "MaxPool2d", 
            "ParameterList", "BCELoss", "BCEWithLogitsLoss", "HuberLoss", "L1Loss", "MSELoss",
            "SmoothL1Loss", "AdaptiveAvgPool2d", "Embedding", "BatchNorm1d", "BatchNorm2d",
            "SiLU", "Hardtanh", "ReLU6", "LogSigmoid", "Softsign", "Mish", "SELU", "PReLU",
-           "ParameterDict", "KLDivLoss", "Dropout2d", "Identity", "Unflatten", "LayerNorm"]
+           "ParameterDict", "KLDivLoss", "Dropout2d", "Identity", "Unflatten", "LayerNorm",
+           "Upsample", "UpsamplingNearest2d", "GroupNorm"]

@@ -407,10 +407,12 @@ from .activation_functions import (  # noqa: E402,F401
     softsign,
     tanh,
 )
+from .interpolate import interpolate  # noqa: E402,F401
 from .layer_functions import (  # noqa: E402,F401
     adaptive_avg_pool2d,
     dropout2d,
     embedding,
+    group_norm,
     layer_norm,
     one_hot,
     pad,

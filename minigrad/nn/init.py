@@ -3,7 +3,11 @@ seeded generator. Each fills its tensor in place, outside the graph, and returns
 import math
 import warnings
 
+import numpy as np
+
+from .. import random
 from ..autograd import no_grad
+from ..tensor import as_tensor
 
 
 def uniform_(tensor, a=0.0, b=1.0):
@@ -105,3 +109,30 @@ def xavier_uniform_(tensor, gain=1.0):
 def xavier_normal_(tensor, gain=1.0):
     """N(0, std²) with std = gain·√(2 / (fan_in + fan_out)) (Glorot & Bengio)."""
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in(tensor) + fan_out(tensor))))
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+    """N(mean, std²) conditioned on a ≤ x ≤ b (``a``, ``b`` are values, not numbers of
+    stds). Drawn by rejection: normal samples outside [a, b] are drawn again, so each value
+    has exactly the truncated density; a draw asks for about n / P(a ≤ x ≤ b) samples."""
+    if not a < b:
+        raise ValueError(f"trunc_normal_: a ({a}) must be below b ({b})")
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
+                      "distribution of values may be incorrect.", stacklevel=2)
+    def cdf(v):                               # P(x ≤ v) for x ~ N(mean, std²)
+        return 0.5 * (1 + math.erf((v - mean) / (std * math.sqrt(2))))
+
+    inside = cdf(b) - cdf(a)
+    if inside < 1e-9:
+        raise ValueError(f"trunc_normal_: [{a}, {b}] holds almost none of N({mean}, {std}²); "
+                         "draws would never end")
+    rng = random.generator(generator)
+    n = tensor.numel()
+    kept = np.empty(0)
+    while kept.size < n:
+        draw = rng.normal(mean, std, size=int((n - kept.size) / inside * 1.1) + 16)
+        kept = np.concatenate([kept, draw[(draw >= a) & (draw <= b)]])
+    values = kept[:n].reshape(tensor.shape).astype(tensor.dtype)
+    with no_grad():
+        return tensor.copy_(as_tensor(values))

@@ -1,6 +1,6 @@
 """Layers as functions (re-exported by ``nn.functional``): ``adaptive_avg_pool2d`` and
 ``embedding``, both built from existing ops (average pooling, slicing, index_select),
-``one_hot``, ``dropout2d``, ``layer_norm`` and ``pad``."""
+``one_hot``, ``dropout2d``, ``layer_norm``, ``group_norm`` and ``pad``."""
 import math
 import numbers
 
@@ -143,6 +143,37 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         out = out * weight
     if bias is not None:
         out = out + bias
+    return out
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """y = (x − mean)/√(var + eps)·γ + β for input (N, C, *), mean and (biased) var taken
+    per sample over each group of C/num_groups consecutive channels (and all their
+    positions); ``weight`` γ and ``bias`` β have one value per channel (C,). Composed of
+    differentiable Tensor ops, as layer_norm."""
+    if input.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
+                           f"{input.ndim}")
+    n, c = input.shape[:2]
+    if c % num_groups:
+        raise RuntimeError("Expected number of channels in input to be divisible by "
+                           f"num_groups, but got input of shape {list(input.shape)} and "
+                           f"num_groups={num_groups}")
+    if not _dtype.is_float(input.dtype):
+        raise RuntimeError(f'"group_norm" not implemented for \'{input.dtype}\' (a '
+                           "floating-point tensor is needed)")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.ndim != 1 or t.shape[0] != c):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number "
+                               f"of channels in input, but got {name} of shape "
+                               f"{list(t.shape)} and input of shape {list(input.shape)}")
+    grouped = input.reshape(n, num_groups, -1)
+    out = layer_norm(grouped, grouped.shape[-1:], eps=eps).reshape(input.shape)
+    per_channel = (c,) + (1,) * (input.ndim - 2)          # broadcast over the positions
+    if weight is not None:
+        out = out * weight.reshape(per_channel)
+    if bias is not None:
+        out = out + bias.reshape(per_channel)
     return out
 
 

@@ -15,10 +15,14 @@ from ..gpu_state import require as require_gpu
 from ..tensor import Tensor, as_tensor, parse_to_args
 from . import functional as F
 from . import init
+from .hooks import BackwardCall, HookHandle
 from .parameter import Parameter
 
 IncompatibleKeys = collections.namedtuple("IncompatibleKeys",
                                           ["missing_keys", "unexpected_keys"])
+
+
+_hooks_used = False     # has any module had a forward hook in this process?
 
 
 class Module:
@@ -130,8 +134,89 @@ class Module:
     def forward(self, *args):
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
+    # True on an instance while it holds a hook of any kind. Until some module
+    # has had a hook, a call does not even read it (an attribute read costs tens of ns on a
+    # class with __getattr__): one global check, then forward.
+    _has_hooks = False
+
     def __call__(self, *args, **kwargs):
+        if _hooks_used and self._has_hooks:
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def __setstate__(self, state):
+        """Unpickling (and deepcopy): the state as it was, hooks included."""
+        global _hooks_used
+        self.__dict__.update(state)
+        _hooks_used = _hooks_used or bool(state.get("_has_hooks"))
+
+    # ---- hooks -------------------------------------------------------------------------
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Call ``hook(module, args)`` before each forward (``hook(module, args, kwargs)``
+        with ``with_kwargs``). What it returns, if not None, replaces the input: a tuple
+        of arguments, or one value taken as the only argument (with ``with_kwargs``: an
+        ``(args, kwargs)`` pair). Hooks run in the order registered (``prepend`` puts this
+        one first). Returns a handle whose ``remove()`` takes it off."""
+        return self._add_hook("_forward_pre_hooks", hook, prepend, with_kwargs)
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """Call ``hook(module, args, output)`` after each forward (``hook(module, args,
+        kwargs, output)`` with ``with_kwargs``), ``args`` being what forward received.
+        What it returns, if not None, replaces the output (the next hook sees the new
+        one). Returns a handle whose ``remove()`` takes it off."""
+        return self._add_hook("_forward_hooks", hook, prepend, with_kwargs)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_input, grad_output)`` when the gradient of the module's
+        input has been computed: tuples of the gradients with respect to the positional
+        inputs (None for those that are not tensors requiring grad) and to the output. A
+        tuple it returns replaces grad_input. minigrad hooks modules with at most one
+        input that requires grad and a single tensor output (see ``nn.hooks``)."""
+        return self._add_hook("_backward_hooks", hook, prepend, False)
+
+    def _add_hook(self, table, hook, prepend, with_kwargs):
+        if not callable(hook):
+            raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+        hooks = self.__dict__.get(table)
+        if hooks is None:
+            hooks = {}
+            object.__setattr__(self, table, hooks)
+        handle = HookHandle(self, table)
+        hooks[handle.id] = (hook, bool(with_kwargs))
+        if prepend:
+            for key in [k for k in hooks if k != handle.id]:
+                hooks[key] = hooks.pop(key)               # move the others behind it
+        object.__setattr__(self, "_has_hooks", True)
+        global _hooks_used
+        _hooks_used = True
+        return handle
+
+    def _call_with_hooks(self, args, kwargs):
+        d = self.__dict__
+        backward = d.get("_backward_hooks")
+        if backward:
+            backward = BackwardCall(self, [hook for hook, _ in backward.values()])
+        for hook, with_kwargs in list(d.get("_forward_pre_hooks", {}).values()):
+            if with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError("forward pre-hook must return None or a tuple of "
+                                           f"(new_args, new_kwargs), but got {result}.")
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        if backward:
+            args = backward.wrap_inputs(args)
+        output = self.forward(*args, **kwargs)
+        for hook, with_kwargs in list(d.get("_forward_hooks", {}).values()):
+            result = hook(self, args, kwargs, output) if with_kwargs else \
+                hook(self, args, output)
+            if result is not None:
+                output = result
+        return backward.wrap_output(output) if backward else output
 
     # ---- walking the tree --------------------------------------------------------------
     def named_children(self):

@@ -1,7 +1,9 @@
-"""``AdaptiveAvgPool2d``, ``Embedding``, ``Identity``, ``Unflatten`` and ``Dropout2d`` (the
-math in ``nn.layer_functions``)."""
+"""``AdaptiveAvgPool2d``, ``Embedding``, ``Identity``, ``Unflatten``, ``Dropout2d``,
+``Upsample`` and ``UpsamplingNearest2d`` (the math in ``nn.layer_functions`` and
+``nn.interpolate``)."""
 from ..creation import randn
 from . import layer_functions as LF
+from .interpolate import interpolate
 from .modules import Module
 from .parameter import Parameter
 
@@ -93,3 +95,35 @@ class Dropout2d(Module):
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Upsample(Module):
+    """Resize images by ``scale_factor`` or to ``size``; see F.interpolate (minigrad has the
+    'nearest' and 'nearest-exact' modes)."""
+
+    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                 recompute_scale_factor=None):
+        super().__init__()
+        self.size, self.mode = size, mode
+        if isinstance(scale_factor, tuple):
+            self.scale_factor = tuple(float(f) for f in scale_factor)
+        else:
+            self.scale_factor = float(scale_factor) if scale_factor else None
+        self.align_corners = align_corners
+        self.recompute_scale_factor = recompute_scale_factor
+
+    def forward(self, input):
+        return interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
+                           recompute_scale_factor=self.recompute_scale_factor)
+
+    def extra_repr(self):
+        what = f"scale_factor={self.scale_factor!r}" if self.scale_factor is not None \
+            else f"size={self.size!r}"
+        return f"{what}, mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """``Upsample`` in mode 'nearest' (PyTorch's older name for it)."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="nearest")

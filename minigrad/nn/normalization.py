@@ -1,9 +1,10 @@
-"""``LayerNorm``: normalise each sample over its last dims (the math is
-``F.layer_norm``'s, in ``nn.layer_functions``)."""
+"""``LayerNorm``: normalise each sample over its last dims; ``GroupNorm``: over groups of
+channels (the math is ``F.layer_norm``'s and ``F.group_norm``'s, in
+``nn.layer_functions``)."""
 import numpy as np
 
 from .. import _dtype
-from .layer_functions import layer_norm, normalized_shape_tuple
+from .layer_functions import group_norm, layer_norm, normalized_shape_tuple
 from .modules import Module
 from .parameter import Parameter
 
@@ -44,3 +45,38 @@ class LayerNorm(Module):
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}, "
                 f"bias={self.bias is not None}")
+
+
+class GroupNorm(Module):
+    """Normalise each sample over groups of ``num_channels / num_groups`` channels; with
+    ``affine`` a learnt per-channel scale ``weight`` (ones) and shift ``bias`` (zeros,
+    unless ``bias=False``)."""
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None,
+                 dtype=None, *, bias=True):
+        super().__init__()
+        if num_channels % num_groups != 0:
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by "
+                             f"num_groups ({num_groups})")
+        self.num_groups, self.num_channels = num_groups, num_channels
+        self.eps, self.affine = eps, affine
+        dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+        self.register_parameter("weight", Parameter(np.ones(num_channels, dt))
+                                if affine else None)
+        self.register_parameter("bias", Parameter(np.zeros(num_channels, dt))
+                                if affine and bias else None)
+        if device is not None:
+            self.to(device)
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            self.weight.data.fill_(1.0)
+        if self.bias is not None:
+            self.bias.data.fill_(0.0)
+
+    def forward(self, input):
+        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, "
+                f"affine={self.affine}, bias={self.bias is not None}")

@@ -4,6 +4,7 @@ back to the positions the forward read from (summing where one position was read
 wrote to."""
 from ..autograd import Function
 from ..device import get_array_module
+from .elementwise import unbroadcast
 
 
 def add_at(target, index, values):
@@ -128,3 +129,24 @@ class MaskedFill(Function):
     def backward(ctx, g):
         (mask,) = ctx.saved_tensors
         return get_array_module(g).where(mask, g.dtype.type(0), g), None, None
+
+
+class IndexAccumulate(Function):
+    """y = a with v added at ``index`` (a tuple of integer arrays, one per leading dim; v
+    broadcast to the indexed shape; a position named twice receives both): the out-of-place
+    ``index_put_(…, accumulate=True)``. dy/da = g; dy/dv = g[index], summed back to v's
+    shape."""
+    @staticmethod
+    def forward(ctx, a, v, index):
+        xp = get_array_module(a)
+        out = a.copy()
+        picked_shape = a[index].shape
+        ctx.meta = index, v.shape
+        add_at(out, index, xp.broadcast_to(v, picked_shape))
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        index, v_shape = ctx.meta
+        gv = unbroadcast(g[index], v_shape) if ctx.needs_input_grad[1] else None
+        return (g if ctx.needs_input_grad[0] else None), gv

@@ -160,3 +160,21 @@ class Atan2(Function):
         with _quiet(a):
             r2 = a * a + b * b
             return unbroadcast(g * b / r2, a.shape), unbroadcast(-g * a / r2, b.shape)
+
+
+class NanToNum(Function):
+    """y = a with NaN → ``nan``, +∞ → ``posinf``, −∞ → ``neginf``; dy/da = 1 where a is
+    finite and 0 where a value was replaced (PyTorch's gradient)."""
+    @staticmethod
+    def forward(ctx, a, nan, posinf, neginf):
+        xp = get_array_module(a)
+        finite = xp.isfinite(a)
+        ctx.save_for_backward(finite)
+        out = xp.where(xp.isnan(a), a.dtype.type(nan), a)
+        out = xp.where(xp.isinf(a) & (a > 0), a.dtype.type(posinf), out)
+        return xp.where(xp.isinf(a) & (a < 0), a.dtype.type(neginf), out)
+
+    @staticmethod
+    def backward(ctx, g):
+        (finite,) = ctx.saved_tensors
+        return g * finite

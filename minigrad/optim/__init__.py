@@ -2,10 +2,11 @@
 learning-rate schedules."""
 from . import lr_scheduler
 from .adadelta import Adadelta
+from .adagrad import Adagrad
 from .adam import Adam
 from .adamw import AdamW
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Adam", "AdamW", "Adadelta", "RMSprop", "SGD", "Optimizer", "lr_scheduler"]
+__all__ = ["Adam", "AdamW", "Adadelta", "Adagrad", "RMSprop", "SGD", "Optimizer", "lr_scheduler"]
