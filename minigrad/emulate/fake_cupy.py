@@ -106,9 +106,14 @@ class ndarray(np.ndarray):  # noqa: N801  (CuPy's name)
 
     @_first_access_kept
     def data(self):
-        # an array object's address never changes: asked once (ctypes is slow to ask), kept
-        # as one pointer object, as CuPy's array keeps its MemoryPointer
-        return _Pointer(self.ctypes.data)
+        # an array object's address never changes: asked once, kept as one pointer object,
+        # as CuPy's array keeps its MemoryPointer. (Asked through the buffer protocol where
+        # it can be: NumPy's .ctypes takes microseconds to build, and each new gradient
+        # array is asked once per step.)
+        try:
+            return _Pointer(ctypes.addressof(ctypes.c_char.from_buffer(self)))
+        except (TypeError, ValueError):        # empty, read-only or not contiguous
+            return _Pointer(self.ctypes.data)
 
     def __array_wrap__(self, arr, context=None, return_scalar=False):
         return np.asarray(arr).view(ndarray)      # 0-d results stay device arrays, as in CuPy
