@@ -3,12 +3,14 @@ max_pool1d, AvgPool1d / avg_pool1d; linalg.vector_norm, linalg.norm, cdist, addm
 baddbmm — against PyTorch (values and gradients, float64 and float32, CPU and GPU) and by
 finite differences, in the style of test_torch_names; then the errors PyTorch gives for bad
 input."""
+import functools
+
 import numpy as np
 import pytest
 import torch
 
 import minigrad
-from helpers import TOL, raises_like_torch, rel_err
+from helpers import TOL, check_against_torch, gradcheck_numpy, raises_like_torch, rel_err
 
 rng = np.random.default_rng(23)
 
@@ -170,3 +172,135 @@ def test_grad_refuses_higher_order_and_batched_grads():
         minigrad.autograd.grad(x * x, x, minigrad.eye(2), is_grads_batched=True)
     with pytest.warns(FutureWarning, match="only_inputs argument is deprecated"):
         minigrad.autograd.grad((x * x).sum(), x, only_inputs=False)
+
+
+# ---- the 1-d layers, and the linear algebra: against PyTorch and finite differences -------
+def distinct(*shape):
+    """Tie-free values (max-pool picks single elements)."""
+    return rng.permutation(np.prod(shape)).reshape(shape) / 7.0 - 1.0
+
+
+# name: (f(m, *tensors) with m minigrad or torch, inputs)
+CASES = {
+    "conv1d": (lambda m, x, w, b: m.nn.functional.conv1d(x, w, b),
+               [normal(2, 3, 9), normal(4, 3, 3), normal(4)]),
+    "conv1d_stride_padding": (lambda m, x, w: m.nn.functional.conv1d(x, w, stride=2,
+                                                                     padding=1),
+                              [normal(2, 3, 9), normal(4, 3, 3)]),
+    "conv1d_same_even_kernel": (lambda m, x, w: m.nn.functional.conv1d(x, w, padding="same"),
+                                [normal(2, 3, 7), normal(2, 3, 4)]),
+    "conv1d_valid_tuple_stride": (lambda m, x, w, b: m.nn.functional.conv1d(
+        x, w, b, stride=(3,), padding="valid"), [normal(1, 2, 10), normal(3, 2, 2), normal(3)]),
+    "conv1d_unbatched": (lambda m, x, w: m.nn.functional.conv1d(x, w, padding=2),
+                         [normal(3, 5), normal(2, 3, 3)]),
+    "max_pool1d": (lambda m, x: m.nn.functional.max_pool1d(x, 2), [distinct(2, 3, 9)]),
+    "max_pool1d_stride_padding": (lambda m, x: m.nn.functional.max_pool1d(x, 3, 2, 1),
+                                  [distinct(2, 3, 8)]),
+    "max_pool1d_unbatched": (lambda m, x: m.nn.MaxPool1d(4, stride=1, padding=2)(x),
+                             [distinct(3, 6)]),
+    "avg_pool1d": (lambda m, x: m.nn.functional.avg_pool1d(x, 3), [normal(2, 3, 10)]),
+    "avg_pool1d_padding_ceil": (lambda m, x: m.nn.AvgPool1d(3, 2, 1, ceil_mode=True,
+                                                            count_include_pad=False)(x),
+                                [normal(2, 3, 8)]),
+    "avg_pool1d_unbatched": (lambda m, x: m.nn.functional.avg_pool1d(x, 2, 1, 1),
+                             [normal(3, 5)]),
+}
+
+
+def _run(case, module):
+    f, _ = CASES[case]
+    return functools.partial(f, module)
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")    # PyTorch's
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_against_torch(name, dtype, device):
+    check_against_torch(_run(name, minigrad), _run(name, torch), CASES[name][1], dtype=dtype,
+                        device=device)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_gradcheck(name, device):
+    assert gradcheck_numpy(_run(name, minigrad), CASES[name][1], device=device)
+
+
+# ---- the 1-d modules and errors ---------------------------------------------------------------
+def test_conv1d_module_like_torch(device):
+    ours = minigrad.nn.Conv1d(3, 4, 3, padding="same", dtype=minigrad.float64, device=device)
+    ref = torch.nn.Conv1d(3, 4, 3, padding="same", dtype=torch.float64)
+    assert ours.weight.shape == (4, 3, 3) and ours.bias.shape == (4,)
+    bound = 1 / np.sqrt(9)                       # PyTorch's init: both within ±1/√(in·K)
+    assert np.abs(ours.weight.detach().cpu().numpy()).max() <= bound
+    assert np.abs(ours.bias.detach().cpu().numpy()).max() <= bound
+    with torch.no_grad():
+        ref.weight.copy_(torch.tensor(ours.weight.detach().cpu().numpy()))
+        ref.bias.copy_(torch.tensor(ours.bias.detach().cpu().numpy()))
+    x = normal(2, 3, 8)
+    y = ours(minigrad.tensor(x, device=device))
+    assert rel_err(y.detach().cpu().numpy(), ref(torch.tensor(x)).detach().numpy()) <= 1e-12
+    assert [n for n, _ in ours.named_parameters()] == ["weight", "bias"]
+    for kw in ({"padding": "same"}, {"stride": 2, "padding": 1, "bias": False}, {}):
+        assert repr(minigrad.nn.Conv1d(3, 4, 3, **kw)) == repr(torch.nn.Conv1d(3, 4, 3, **kw))
+        c, t = minigrad.nn.Conv1d(3, 4, 3, **kw), torch.nn.Conv1d(3, 4, 3, **kw)
+        assert (c.kernel_size, c.stride, c.padding, c.dilation) == \
+            (t.kernel_size, t.stride, t.padding, t.dilation)
+    for args in ((3,), (3, 2, 1)):
+        assert repr(minigrad.nn.MaxPool1d(*args)) == repr(torch.nn.MaxPool1d(*args))
+        assert repr(minigrad.nn.AvgPool1d(*args)) == repr(torch.nn.AvgPool1d(*args))
+
+
+X, W = normal(2, 3, 10), normal(4, 3, 3)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda m, F, x, w: F.conv1d(x, w, padding="same", stride=2),
+     "padding='same' is not supported for strided convolutions"),
+    (lambda m, F, x, w: F.conv1d(x, w, padding="full"), "Invalid padding string: 'full'"),
+    (lambda m, F, x, w: F.conv1d(x.unsqueeze(0), w), "Expected 2D (unbatched) or 3D (batched) "
+                                                     "input to conv1d, but got input of size: "
+                                                     "[1, 2, 3, 10]"),
+    (lambda m, F, x, w: F.conv1d(x[:, :2], w), "Given groups=1, weight of size [4, 3, 3], "
+                                               "expected input[2, 2, 10] to have 3 channels"),
+    (lambda m, F, x, w: F.conv1d(x[..., :2], w), "Calculated padded input size per channel: "
+                                                 "(2). Kernel size: (3)."),
+    (lambda m, F, x, w: F.conv1d(x, w, stride=0), "non-positive stride is not supported"),
+    (lambda m, F, x, w: F.conv1d(x, w, padding=-1), "negative padding is not supported"),
+    (lambda m, F, x, w: F.conv1d(x, w, m.zeros(3, dtype=x.dtype)),
+     "expected bias to be 1-dimensional with 4 elements, but got bias of size [3]"),
+    (lambda m, F, x, w: F.conv1d(x, w, stride=(2, 2)), "expected stride to be a single integer "
+                                                       "value or a list of 1 values"),
+    (lambda m, F, x, w: F.max_pool1d(x, 3, padding=2), "max_pool1d() padding should be at most "
+                                                       "half of kernel size, but got padding=2"),
+    (lambda m, F, x, w: F.max_pool1d(x, 11), "max_pool1d() Invalid computed output size: 0"),
+    (lambda m, F, x, w: F.max_pool1d(x, 3, stride=0), "max_pool1d() stride must be greater "
+                                                      "than zero, but got 0"),
+    (lambda m, F, x, w: F.max_pool1d(x.unsqueeze(0), 3), "max_pool1d: Expected 2D or 3D "
+                                                         "(batch mode) tensor"),
+    (lambda m, F, x, w: F.avg_pool1d(x, 3, padding=2), "pad should be at most half of "
+                                                       "effective kernel size, but got pad=2"),
+    (lambda m, F, x, w: F.avg_pool1d(x, 11), "Given input size: (3x1x10). Calculated output "
+                                             "size: (3x1x0). Output size is too small"),
+    (lambda m, F, x, w: F.avg_pool1d(x, 3, stride=0), "stride should not be zero"),
+    (lambda m, F, x, w: F.avg_pool1d(x.unsqueeze(0), 3), "Expected 2 to 3 dimensions, but got "
+                                                         "4-dimensional tensor"),
+])
+def test_1d_layer_errors_like_torch(call, match):
+    raises_like_torch(RuntimeError,
+                      lambda: call(minigrad, minigrad.nn.functional, minigrad.tensor(X),
+                                   minigrad.tensor(W)),
+                      lambda: call(torch, torch.nn.functional, torch.tensor(X), torch.tensor(W)),
+                      match=match)
+
+
+def test_1d_layers_refuse_what_minigrad_lacks():
+    x, w = minigrad.randn(1, 2, 8), minigrad.randn(3, 2, 3)
+    F = minigrad.nn.functional
+    with pytest.raises(NotImplementedError, match="dilation=1 and groups=1"):
+        F.conv1d(x, w, dilation=2)
+    with pytest.raises(NotImplementedError, match="padding_mode='zeros'"):
+        minigrad.nn.Conv1d(2, 3, 3, padding_mode="circular")
+    with pytest.raises(NotImplementedError, match="ceil_mode=False"):
+        F.max_pool1d(x, 2, ceil_mode=True)
+    with pytest.raises(ValueError, match="padding='same' is not supported for strided"):
+        minigrad.nn.Conv1d(2, 3, 3, stride=2, padding="same")

@@ -43,7 +43,16 @@ from .modules import (
                       Sigmoid,
                       TrainingStats,
 )
-from .more_layers import AdaptiveAvgPool2d, Dropout2d, Embedding, Identity, Unflatten
+from .more_layers import (
+    AdaptiveAvgPool2d,
+    AvgPool1d,
+    Conv1d,
+    Dropout2d,
+    Embedding,
+    Identity,
+    MaxPool1d,
+    Unflatten,
+)
 from .normalization import LayerNorm
 from .parameter import Parameter
 
@@ -54,4 +63,5 @@ __all__ = ["functional", "init", "Module", "Sequential", "Conv2d", "MaxPool2d", 
            "ParameterList", "BCELoss", "BCEWithLogitsLoss", "HuberLoss", "L1Loss", "MSELoss",
            "SmoothL1Loss", "AdaptiveAvgPool2d", "Embedding", "BatchNorm1d", "BatchNorm2d",
            "SiLU", "Hardtanh", "ReLU6", "LogSigmoid", "Softsign", "Mish", "SELU", "PReLU",
-           "ParameterDict", "KLDivLoss", "Dropout2d", "Identity", "Unflatten", "LayerNorm"]
+           "ParameterDict", "KLDivLoss", "Dropout2d", "Identity", "Unflatten", "LayerNorm",
+           "Conv1d", "MaxPool1d", "AvgPool1d"]
