@@ -36,7 +36,7 @@ METHOD_FORMS = (
     "prod", "cumprod", "repeat_interleave", "amin", "aminmax", "diag", "diagonal", "trace",
     "tan", "sinh", "cosh", "erf", "atan2", "arctan2", "lerp", "addcmul", "addcdiv", "mv",
     "greater", "less", "greater_equal", "less_equal", "not_equal", "tensor_split", "unique",
-    "argwhere", "index_add", "index_fill",
+    "argwhere", "index_add", "index_fill", "addmm", "addmv", "baddbmm",
 )
 
 

@@ -204,6 +204,47 @@ CASES = {
                                 [normal(2, 3, 8)]),
     "avg_pool1d_unbatched": (lambda m, x: m.nn.functional.avg_pool1d(x, 2, 1, 1),
                              [normal(3, 5)]),
+    # linear algebra
+    "vector_norm": (lambda m, x: m.linalg.vector_norm(x), [normal(3, 4)]),
+    "vector_norm_1_dim": (lambda m, x: m.linalg.vector_norm(x, 1, dim=1), [normal(3, 4)]),
+    "vector_norm_3_dims_keepdim": (lambda m, x: m.linalg.vector_norm(x, 3, (0, -1), True),
+                                   [normal(2, 3, 4)]),
+    "vector_norm_fractional": (lambda m, x: m.linalg.vector_norm(x, 0.5, dim=0),
+                               [normal(3, 4)]),
+    "vector_norm_negative": (lambda m, x: m.linalg.vector_norm(x, -1.5, dim=-1),
+                             [normal(3, 4)]),
+    "vector_norm_inf": (lambda m, x: m.linalg.vector_norm(x, float("inf"), dim=1) +
+                        m.linalg.vector_norm(x, -float("inf")), [distinct(3, 4)]),
+    "vector_norm_0": (lambda m, x: m.linalg.vector_norm(x, 0, dim=1) * x.sum(1),
+                      [normal(3, 4)]),            # (no zeros: the count is constant near x)
+    "vector_norm_zero_rows": (lambda m, x: m.linalg.vector_norm(x, dim=1) +
+                              m.linalg.vector_norm(x, 3, dim=1) +
+                              m.linalg.vector_norm(x, 1.5, dim=1), [np.r_[normal(2, 4),
+                                                                        np.zeros((1, 4))]]),
+    "vector_norm_dtype": (lambda m, x: m.linalg.vector_norm(x, dtype=m.float64).to(x.dtype),
+                          [normal(5)]),
+    "norm_all": (lambda m, x: m.linalg.norm(x), [normal(2, 3, 4)]),
+    "norm_vector_ord": (lambda m, x: m.linalg.norm(x, 4), [normal(5)]),
+    "norm_fro": (lambda m, x: m.linalg.norm(x, "fro", keepdim=True), [normal(3, 4)]),
+    "norm_matrices": (lambda m, x: m.linalg.norm(x, dim=(2, 0)), [normal(2, 3, 4)]),
+    "norm_dim_inf": (lambda m, x: m.linalg.norm(x, float("inf"), dim=1), [distinct(3, 4)]),
+    "cdist": (lambda m, a, b: m.cdist(a, b), [normal(5, 3), normal(4, 3)]),
+    "cdist_p1_batched": (lambda m, a, b: m.cdist(a, b, p=1), [normal(2, 5, 3), normal(4, 3)]),
+    "cdist_p3": (lambda m, a, b: m.cdist(a, b, 3.0), [normal(2, 2, 3), normal(1, 4, 3)]),
+    "cdist_inf": (lambda m, a, b: m.cdist(a, b, float("inf")), [distinct(3, 2), normal(4, 2)]),
+    "cdist_same_points": (lambda m, a: m.cdist(a, a * 1), [normal(3, 2)]),
+    "addmm": (lambda m, c, a, b: m.addmm(c, a, b), [normal(2, 4), normal(2, 3), normal(3, 4)]),
+    "addmm_scaled_broadcast": (lambda m, c, a, b: c.addmm(a, b, beta=0.5, alpha=-2),
+                               [normal(4), normal(2, 3), normal(3, 4)]),
+    "addmm_beta_0": (lambda m, c, a, b: m.addmm(c, a, b, beta=0, alpha=3),
+                     [normal(1, 4), normal(2, 3), normal(3, 4)]),
+    "addmv": (lambda m, c, a, v: m.addmv(c, a, v, beta=2), [normal(2), normal(2, 3), normal(3)]),
+    "addmv_scalar_input": (lambda m, c, a, v: c.addmv(a, v, alpha=0.5),
+                           [normal(), normal(2, 3), normal(3)]),
+    "baddbmm": (lambda m, c, a, b: m.baddbmm(c, a, b, beta=-1, alpha=0.25),
+                [normal(2, 3, 4), normal(2, 3, 5), normal(2, 5, 4)]),
+    "baddbmm_broadcast": (lambda m, c, a, b: c.baddbmm(a, b), [normal(3, 1), normal(2, 3, 5),
+                                                               normal(2, 5, 4)]),
 }
 
 
@@ -304,3 +345,70 @@ def test_1d_layers_refuse_what_minigrad_lacks():
         F.max_pool1d(x, 2, ceil_mode=True)
     with pytest.raises(ValueError, match="padding='same' is not supported for strided"):
         minigrad.nn.Conv1d(2, 3, 3, stride=2, padding="same")
+
+
+# ---- linear algebra: what the cases cannot say ------------------------------------------------
+@pytest.mark.parametrize("call, match", [
+    (lambda m: m.linalg.vector_norm(m.tensor([1, 2])), "linalg.vector_norm: Expected a floating "
+                                                       "point or complex tensor as input. Got "
+                                                       "Long"),
+    (lambda m: m.linalg.vector_norm(m.ones(3), dtype=m.int64), "dtype should be floating point "
+                                                               "or complex, but got Long"),
+    (lambda m: m.linalg.vector_norm(m.ones(2, 3), dim=(0, 0)), "appears multiple times"),
+    (lambda m: m.linalg.vector_norm(m.zeros(0), float("inf")), "cannot compute the inf norm on "
+                                                               "an empty tensor"),
+    (lambda m: m.linalg.norm(m.ones(2, 3, 4), 2), "If dim is not specified but ord is, the input "
+                                                  "must be 1D or 2D. Got 3D."),
+    (lambda m: m.linalg.norm(m.ones(3, 4), "fro", dim=1), "linalg.matrix_norm: dim must be a "
+                                                          "2-tuple. Got 1"),
+    (lambda m: m.linalg.norm(m.ones(3), "fro"), "The input tensor A must have at least 2 "
+                                                "dimensions."),
+    (lambda m: m.linalg.norm(m.ones(3, 4), dim=(0, 1, 1)), "If dim is specified, it must be of "
+                                                           "length 1 or 2. Got [0, 1, 1]"),
+    (lambda m: m.linalg.norm(m.ones(3, 4), 3, dim=(0, 1)), "linalg.matrix_norm: Order 3 not "
+                                                           "supported."),
+    (lambda m: m.cdist(m.ones(3), m.ones(3)), "cdist only supports at least 2D tensors, X1 got: "
+                                              "1D"),
+    (lambda m: m.cdist(m.ones(2, 3), m.ones(2, 4)), "X1 and X2 must have the same number of "
+                                                    "columns. X1: 3 X2: 4"),
+    (lambda m: m.cdist(m.ones(2, 3), m.ones(2, 3), p=-1), "cdist only supports non-negative p"),
+    (lambda m: m.addmm(m.ones(4), m.ones(2, 3), m.ones(3, 3)),
+     "The expanded size of the tensor (3) must match the existing size (4) at non-singleton "
+     "dimension 1.  Target sizes: [2, 3].  Tensor sizes: [4]"),
+    (lambda m: m.addmm(m.ones(2, 3, 3), m.ones(2, 3), m.ones(3, 3)),
+     "the number of sizes provided (2) must be greater or equal to the number of dimensions in "
+     "the tensor (3)"),
+    (lambda m: m.addmm(m.ones(3), m.ones(2, 3), m.ones(4, 3)), "mat1 and mat2 shapes cannot be "
+                                                               "multiplied (2x3 and 4x3)"),
+    (lambda m: m.addmv(m.ones(3), m.ones(2, 3), m.ones(3)), "size mismatch, got input (3), mat "
+                                                            "(2x3), vec (3)"),
+    (lambda m: m.addmv(m.ones(2), m.ones(2, 3), m.ones(4)), "size mismatch, got input (2), mat "
+                                                            "(2x3), vec (4)"),
+    (lambda m: m.baddbmm(m.ones(2, 3), m.ones(2, 2, 3), m.ones(3, 3, 3)),
+     "Expected size for first two dimensions of batch2 tensor to be: [2, 3] but got: [3, 3]."),
+])
+def test_linalg_errors_like_torch(call, match):
+    raises_like_torch(RuntimeError, lambda: call(minigrad), lambda: call(torch), match=match)
+
+
+def test_norms_refuse_what_minigrad_lacks_and_take_pytorchs_argument_types():
+    a = minigrad.ones(3, 4)
+    for ord in ("nuc", 2, -2, 1, -1, float("inf")):
+        with pytest.raises(NotImplementedError, match="Frobenius matrix norm only"):
+            minigrad.linalg.norm(a, ord)
+    raises_like_torch(TypeError, lambda: minigrad.linalg.vector_norm(a, "fro"),
+                      lambda: torch.linalg.vector_norm(torch.ones(3, 4), "fro"),
+                      match="must be Number, not str")
+
+
+def test_norm_of_zeros_and_beta_0_like_torch():
+    def run(m):
+        x = m.tensor([[0.0, 2.0, 0.0], [0.0, 0.0, 0.0]], requires_grad=True)
+        c = m.tensor([float("nan"), 1.0], requires_grad=True)
+        a = m.tensor([[1.0, 2.0], [3.0, 4.0]])
+        norms = (m.linalg.vector_norm(x, 0, dim=1) + m.linalg.vector_norm(x, -1, dim=1) +
+                 m.linalg.vector_norm(x, 0.5, dim=1))
+        out = norms.sum() + m.addmv(c, a, m.tensor([1.0, -1.0]), beta=0).sum()
+        out.backward()
+        return out.item(), x.grad.tolist(), c.grad.tolist()
+    assert run(minigrad) == run(torch)
