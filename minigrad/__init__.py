@@ -1,7 +1,7 @@
 """minigrad: a small tensor/autograd engine on NumPy (CPU) and CuPy (GPU) with hand-written
 CUDA kernels for the layers of a CNN. PyTorch's names for the subset it implements, so
 ``import minigrad as torch`` runs PyTorch-style LeNet code."""
-from . import cuda
+from . import cuda, linalg
 from ._dtype import bool_ as bool
 from ._dtype import (
     float16,
@@ -31,6 +31,7 @@ from .creation import (
     zeros_like,
 )
 from .device import device
+from .linalg import cdist
 from .random import (
     Generator,
     get_rng_state,

@@ -31,6 +31,9 @@ array belongs to a ``Version`` counter, shared by a tensor and its views and bum
 in-place write; a node remembers the version of every tensor whose array it saved, and its
 backward refuses to run on values that changed since (PyTorch's rule; see docs/autograd.md).
 
+``grad(outputs, inputs)`` walks the same way but hands the gradients back instead of adding
+them to ``.grad``, running only the nodes that lead to ``inputs``.
+
 Gradients are arrays, not Tensors, so the backward pass itself is never recorded: minigrad
 does not do higher-order derivatives. A hook (``Tensor.register_hook``) sees the gradient
 as a Tensor and may return a new one; a leaf's hooks see its gradient summed over the
@@ -39,6 +42,7 @@ against finite differences.
 """
 import contextlib
 import functools
+import warnings
 
 import numpy as np
 
@@ -322,7 +326,13 @@ def backward(root, grad, retain_graph=False):
     if root.grad_fn is None:                       # a leaf: its gradient is the seed itself
         accumulate_into_leaf(root, run_hooks(root, grad))
         return
-    order, seen, stack = [], set(), [(root.grad_fn, False)]
+    walk(graph_order([root.grad_fn]), {id(root.grad_fn): grad}, retain_graph)
+
+
+def graph_order(nodes):
+    """The nodes reachable from ``nodes``, each after all the nodes that make its inputs
+    (so ``reversed()`` of it visits a node after every node that uses its output)."""
+    order, seen, stack = [], set(), [(node, False) for node in nodes]
     while stack:
         node, inputs_done = stack.pop()
         if inputs_done:
@@ -335,10 +345,19 @@ def backward(root, grad, retain_graph=False):
         for parent in node.parents:
             if parent is not None and id(parent) not in seen:
                 stack.append((parent, False))
+    return order
 
-    pending = {id(root.grad_fn): grad}
+
+def walk(order, pending, retain_graph, to_leaf=None, hooks=None):
+    """Steps 2 and 3 of ``backward``: visit ``reversed(order)``, starting from the gradients
+    in ``pending`` (node id -> array). ``hooks``: look for hooks at every node (by default
+    only once some tensor has had one). A leaf's gradient goes to ``to_leaf(leaf, array,
+    fresh)`` when given (which then runs the leaf's hooks itself), else into its ``.grad``
+    after its hooks."""
     hooked_leaves = {}                  # id -> (leaf, its summed gradient): hooks see the sum
-    hooks = HOOKS_USED[0]
+    leaf_hooks = HOOKS_USED[0] and to_leaf is None
+    hooks = HOOKS_USED[0] if hooks is None else hooks
+    to_leaf = to_leaf or accumulate_into_leaf
     for node in reversed(order):
         fresh = node.fn.fresh_grads
         g = pending.pop(id(node))
@@ -366,12 +385,12 @@ def backward(root, grad, retain_graph=False):
             if gi.dtype != data.dtype:
                 gi = gi.astype(data.dtype)
                 fresh = True
-            if parent is None and hooks and "_grad_hooks" in t.__dict__:
+            if parent is None and leaf_hooks and "_grad_hooks" in t.__dict__:
                 key = id(t)
                 hooked_leaves[key] = (t, hooked_leaves[key][1] + gi if key in hooked_leaves
                                       else gi)
             elif parent is None:
-                accumulate_into_leaf(t, gi, fresh)
+                to_leaf(t, gi, fresh)
             else:
                 key = id(parent)
                 pending[key] = pending[key] + gi if key in pending else gi
@@ -430,6 +449,155 @@ def ones_seed(xp, shape, dtype):
         if not capturing():
             _seeds[key] = seed
     return seed
+
+
+# ---- autograd.grad: the gradients as results, not into .grad -----------------------------
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False,
+         materialize_grads=False):
+    """The gradients of ``outputs`` with respect to ``inputs``, a tuple of Tensors, like
+    ``torch.autograd.grad``: for each input x the vector-Jacobian product
+
+        Σᵢ grad_outputsᵢ · ∂outputsᵢ/∂x
+
+    (a ``grad_outputs`` entry may be None for a one-element output: it is then 1). No leaf's
+    ``.grad`` changes (a ``retain_grad()`` tensor on the way still gets its ``.grad``, as
+    in PyTorch), only the nodes that lead to ``inputs`` run, and ``inputs`` may be leaves or
+    tensors made by ops. An input the outputs do not depend on is an error, unless
+    ``allow_unused`` (its gradient is then None) or ``materialize_grads`` (zeros).
+    ``retain_graph`` (default False) keeps what the nodes that ran saved.
+
+    First order only: the results have no history, and ``create_graph=True`` (which
+    higher-order derivatives need) is a NotImplementedError.
+    """
+    Tensor = _tensor_api()[0]
+    if create_graph:
+        raise NotImplementedError(
+            "minigrad.autograd.grad: create_graph=True is not supported: minigrad has no "
+            "higher-order derivatives (its backward pass works on plain arrays and is not "
+            "recorded), so a gradient cannot be differentiated again")
+    if is_grads_batched:
+        raise NotImplementedError("minigrad.autograd.grad: is_grads_batched=True is not "
+                                  "supported; call grad once per row of grad_outputs "
+                                  "(with retain_graph=True)")
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when "
+                         "materialize_grads=True, but got: allow_unused=False.")
+    if not only_inputs:
+        warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to "
+                      "True). To accumulate gradient for other parts of the graph, please "
+                      "use torch.autograd.backward.", FutureWarning, stacklevel=2)
+    outputs, inputs = _tensors(outputs, "outputs"), _tensors(inputs, "inputs")
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
+    pending, leaf_grads = {}, {}        # node id -> gradient; leaf id -> gradient
+    for i, (y, g) in enumerate(zip(outputs, _grad_outputs(grad_outputs, outputs))):
+        if not y.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not "
+                               "have a grad_fn")
+        sums, key = (leaf_grads, id(y)) if y.grad_fn is None else (pending, id(y.grad_fn))
+        sums[key] = sums[key] + g if key in sums else g
+    if any(not x.requires_grad for x in inputs):
+        raise RuntimeError("One of the differentiated Tensors does not require grad")
+
+    wanted_leaves = {id(x): x for x in inputs if x.grad_fn is None}
+    leaf_grads = {k: g for k, g in leaf_grads.items() if k in wanted_leaves}
+
+    def to_leaf(t, g, fresh=False):
+        key = id(t)
+        if key in wanted_leaves:
+            leaf_grads[key] = leaf_grads[key] + g if key in leaf_grads else g
+
+    captured = {}                       # id of the node that made an input -> its gradient
+    capture_hooks = [(x.grad_fn, _capture(captured, x.grad_fn)) for x in inputs
+                     if x.grad_fn is not None]
+    for node, hook in capture_hooks:    # after the user's hooks: they see the final gradient
+        node.__dict__.setdefault("_grad_hooks", []).append(hook)
+    try:
+        order = _leading_to(graph_order([y.grad_fn for y in outputs if y.grad_fn is not None]),
+                            wanted_leaves, {id(node) for node, _ in capture_hooks})
+        walk(order, pending, bool(retain_graph), to_leaf,   # (None: False, as create_graph)
+             hooks=HOOKS_USED[0] or bool(capture_hooks))
+    finally:
+        for node, hook in capture_hooks:
+            node.__dict__["_grad_hooks"].remove(hook)
+            if not node.__dict__["_grad_hooks"]:
+                del node.__dict__["_grad_hooks"]
+
+    for key, g in leaf_grads.items():               # a leaf's hooks see its whole sum
+        leaf_grads[key] = run_hooks(wanted_leaves[key], g)
+    results = []
+    for i, x in enumerate(inputs):
+        g = leaf_grads.get(id(x)) if x.grad_fn is None else captured.get(id(x.grad_fn))
+        if g is not None:
+            results.append(Tensor._wrap(g.astype(x.dtype, copy=True)))
+        elif materialize_grads:
+            results.append(Tensor._wrap(x.xp.zeros_like(x._data)))
+        elif allow_unused:
+            results.append(None)
+        else:
+            raise RuntimeError(f"The differentiated Tensor at index {i} appears to not have "
+                               "been used in the graph. Set allow_unused=True if this is the "
+                               "desired behavior.")
+    return tuple(results)
+
+
+def _tensors(xs, what):
+    """``outputs`` or ``inputs`` of ``grad`` as a tuple of Tensors."""
+    Tensor = _tensor_api()[0]
+    xs = (xs,) if isinstance(xs, Tensor) else tuple(xs)
+    for x in xs:
+        if not isinstance(x, Tensor):
+            raise (RuntimeError if what == "inputs" else TypeError)(    # PyTorch's types
+                f"all {what} have to be Tensors, but got {type(x).__name__}")
+    return xs
+
+
+def _grad_outputs(grad_outputs, outputs):
+    """The arrays that start ``grad``'s walk, one per output: 1 for a one-element output
+    without one."""
+    from .tensor import Tensor, to_array
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = (grad_outputs,)
+    grad_outputs = tuple(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(f"got {len(outputs)} tensors and {len(grad_outputs)} gradients")
+    seeds = []
+    for i, (y, g) in enumerate(zip(outputs, grad_outputs)):
+        if g is None:
+            if y.numel() != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            seeds.append(ones_seed(y.xp, y._data.shape, y.dtype))
+            continue
+        g = to_array(g, y.dtype)
+        if g.shape != y._data.shape:
+            raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
+                               f"{tuple(g.shape)} and output[{i}] has a shape of {y.shape}.")
+        check_same_device("grad", [y, Tensor._wrap(g)])
+        seeds.append(g)
+    return seeds
+
+
+def _capture(captured, node):
+    """A hook that keeps the gradient of ``node``'s output in ``captured``."""
+    def hook(g):
+        captured[id(node)] = g._data
+    return hook
+
+
+def _leading_to(order, leaf_ids, node_ids):
+    """The nodes of ``order`` (``graph_order``'s) with a path to a leaf in ``leaf_ids`` or
+    to a node in ``node_ids``: the only ones ``grad`` needs to run."""
+    kept, keep = [], set(node_ids)
+    for node in order:                  # a node's parents come before it
+        if id(node) in keep or any(
+                needed and (id(p) in keep if p is not None else id(t) in leaf_ids)
+                for t, p, needed in zip(node.inputs, node.parents, node.needs_input_grad)):
+            keep.add(id(node))
+            kept.append(node)
+    return kept
 
 
 # ---- checking it ----------------------------------------------------------------------------

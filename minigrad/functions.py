@@ -37,7 +37,7 @@ METHOD_FORMS = (
     "tan", "sinh", "cosh", "erf", "atan2", "arctan2", "lerp", "addcmul", "addcdiv", "mv",
     "greater", "less", "greater_equal", "less_equal", "not_equal", "tensor_split", "unique",
     "argwhere", "index_add", "index_fill", "nan_to_num", "nan_to_num_", "index_put",
-    "index_put_",
+    "index_put_", "addmm", "addmv", "baddbmm",
 )
 
 

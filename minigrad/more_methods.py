@@ -32,6 +32,20 @@ class RemovableHandle:
             self._hooks.remove(self._hook)
 
 
+def _check_expands_to(shape, target):
+    """PyTorch's errors when a tensor of ``shape`` cannot be broadcast to ``target``."""
+    if len(shape) > len(target):
+        raise RuntimeError(f"expand(tensor{{{list(shape)}}}, size={list(target)}): the number "
+                           f"of sizes provided ({len(target)}) must be greater or equal to "
+                           f"the number of dimensions in the tensor ({len(shape)})")
+    for d in range(1, len(shape) + 1):
+        if shape[-d] not in (1, target[-d]):
+            raise RuntimeError(f"The expanded size of the tensor ({target[-d]}) must match the "
+                               f"existing size ({shape[-d]}) at non-singleton dimension "
+                               f"{len(target) - d}.  Target sizes: {list(target)}.  Tensor "
+                               f"sizes: {list(shape)}")
+
+
 class MoreMethodsMixin:
     """PyTorch's Tensor methods beyond those of ``tensor.py`` and ``methods.py``."""
 
@@ -177,6 +191,51 @@ class MoreMethodsMixin:
             raise RuntimeError(f"size mismatch, got input ({self.shape[0]}), mat "
                                f"({self.shape[0]}x{self.shape[1]}), vec ({vec.shape[0]})")
         return self @ vec
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        """beta·self + alpha·(mat1 @ mat2), mat1 (n, m) and mat2 (m, p), self broadcast to
+        (n, p); with beta = 0 self is ignored (a NaN in it does not spread), as PyTorch."""
+        if mat1.ndim != 2 or mat2.ndim != 2:
+            raise RuntimeError(f"mat1 must be a matrix, got {mat1.ndim}-D tensor" if
+                               mat1.ndim != 2 else
+                               f"mat2 must be a matrix, got {mat2.ndim}-D tensor")
+        if mat1.shape[1] != mat2.shape[0]:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
+                               f"({mat1.shape[0]}x{mat1.shape[1]} and "
+                               f"{mat2.shape[0]}x{mat2.shape[1]})")
+        return self._add_scaled_product(mat1 @ mat2, beta, alpha)
+
+    def addmv(self, mat, vec, *, beta=1, alpha=1):
+        """beta·self + alpha·(mat @ vec), mat (n, m) and vec (m,), self broadcast to (n,)."""
+        if mat.ndim != 2 or vec.ndim != 1 or mat.shape[1] != vec.shape[0] or \
+                self.shape not in ((), (1,), mat.shape[:1]):
+            raise RuntimeError(f"size mismatch, got input ({', '.join(map(str, self.shape))}), "
+                               f"mat ({'x'.join(map(str, mat.shape))}), vec "
+                               f"({', '.join(map(str, vec.shape))})")
+        return self._add_scaled_product(mat @ vec, beta, alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        """beta·self + alpha·(batch1 @ batch2) for batches of matrices batch1 (b, n, m) and
+        batch2 (b, m, p), self broadcast to (b, n, p)."""
+        if batch1.ndim != 3 or batch2.ndim != 3:
+            raise RuntimeError("batch1 must be a 3D tensor" if batch1.ndim != 3 else
+                               "batch2 must be a 3D tensor")
+        b, n, m = batch1.shape
+        if batch2.shape[:2] != (b, m):
+            raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to "
+                               f"be: [{b}, {m}] but got: [{batch2.shape[0]}, "
+                               f"{batch2.shape[1]}].")
+        return self._add_scaled_product(batch1 @ batch2, beta, alpha)
+
+    def _add_scaled_product(self, product, beta, alpha):
+        """beta·self + alpha·product, self broadcast to the product's shape (PyTorch's rule:
+        never the other way); beta = 0 ignores self's values (its gradient is then 0)."""
+        _check_expands_to(self.shape, product.shape)
+        out = product if alpha == 1 else product * alpha
+        if beta == 0:                     # 0·NaN would be NaN: take zeros, keep the graph
+            from .creation import where, zeros
+            return out + where(zeros((), dtype=bool, device=self.device), self, 0.0)
+        return out + (self if beta == 1 else self * beta)
 
     @property
     def mT(self):

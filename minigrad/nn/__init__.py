@@ -45,9 +45,12 @@ from .modules import (
 )
 from .more_layers import (
     AdaptiveAvgPool2d,
+    AvgPool1d,
+    Conv1d,
     Dropout2d,
     Embedding,
     Identity,
+    MaxPool1d,
     Unflatten,
     Upsample,
     UpsamplingNearest2d,
@@ -63,4 +66,4 @@ __all__ = ["functional", "init", "Module", "Sequential", "Conv2d", "MaxPool2d", 
            "SmoothL1Loss", "AdaptiveAvgPool2d", "Embedding", "BatchNorm1d", "BatchNorm2d",
            "SiLU", "Hardtanh", "ReLU6", "LogSigmoid", "Softsign", "Mish", "SELU", "PReLU",
            "ParameterDict", "KLDivLoss", "Dropout2d", "Identity", "Unflatten", "LayerNorm",
-           "Upsample", "UpsamplingNearest2d", "GroupNorm"]
+           "Upsample", "UpsamplingNearest2d", "GroupNorm", "Conv1d", "MaxPool1d", "AvgPool1d"]

@@ -1,7 +1,15 @@
 """``AdaptiveAvgPool2d``, ``Embedding``, ``Identity``, ``Unflatten``, ``Dropout2d``,
 ``Upsample`` and ``UpsamplingNearest2d`` (the math in ``nn.layer_functions`` and
-``nn.interpolate``)."""
+``nn.interpolate``); ``Conv1d``, ``MaxPool1d`` and ``AvgPool1d`` (the math in
+``nn.functional_1d``)."""
+import math
+
+import numpy as np
+
+from .. import _dtype
 from ..creation import randn
+from . import functional_1d as F1
+from . import init
 from . import layer_functions as LF
 from .interpolate import interpolate
 from .modules import Module
@@ -127,3 +135,91 @@ class UpsamplingNearest2d(Upsample):
 
     def __init__(self, size=None, scale_factor=None):
         super().__init__(size, scale_factor, mode="nearest")
+
+
+class Conv1d(Module):
+    """1-d convolution with weight (out, in, K) and bias (out,), initialised as PyTorch's:
+    kaiming-uniform(a=√5) weight, bias uniform in ±1/√(in·K); see F.conv1d. ``padding``:
+    an int, 'valid' or 'same'."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+        super().__init__()
+        if dilation not in (1, (1,)) or groups != 1 or padding_mode != "zeros":
+            raise NotImplementedError(
+                f"Conv1d: minigrad supports dilation=1, groups=1 and padding_mode='zeros' "
+                f"only, got dilation={dilation}, groups={groups}, padding_mode={padding_mode!r}")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = (F1._one(kernel_size, "kernel_size", "conv1d"),)
+        self.stride = (F1._one(stride, "stride", "conv1d"),)
+        if isinstance(padding, str):
+            if padding == "same" and self.stride[0] != 1:
+                raise ValueError("padding='same' is not supported for strided convolutions")
+            F1._conv1d_padding(padding, self.kernel_size[0], self.stride[0])   # a known one?
+            self.padding = padding
+        else:
+            self.padding = (F1._one(padding, "padding", "conv1d"),)
+        self.dilation, self.groups, self.padding_mode = (1,), 1, padding_mode
+        dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+        self.weight = init.kaiming_uniform_(
+            Parameter(np.zeros((out_channels, in_channels) + self.kernel_size, dt)),
+            a=math.sqrt(5))
+        if bias:
+            bound = 1 / math.sqrt(in_channels * self.kernel_size[0])
+            self.bias = init.uniform_(Parameter(np.zeros(out_channels, dt)), -bound, bound)
+        else:
+            self.register_parameter("bias", None)
+        if device is not None:
+            self.to(device)
+
+    def forward(self, input):
+        padding = self.padding if isinstance(self.padding, str) else self.padding[0]
+        return F1.conv1d(input, self.weight, self.bias, self.stride[0], padding)
+
+    def extra_repr(self):
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding != (0,):
+            s += f", padding={self.padding}"
+        return s + (", bias=False" if self.bias is None else "")
+
+
+class MaxPool1d(Module):
+    """The max over each window of a sequence; see F.max_pool1d."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
+                 ceil_mode=False):
+        super().__init__()
+        if dilation != 1 or return_indices or ceil_mode:
+            raise NotImplementedError("MaxPool1d: minigrad supports dilation=1, "
+                                      "return_indices=False and ceil_mode=False only")
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+
+    def forward(self, input):
+        return F1.max_pool1d(input, self.kernel_size, self.stride, self.padding)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                "dilation=1, ceil_mode=False")
+
+
+class AvgPool1d(Module):
+    """The mean over each window of a sequence; see F.avg_pool1d."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True):
+        super().__init__()
+        self.kernel_size = (F1._one(kernel_size, "kernel_size", "avg_pool1d"),)
+        self.stride = self.kernel_size if stride is None else \
+            (F1._one(stride, "stride", "avg_pool1d"),)
+        self.padding = (F1._one(padding, "padding", "avg_pool1d"),)
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+
+    def forward(self, input):
+        return F1.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                             self.count_include_pad)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

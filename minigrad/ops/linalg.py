@@ -1,5 +1,9 @@
-"""``einsum``: products and sums named by letters, one op for all of them."""
+"""``einsum``: products and sums named by letters, one op for all of them; ``VectorNorm``,
+the p-norm over some dims (``linalg.vector_norm``, ``linalg.norm``, ``cdist``)."""
+import math
 import string
+
+import numpy as np
 
 from ..autograd import Function
 from ..device import get_array_module
@@ -78,3 +82,57 @@ class Einsum(Function):
                 gi = xp.broadcast_to(gi, a.shape)
             grads.append(xp.ascontiguousarray(gi))
         return tuple(grads)
+
+
+class VectorNorm(Function):
+    """‖x‖ₚ = (Σ|xᵢ|ᵖ)^(1/p) over ``dims`` (kept as size 1 in the forward); p = ∞ is max|xᵢ|,
+    −∞ min|xᵢ|, 0 the number of nonzero xᵢ.
+
+    ∂‖x‖ₚ/∂xᵢ = sign(xᵢ)·|xᵢ|^(p−1) / ‖x‖ₚ^(p−1) (xᵢ/‖x‖ for p = 2, sign(xᵢ) for p = 1), 0
+    where the norm is 0 (PyTorch's subgradient, also for |xᵢ|^(p−1) at xᵢ = 0 when p < 1); for
+    ±∞ the gradient is shared evenly by the elements at the extreme; for 0 it is 0."""
+    @staticmethod
+    def forward(ctx, x, ord, dims, keepdim):
+        xp = get_array_module(x)
+        a = xp.abs(x)
+        with np.errstate(divide="ignore", over="ignore"):      # 0 ** (negative p) is inf
+            if ord == math.inf:
+                n = a.max(axis=dims, keepdims=True)
+            elif ord == -math.inf:
+                n = a.min(axis=dims, keepdims=True)
+            elif ord == 0:
+                n = (a != 0).sum(axis=dims, keepdims=True).astype(x.dtype)
+            elif ord == 1:
+                n = a.sum(axis=dims, keepdims=True)
+            elif ord == 2:
+                n = xp.sqrt((x * x).sum(axis=dims, keepdims=True))
+            else:
+                n = (a ** ord).sum(axis=dims, keepdims=True) ** (1.0 / ord)
+        ctx.save_for_backward(x, n)
+        ctx.meta = ord, dims
+        return n if keepdim else n.squeeze(dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, n = ctx.saved_tensors
+        p, dims = ctx.meta
+        xp = get_array_module(g)
+        g = g.reshape(n.shape)                              # the reduced dims back, size 1
+        if p == 0:
+            return xp.zeros_like(x)
+        if p in (math.inf, -math.inf):
+            at = xp.abs(x) == n
+            return xp.sign(x) * at * (g / at.sum(axis=dims, keepdims=True))
+        if p == 1:
+            return xp.sign(x) * g
+
+        def where_norm_zero(v, then):
+            return xp.where(n == 0, then, v / xp.where(n == 0, 1, n) ** (p - 1))
+        if p == 2:
+            return x * where_norm_zero(g, 0)
+        a = xp.abs(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            power = xp.where(x == 0, 0, xp.where(x == 0, 1, a) ** (p - 1))  # |x|^(p−1), 0 at 0
+        if p < 1:         # the norm may be 0 with zeros around (p < 0): |x|^(p−1)·‖x‖^(1−p)
+            return xp.sign(x) * power * g * n ** (1 - p)
+        return xp.sign(x) * power * where_norm_zero(g, 0)
