@@ -51,6 +51,7 @@ that its size is the struct's.
 """
 import contextlib
 import ctypes
+import functools
 import hashlib
 import numbers
 import os
@@ -77,21 +78,6 @@ class _Pointer:
         self.ptr = ptr
 
 
-class _first_access_kept:  # noqa: N801  (used as a decorator)
-    """A read-only attribute computed on first access and then kept in the instance's
-    ``__dict__``, where later reads find it directly (no Python call: it stands for an
-    attribute CuPy's C code hands back). As ``functools.cached_property``, without its lock."""
-
-    def __init__(self, compute):
-        self.compute, self.name = compute, compute.__name__
-
-    def __get__(self, obj, owner=None):
-        if obj is None:
-            return self
-        value = obj.__dict__[self.name] = self.compute(obj)
-        return value
-
-
 class ndarray(np.ndarray):  # noqa: N801  (CuPy's name)
     """A NumPy array labelled as GPU memory: minigrad sees ``__cuda_array_interface__``.
 
@@ -104,10 +90,11 @@ class ndarray(np.ndarray):  # noqa: N801  (CuPy's name)
         return {"shape": self.shape, "typestr": self.dtype.str, "version": 3,
                 "data": (self.ctypes.data, False)}
 
-    @_first_access_kept
+    @functools.cached_property
     def data(self):
         # an array object's address never changes: asked once, kept as one pointer object,
-        # as CuPy's array keeps its MemoryPointer. (Asked through the buffer protocol where
+        # as CuPy's array keeps its MemoryPointer (and later reads find it in the instance's
+        # __dict__, with no Python call). (Asked through the buffer protocol where
         # it can be: NumPy's .ctypes takes microseconds to build, and each new gradient
         # array is asked once per step.)
         try:
