@@ -100,9 +100,9 @@ class _CellBase(Module):
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__()
-        _check_sizes(input_size, hidden_size)
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
-        rows, bound = GATES[self.mode] * hidden_size, 1 / math.sqrt(hidden_size)
+        rows = GATES[self.mode] * hidden_size
+        bound = 1 / math.sqrt(hidden_size) if hidden_size > 0 else 0.0     # as PyTorch
         self.weight_ih = _uniform((rows, input_size), bound, dtype)
         self.weight_hh = _uniform((rows, hidden_size), bound, dtype)
         if bias:
