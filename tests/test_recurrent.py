@@ -337,3 +337,17 @@ def test_gradcheck_input_and_state(case, device):
         out, h = layer(x, tuple(s) if len(s) == 2 else s[0])
         return out.sum() + sum(t.sum() for t in flat(h)) * 0.5
     assert gradcheck_numpy(run, [normal(SEQ, BATCH, IN), *states], device=device)
+
+
+def test_base_classes_as_torch():
+    """RNNBase(mode, ...) and RNNCellBase(..., num_chunks): what isinstance checks in
+    initialisation code look for."""
+    assert all(isinstance(getattr(minigrad.nn, n)(3, 4), minigrad.nn.RNNBase)
+               for n in ("RNN", "LSTM", "GRU"))
+    assert all(isinstance(getattr(minigrad.nn, n)(3, 4), minigrad.nn.RNNCellBase)
+               for n in ("RNNCell", "LSTMCell", "GRUCell"))
+    ours, ref = minigrad.nn.RNNBase("GRU", 3, 4, 2), torch.nn.RNNBase("GRU", 3, 4, 2)
+    assert [(k, tuple(v.shape)) for k, v in ours.state_dict().items()] == \
+        [(k, tuple(v.shape)) for k, v in ref.state_dict().items()]
+    raises_like_torch(ValueError, lambda: minigrad.nn.RNNBase("CELL", 3, 4),
+                      lambda: torch.nn.RNNBase("CELL", 3, 4), match="Unrecognized RNN mode")

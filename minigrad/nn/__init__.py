@@ -57,7 +57,7 @@ from .more_layers import (
 )
 from .normalization import GroupNorm, LayerNorm
 from .parameter import Parameter
-from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 
 __all__ = ["functional", "init", "Module", "Sequential", "Conv2d", "MaxPool2d", "Sigmoid",
            "ReLU", "Linear", "Flatten", "CrossEntropyLoss", "TrainingStats", "Parameter",
@@ -68,4 +68,5 @@ __all__ = ["functional", "init", "Module", "Sequential", "Conv2d", "MaxPool2d", 
            "SiLU", "Hardtanh", "ReLU6", "LogSigmoid", "Softsign", "Mish", "SELU", "PReLU",
            "ParameterDict", "KLDivLoss", "Dropout2d", "Identity", "Unflatten", "LayerNorm",
            "Upsample", "UpsamplingNearest2d", "GroupNorm", "Conv1d", "MaxPool1d", "AvgPool1d",
-           "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU"]
+           "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
+           "RNNBase", "RNNCellBase"]

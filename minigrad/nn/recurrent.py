@@ -92,16 +92,14 @@ def _check_sizes(input_size, hidden_size):
 
 
 # ---- cells ----------------------------------------------------------------------------------
-class _CellBase(Module):
+class RNNCellBase(Module):
     """weight_ih (G·hidden, input), weight_hh (G·hidden, hidden), bias_ih and bias_hh
-    (G·hidden,) for G gates; input (batch, input_size) or (input_size,)."""
+    (G·hidden,) for G = ``num_chunks`` gates; input (batch, input_size) or (input_size,)."""
 
-    mode = None
-
-    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+    def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
         super().__init__()
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
-        rows = GATES[self.mode] * hidden_size
+        rows = num_chunks * hidden_size
         bound = 1 / math.sqrt(hidden_size) if hidden_size > 0 else 0.0     # as PyTorch
         self.weight_ih = _uniform((rows, input_size), bound, dtype)
         self.weight_hh = _uniform((rows, hidden_size), bound, dtype)
@@ -152,14 +150,12 @@ class _CellBase(Module):
         return s
 
 
-class RNNCell(_CellBase):
+class RNNCell(RNNCellBase):
     """h' = tanh(W_ih x + b_ih + W_hh h + b_hh) (or relu); forward(input, hx=None) -> h'."""
-
-    mode = "RNN_TANH"
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None,
                  dtype=None):
-        super().__init__(input_size, hidden_size, bias, device, dtype)
+        super().__init__(input_size, hidden_size, bias, 1, device, dtype)
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
@@ -174,10 +170,11 @@ class RNNCell(_CellBase):
         return h if batched else h.squeeze(0)
 
 
-class LSTMCell(_CellBase):
+class LSTMCell(RNNCellBase):
     """(h', c') from input and (h, c), gates i, f, g, o; forward(input, hx=None) -> (h', c')."""
 
-    mode = "LSTM"
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
     def forward(self, input, hx=None):
         if hx is not None:
@@ -193,10 +190,11 @@ class LSTMCell(_CellBase):
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
-class GRUCell(_CellBase):
+class GRUCell(RNNCellBase):
     """h' from input and h, gates r, z, n; forward(input, hx=None) -> h'."""
 
-    mode = "GRU"
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, 3, device, dtype)
 
     def forward(self, input, hx=None):
         if hx is not None and hx.ndim not in (1, 2):
@@ -209,7 +207,7 @@ class GRUCell(_CellBase):
 
 
 # ---- whole sequences ------------------------------------------------------------------------
-class _RNNBase(Module):
+class RNNBase(Module):
     """Layers l = 0 … num_layers−1, each in one or two directions, with parameters
     weight_ih_l{l}[_reverse] (G·hidden, in_l), weight_hh_l{l}[_reverse] (G·hidden, hidden),
     bias_ih_l{l}[_reverse], bias_hh_l{l}[_reverse] (G·hidden,), in_0 = input_size and
@@ -239,6 +237,8 @@ class _RNNBase(Module):
         if proj_size:
             raise NotImplementedError("LSTM: minigrad does not support proj_size (got "
                                       f"proj_size={proj_size})")
+        if mode not in GATES:
+            raise ValueError("Unrecognized RNN mode: " + str(mode))
         self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
         self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
         self.dropout, self.bidirectional, self.proj_size = float(dropout), bidirectional, 0
@@ -367,7 +367,7 @@ class _RNNBase(Module):
         return s
 
 
-class RNN(_RNNBase):
+class RNN(RNNBase):
     """Elman RNN over a sequence: h_t = tanh(W_ih x_t + b_ih + W_hh h_(t−1) + b_hh) (or relu).
     forward(input, hx=None) -> (output, h_n): input (seq, batch, input_size) — (batch, seq,
     input_size) with batch_first — or (seq, input_size); output (…, directions·hidden);
@@ -384,7 +384,7 @@ class RNN(_RNNBase):
         self.nonlinearity = nonlinearity
 
 
-class LSTM(_RNNBase):
+class LSTM(RNNBase):
     """Long short-term memory over a sequence (gates i, f, g, o). forward(input, hx=None) ->
     (output, (h_n, c_n)); hx, when given, is (h_0, c_0), each shaped as h_n."""
 
@@ -394,7 +394,7 @@ class LSTM(_RNNBase):
                          dropout, bidirectional, proj_size, device, dtype)
 
 
-class GRU(_RNNBase):
+class GRU(RNNBase):
     """Gated recurrent unit over a sequence (gates r, z, n). forward(input, hx=None) ->
     (output, h_n), shaped as RNN's."""
 
