@@ -70,6 +70,16 @@ def _step_of(mode):
     return _rnn_step(mode == "RNN_RELU")
 
 
+def _time_steps(t):
+    """t's slices along dim 0, cut by halving. A slice's backward writes its gradient into
+    zeros shaped like what it was cut from, so L slices cut from t directly would cost
+    L·size(t) in the backward; halving costs about 2·size(t) per level, log₂ L levels."""
+    if t.shape[0] == 1:
+        return [t[0]]
+    mid = t.shape[0] // 2
+    return _time_steps(t[:mid]) + _time_steps(t[mid:])
+
+
 def _uniform(shape, bound, dtype):
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
     return init.uniform_(Parameter(np.zeros(shape, dt)), -bound, bound)
@@ -278,6 +288,12 @@ class RNNBase(Module):
             what = "tensor instead" if self.mode.startswith("RNN") else "instead"
             raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got "
                              f"{input.ndim}D {what}")
+        weight = self.weight_ih_l0
+        if input.dtype != weight.dtype:
+            raise ValueError(f"RNN input dtype ({input.dtype}) does not match weight dtype "
+                             f"({weight.dtype}). Convert input: "
+                             f"input.to(minigrad.{weight.dtype}), or convert model: "
+                             f"model.to(minigrad.{input.dtype})")
         if input.shape[-1] != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
                                f"{self.input_size}, got {input.shape[-1]}")
@@ -309,7 +325,7 @@ class RNNBase(Module):
                 w_ih, w_hh, b_ih, b_hh = self._weights(layer, suffix)
                 k = layer * directions + d
                 state = (states[0][k], states[1][k]) if lstm else states[0][k]
-                gi = F.linear(x, w_ih, b_ih).unbind(0)   # all time steps' input part at once
+                gi = _time_steps(F.linear(x, w_ih, b_ih))    # all steps' W_ih x at once
                 times = range(len(gi)) if d == 0 else range(len(gi) - 1, -1, -1)
                 hs = [None] * len(gi)
                 for t in times:
