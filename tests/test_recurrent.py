@@ -318,6 +318,15 @@ def test_call_errors_like_torch(exc, name, args, x_shape, states, match):
     raises_like_torch(exc, *call_both(name, args, x_shape, states), match=match)
 
 
+def test_input_dtype_must_be_the_weights_as_torch():
+    ours, ref = minigrad.nn.LSTM(3, 4), torch.nn.LSTM(3, 4)
+    raises_like_torch(ValueError, lambda: ours(minigrad.zeros(2, 3, dtype=minigrad.float64)),
+                      lambda: ref(torch.zeros(2, 3, dtype=torch.float64)),
+                      match="input dtype")
+    with pytest.raises(ValueError, match=r"\(float64\) does not match weight dtype \(float32\)"):
+        ours(minigrad.zeros(2, 3, dtype=minigrad.float64))
+
+
 def test_packed_sequence_is_refused():
     class Packed:                   # what a PackedSequence looks like from outside
         data, batch_sizes = None, None
