@@ -301,6 +301,8 @@ def call_both(name, args, x_shape, states=None, **kwargs):
      "Expected hidden[0] size (2, 2, 5), got [2, 3, 5]"),
     (RuntimeError, "LSTM", (4, 5), (3, 2, 4), ((1, 5), (1, 2, 5)),
      "For batched 3-D input, hx and cx should also be 3-D but got (2-D, 3-D) tensors"),
+    (RuntimeError, "GRU", (4, 5), (0, 2, 4), None,
+     "Expected sequence length to be larger than 0 in RNN"),
     (RuntimeError, "LSTMCell", (4, 5), (3, 3), None,
      "input has inconsistent input_size: got 3 expected 4"),
     (RuntimeError, "LSTMCell", (4, 5), (3, 4), ((3, 6), (3, 5)),
@@ -360,3 +362,8 @@ def test_base_classes_as_torch():
         [(k, tuple(v.shape)) for k, v in ref.state_dict().items()]
     raises_like_torch(ValueError, lambda: minigrad.nn.RNNBase("CELL", 3, 4),
                       lambda: torch.nn.RNNBase("CELL", 3, 4), match="Unrecognized RNN mode")
+
+
+def test_empty_batch_gives_empty_results_as_torch():
+    out, (h, c) = minigrad.nn.LSTM(3, 4, 2, batch_first=True)(minigrad.zeros(0, 5, 3))
+    assert (out.shape, h.shape, c.shape) == ((0, 5, 4), (2, 0, 4), (2, 0, 4))

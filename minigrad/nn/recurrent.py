@@ -343,6 +343,8 @@ class RNNBase(Module):
         x = input if batched else input.unsqueeze(1)
         if self.batch_first and batched:
             x = x.transpose(0, 1)
+        if x.shape[0] == 0:
+            raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         directions = 2 if self.bidirectional else 1
         expected = (self.num_layers * directions, x.shape[1], self.hidden_size)
         lstm = self.mode == "LSTM"
