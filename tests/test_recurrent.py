@@ -367,3 +367,18 @@ def test_base_classes_as_torch():
 def test_empty_batch_gives_empty_results_as_torch():
     out, (h, c) = minigrad.nn.LSTM(3, 4, 2, batch_first=True)(minigrad.zeros(0, 5, 3))
     assert (out.shape, h.shape, c.shape) == ((0, 5, 4), (2, 0, 4), (2, 0, 4))
+
+
+def test_reset_and_flatten_parameters():
+    """reset_parameters draws again within the bounds; flatten_parameters (which code
+    written for cuDNN calls) changes nothing."""
+    for layer in (minigrad.nn.GRU(IN, HIDDEN, 2), minigrad.nn.LSTMCell(IN, HIDDEN)):
+        before = [p.detach().numpy().copy() for p in layer.parameters()]
+        if hasattr(layer, "flatten_parameters"):
+            layer.flatten_parameters()
+            assert all(np.array_equal(b, p.detach().numpy())
+                       for b, p in zip(before, layer.parameters()))
+        layer.reset_parameters()
+        after = [p.detach().numpy() for p in layer.parameters()]
+        assert not any(np.array_equal(b, a) for b, a in zip(before, after))
+        assert max(np.abs(a).max() for a in after) <= 1 / np.sqrt(HIDDEN)

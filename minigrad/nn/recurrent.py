@@ -10,8 +10,8 @@ With x the input, h the hidden state, c the LSTM cell state and each W·v + b st
   RNN   h' = tanh(W_ih x + b_ih + W_hh h + b_hh)          (or relu)
   LSTM  i, f, g, o = split into 4 (W_ih x + b_ih + W_hh h + b_hh)
         c' = σ(f) ⊙ c + σ(i) ⊙ tanh(g),    h' = σ(o) ⊙ tanh(c')
-  GRU   r, z, n_x = split into 3 (W_ih x + b_ih);   r_h, z_h, n_h = split into 3 (W_hh h + b_hh)
-        r = σ(r + r_h),  z = σ(z + z_h),  n = tanh(n_x + r ⊙ n_h),  h' = (1 − z) ⊙ n + z ⊙ h
+  GRU   x_r, x_z, x_n = split into 3 (W_ih x + b_ih),  h_r, h_z, h_n = split into 3 (W_hh h + b_hh)
+        r = σ(x_r + h_r),  z = σ(x_z + h_z),  n = tanh(x_n + r ⊙ h_n),  h' = (1 − z) ⊙ n + z ⊙ h
 
 Every weight and bias starts as U(−1/√hidden_size, 1/√hidden_size), as in PyTorch.
 Not supported: PackedSequence (``nn.utils.rnn`` does not exist in minigrad; pad the
@@ -54,11 +54,11 @@ def _lstm_step(gi, state, w_hh, b_hh):
 
 def _gru_step(gi, h, w_hh, b_hh):
     """h -> h' with PyTorch's gate order r, z, n; r scales W_hn h + b_hn, not h."""
-    i_r, i_z, i_n = gi.chunk(3, -1)
+    x_r, x_z, x_n = gi.chunk(3, -1)
     h_r, h_z, h_n = F.linear(h, w_hh, b_hh).chunk(3, -1)
-    r = F.sigmoid(i_r + h_r)
-    z = F.sigmoid(i_z + h_z)
-    n = (i_n + r * h_n).tanh()
+    r = F.sigmoid(x_r + h_r)
+    z = F.sigmoid(x_z + h_z)
+    n = (x_n + r * h_n).tanh()
     return (1 - z) * n + z * h
 
 
@@ -83,6 +83,13 @@ def _time_steps(t):
 def _uniform(shape, bound, dtype):
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
     return init.uniform_(Parameter(np.zeros(shape, dt)), -bound, bound)
+
+
+def _reset(module):
+    """Draw every parameter again from U(−1/√hidden, 1/√hidden)."""
+    bound = 1 / math.sqrt(module.hidden_size) if module.hidden_size > 0 else 0.0
+    for p in module.parameters():
+        init.uniform_(p, -bound, bound)
 
 
 def _refuse_packed(input):
@@ -121,6 +128,9 @@ class RNNCellBase(Module):
             self.register_parameter("bias_hh", None)
         if device is not None:
             self.to(device)
+
+    def reset_parameters(self):
+        _reset(self)
 
     def _check(self, input, states):
         """Make input and each state 2-D; PyTorch's errors for sizes that do not fit."""
@@ -274,6 +284,12 @@ class RNNBase(Module):
         per = 4 if self.bias else 2
         flat = [getattr(self, n) for n in self._flat_weights_names]
         return [flat[k:k + per] for k in range(0, len(flat), per)]
+
+    def reset_parameters(self):
+        _reset(self)
+
+    def flatten_parameters(self):
+        """Nothing to do: PyTorch packs the weights into one buffer for cuDNN here."""
 
     def _weights(self, layer, suffix):
         w = [getattr(self, f"{kind}_l{layer}{suffix}") for kind in ("weight_ih", "weight_hh")]
