@@ -57,6 +57,7 @@ from .more_layers import (
 )
 from .normalization import GroupNorm, LayerNorm
 from .parameter import Parameter
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 
 __all__ = ["functional", "init", "Module", "Sequential", "Conv2d", "MaxPool2d", "Sigmoid",
            "ReLU", "Linear", "Flatten", "CrossEntropyLoss", "TrainingStats", "Parameter",
@@ -66,4 +67,6 @@ __all__ = ["functional", "init", "Module", "Sequential", "Conv2d", "MaxPool2d", 
            "SmoothL1Loss", "AdaptiveAvgPool2d", "Embedding", "BatchNorm1d", "BatchNorm2d",
            "SiLU", "Hardtanh", "ReLU6", "LogSigmoid", "Softsign", "Mish", "SELU", "PReLU",
            "ParameterDict", "KLDivLoss", "Dropout2d", "Identity", "Unflatten", "LayerNorm",
-           "Upsample", "UpsamplingNearest2d", "GroupNorm", "Conv1d", "MaxPool1d", "AvgPool1d"]
+           "Upsample", "UpsamplingNearest2d", "GroupNorm", "Conv1d", "MaxPool1d", "AvgPool1d",
+           "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
+           "RNNBase", "RNNCellBase"]
