@@ -261,9 +261,21 @@ def host_overhead(steps=1000, warmup=10, batch=BATCH, profile=0):
             wall.append(time.perf_counter() - w)
         table = profiled(lambda: [train_step(x, y) for _ in range(200)], profile)
     return {"batch": batch, "steps": steps, "launches_per_step": counts["kernels"],
+            "python_call_ns": python_call_ns(),
             "stubbed_kernels": kernels, "recorded_launches": [label for label, _ in recorded],
             "cupy_ops_per_step": counts["ops"], "allocations_per_step": counts["allocations"],
             "cpu_seconds": cpu, "wall_seconds": wall, "profile": table}
+
+
+def python_call_ns():
+    """This machine's speed for Python right now: the time of one call of an empty Python
+    function, in ns (best of 5 runs of 200,000 calls). On a virtual machine whose speed
+    drifts it tells a slow minute from slow code: both the step and this scale together."""
+    import timeit
+
+    def empty():
+        pass
+    return min(timeit.repeat(empty, number=200_000, repeat=5)) / 200_000 * 1e9
 
 
 def profiled(fn, rows):
@@ -305,6 +317,9 @@ def host_report(result):
         f"µs per launch: {numbers['us_per_launch']:.1f} (ms per step ÷ launches per step)",
         f"wall ms per step: {wall_ms:.3f} (median; for reference only: on a shared machine "
         "wall time includes other processes' turns, so the CPU time above is the measure)",
+        f"this machine's Python speed during the run: an empty function call took "
+        f"{result['python_call_ns']:.1f} ns (best of 5; on a virtual machine it drifts, and "
+        "the step's time with it)",
         f"HOST-OVERHEAD minigrad eager step: {ms:.3f} ms/step, {numbers['us_per_launch']:.1f} "
         f"µs/launch; target ≤ {HOST_TARGET_MS} ms/step: {verdict}",
     ]

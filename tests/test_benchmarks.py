@@ -137,6 +137,8 @@ def test_lenet_bench_host_overhead_command_prints_its_fields(tmp_path):
         "time" in text
     assert f"µs per launch: {payload['us_per_launch']:.1f}" in text
     assert "HOST-OVERHEAD minigrad eager step:" in text and "wall ms per step" in text
+    assert 0 < payload["python_call_ns"] < 10_000
+    assert f"an empty function call took {payload['python_call_ns']:.1f} ns" in text
     assert "ncalls" in text                               # the profile's table
     assert 0 < payload["ms_per_step"] < 1e3 and payload["machine"]["cpu_cores"] >= 1
 
