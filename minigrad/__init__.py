@@ -79,7 +79,8 @@ def _lazy(name):
 
 def __getattr__(name):
     # nn, optim, data, viz and the save/load helpers load on first use, keeping import light.
-    if name in ("nn", "optim", "data", "autograd", "viz", "utils", "backends"):
+    if name in ("nn", "optim", "data", "autograd", "viz", "utils", "backends",
+                "distributions"):
         return _lazy(name)
     if name in ("save", "load"):
         return getattr(_lazy("serialization"), name)

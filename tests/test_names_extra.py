@@ -18,6 +18,15 @@ def normal(*shape):
     return rng.standard_normal(shape)
 
 
+def positive(*shape):
+    return np.abs(normal(*shape)) + 0.2
+
+
+def simplex(*shape):
+    x = normal(*shape)
+    return np.exp(x) / np.exp(x).sum(-1, keepdims=True)
+
+
 def _pad(m, *seqs, **kw):
     return m.nn.utils.rnn.pad_sequence(list(seqs), **kw)
 
@@ -34,6 +43,26 @@ CASES = {
     "pad_sequence_left_time_first": (
         lambda m, a, b: _pad(m, a, b, padding_side="left", padding_value=1.0),
         [normal(3, 2), normal(1, 2)]),
+    "categorical_log_prob_probs": (
+        lambda m, p, i: m.distributions.Categorical(probs=p).log_prob(i),
+        [simplex(3, 4) * 2.5, np.array([0, 3, 1])]),
+    "categorical_log_prob_logits_broadcast": (
+        lambda m, x, i: m.distributions.Categorical(logits=x).log_prob(i),
+        [normal(2, 5) * 2, np.array([[4, 0], [2, 2], [1, 3]])]),
+    "categorical_entropy_probs": (lambda m, p: m.distributions.Categorical(p).entropy(),
+                                  [simplex(2, 3, 4)]),
+    "categorical_entropy_logits": (
+        lambda m, x: m.distributions.Categorical(logits=x).entropy(), [normal(3, 6) * 2]),
+    "categorical_probs_of_logits": (lambda m, x: m.distributions.Categorical(logits=x).probs,
+                                    [normal(2, 3)]),
+    "categorical_logits_of_probs": (lambda m, p: m.distributions.Categorical(p).logits,
+                                    [simplex(4) * 3]),
+    "normal_log_prob": (lambda m, mu, s, x: m.distributions.Normal(mu, s).log_prob(x),
+                        [normal(3, 1), positive(1, 4), normal(3, 4)]),
+    "normal_log_prob_float_scale": (lambda m, mu, x: m.distributions.Normal(mu, 0.7).log_prob(x),
+                                    [normal(5), normal(5)]),
+    "normal_entropy": (lambda m, mu, s: m.distributions.Normal(mu, s).entropy() + mu * 0,
+                       [normal(3), positive(3)]),
 }
 
 
@@ -82,3 +111,100 @@ def test_packing_says_minigrad_takes_padded_batches():
     from minigrad.nn.utils.rnn import pack_padded_sequence
     with pytest.raises(NotImplementedError, match="padded"):
         pack_padded_sequence(minigrad.zeros(3, 2, 4), [3, 2])
+
+
+# ---- distributions --------------------------------------------------------------------------
+def test_distributions_import_like_torch():
+    import minigrad.distributions as dist
+    from minigrad.distributions import Categorical, Normal
+    assert dist.Categorical is Categorical and minigrad.distributions.Normal is Normal
+
+
+def test_categorical_shapes_and_repr_like_torch():
+    x = normal(2, 3)
+    for make in (lambda m, t: m.distributions.Categorical(logits=t),
+                 lambda m, t: m.distributions.Categorical(probs=t.softmax(-1))):
+        ours, ref = make(minigrad, minigrad.tensor(x)), make(torch, torch.tensor(x))
+        assert ours.batch_shape == tuple(ref.batch_shape) == (2,)
+        assert ours.event_shape == tuple(ref.event_shape) == ()
+        assert ours.sample().shape == tuple(ref.sample().shape) == (2,)
+        assert ours.sample((4, 5)).shape == tuple(ref.sample((4, 5)).shape) == (4, 5, 2)
+        assert ours.sample().dtype == minigrad.int64
+        assert rel_err(ours.probs.numpy(), ref.probs.numpy()) < 1e-12
+        assert rel_err(ours.logits.numpy(), ref.logits.numpy()) < 1e-12
+    assert repr(minigrad.distributions.Categorical(minigrad.ones(3))) == \
+        "Categorical(probs: (3,), logits: (3,))"
+
+
+def test_categorical_samples_follow_the_probabilities(device):
+    """20000 draws: each frequency within 0.015 of its probability (over 4 standard
+    deviations), and a seed repeats the draws."""
+    p = np.array([[0.1, 0.2, 0.7], [0.5, 0.0, 0.5]])
+    d = minigrad.distributions.Categorical(probs=minigrad.tensor(p * 3, device=device))
+    minigrad.manual_seed(7)
+    draws = d.sample((20000,))
+    assert draws.shape == (20000, 2) and draws.device == minigrad.device(device)
+    counts = draws.cpu().numpy()
+    for row in range(2):
+        freq = np.bincount(counts[:, row], minlength=3) / 20000
+        assert np.abs(freq - p[row]).max() < 0.015, freq
+    minigrad.manual_seed(7)
+    assert (d.sample((20000,)).cpu().numpy() == counts).all()
+
+
+def test_reinforce_loss_gives_the_policy_gradient(device):
+    """The REINFORCE step -log π(a)·R: its gradient in the logits is −R·(onehot(a) − π)."""
+    logits = minigrad.tensor([[0.3, -1.0, 2.0]], device=device, dtype=minigrad.float64,
+                             requires_grad=True)
+    m = minigrad.distributions.Categorical(logits.softmax(-1))     # a policy net's output
+    a = m.sample()
+    loss = -m.log_prob(a) * 2.0
+    loss.sum().backward()
+    pi = np.exp(logits.detach().cpu().numpy())
+    pi /= pi.sum()
+    expected = -2.0 * (np.eye(3)[a.cpu().numpy()] - pi)
+    np.testing.assert_allclose(logits.grad.cpu().numpy(), expected, rtol=1e-10, atol=1e-14)
+
+
+def test_normal_rsample_is_differentiable_and_sample_is_not(device):
+    mu = minigrad.zeros(3, device=device, requires_grad=True)
+    s = minigrad.full((3,), 2.0, device=device, requires_grad=True)
+    d = minigrad.distributions.Normal(mu, s)
+    minigrad.manual_seed(3)
+    x = d.rsample((4,))
+    assert x.shape == (4, 3) and x.requires_grad
+    x.sum().backward()
+    np.testing.assert_allclose(mu.grad.cpu().numpy(), 4.0)
+    np.testing.assert_allclose(s.grad.cpu().numpy(), x.detach().cpu().numpy().sum(0) / 2.0,
+                               rtol=1e-6)
+    assert not d.sample().requires_grad
+    minigrad.manual_seed(0)
+    many = minigrad.distributions.Normal(1.5, 0.5).sample((40000,)).numpy()
+    assert abs(many.mean() - 1.5) < 0.01 and abs(many.std() - 0.5) < 0.01
+    for m in (minigrad, torch):
+        d = m.distributions.Normal(m.zeros(2), 1.0)
+        assert tuple(d.batch_shape) == (2,) and d.scale.shape == (2,)
+        assert repr(d) == "Normal(loc: torch.Size([2]), scale: torch.Size([2]))".replace(
+            "torch.Size([2])", "(2,)" if m is minigrad else "torch.Size([2])")
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda m: m.distributions.Categorical(), "Either `probs` or `logits` must be specified"),
+    (lambda m: m.distributions.Categorical(m.ones(3), m.ones(3)), "but not both"),
+    (lambda m: m.distributions.Categorical(m.tensor(1.0)), "must be at least one-dimensional"),
+    (lambda m: m.distributions.Categorical(m.tensor([0.5, -0.1, 0.6])),
+     "to satisfy the constraint Simplex()"),
+    (lambda m: m.distributions.Categorical(m.ones(3)).log_prob(m.tensor(3)),
+     "to be within the support (IntegerInterval(lower_bound=0, upper_bound=2))"),
+    (lambda m: m.distributions.Categorical(m.ones(3)).log_prob(m.tensor(1.5)),
+     "to be within the support"),
+    (lambda m: m.distributions.Normal(0.0, -1.0),
+     "to satisfy the constraint GreaterThan(lower_bound=0.0)"),
+    (lambda m: m.distributions.Normal(m.zeros(2), 1.0).log_prob(m.tensor([1.0, float("nan")])),
+     "to be within the support (Real())"),
+])
+def test_distributions_refuse_what_torch_refuses(call, match):
+    for m in (torch, minigrad):
+        with pytest.raises(ValueError, match=None) as caught:
+            call(m)
+        assert match in str(caught.value), (m.__name__, str(caught.value))
