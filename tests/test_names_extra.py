@@ -27,6 +27,11 @@ def simplex(*shape):
     return np.exp(x) / np.exp(x).sum(-1, keepdims=True)
 
 
+def like(x):
+    """A module's dtype and device arguments that match ``x``."""
+    return {"dtype": x.dtype, "device": x.device}
+
+
 def _pad(m, *seqs, **kw):
     return m.nn.utils.rnn.pad_sequence(list(seqs), **kw)
 
@@ -63,6 +68,18 @@ CASES = {
                                     [normal(5), normal(5)]),
     "normal_entropy": (lambda m, mu, s: m.distributions.Normal(mu, s).entropy() + mu * 0,
                        [normal(3), positive(3)]),
+    "instance_norm_1d": (lambda m, x: m.nn.InstanceNorm1d(3, **like(x))(x),
+                         [normal(2, 3, 5) * 2 + 1]),
+    "instance_norm_2d_affine": (
+        lambda m, x: m.nn.InstanceNorm2d(3, affine=True, eps=1e-3, **like(x))(x) * 1,
+        [normal(2, 3, 4, 3)]),
+    "instance_norm_1d_unbatched": (lambda m, x: m.nn.InstanceNorm1d(4)(x), [normal(4, 6)]),
+    "instance_norm_2d_unbatched_no_bias": (
+        lambda m, x: m.nn.InstanceNorm2d(2, affine=True, bias=False, **like(x))(x),
+        [normal(2, 3, 3)]),
+    "instance_norm_functional": (
+        lambda m, x, w, b: m.nn.functional.instance_norm(x, weight=w, bias=b, eps=1e-4),
+        [normal(3, 2, 4, 2), normal(2), normal(2)]),
 }
 
 
@@ -206,5 +223,30 @@ def test_normal_rsample_is_differentiable_and_sample_is_not(device):
 def test_distributions_refuse_what_torch_refuses(call, match):
     for m in (torch, minigrad):
         with pytest.raises(ValueError, match=None) as caught:
+            call(m)
+        assert match in str(caught.value), (m.__name__, str(caught.value))
+
+
+# ---- nn.InstanceNorm ------------------------------------------------------------------------
+def test_instance_norm_modules_like_torch():
+    for make in (lambda m: m.nn.InstanceNorm1d(3), lambda m: m.nn.InstanceNorm2d(4, affine=True),
+                 lambda m: m.nn.InstanceNorm2d(2, eps=1e-3, affine=True, bias=False)):
+        ours, ref = make(minigrad), make(torch)
+        assert repr(ours) == repr(ref)
+        assert [n for n, _ in ours.named_parameters()] == [n for n, _ in ref.named_parameters()]
+        assert sorted(ours.state_dict()) == sorted(ref.state_dict())
+    with pytest.raises(NotImplementedError, match="running"):
+        minigrad.nn.InstanceNorm2d(3, track_running_stats=True)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda m: m.nn.InstanceNorm1d(3)(m.zeros(2, 3, 4, 5)), "expected 2D or 3D input (got 4D"),
+    (lambda m: m.nn.InstanceNorm2d(3)(m.zeros(3, 4)), "expected 3D or 4D input (got 2D"),
+    (lambda m: m.nn.InstanceNorm2d(3, affine=True)(m.zeros(2, 4, 4, 5)),
+     "to match num_features (3), but got: 4."),
+])
+def test_instance_norm_refuses_what_torch_refuses(call, match):
+    for m in (torch, minigrad):
+        with pytest.raises(ValueError) as caught:
             call(m)
         assert match in str(caught.value), (m.__name__, str(caught.value))

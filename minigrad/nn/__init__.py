@@ -18,6 +18,7 @@ from .activations import (
 )
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList
+from .instancenorm import InstanceNorm1d, InstanceNorm2d
 from .losses import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -28,20 +29,20 @@ from .losses import (
     SmoothL1Loss,
 )
 from .modules import (
-                      AvgPool2d,
-                      Conv2d,
-                      CrossEntropyLoss,
-                      Dropout,
-                      Flatten,
-                      Linear,
-                      LogSoftmax,
-                      MaxPool2d,
-                      Module,
-                      NLLLoss,
-                      ReLU,
-                      Sequential,
-                      Sigmoid,
-                      TrainingStats,
+    AvgPool2d,
+    Conv2d,
+    CrossEntropyLoss,
+    Dropout,
+    Flatten,
+    Linear,
+    LogSoftmax,
+    MaxPool2d,
+    Module,
+    NLLLoss,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    TrainingStats,
 )
 from .more_layers import (
     AdaptiveAvgPool2d,

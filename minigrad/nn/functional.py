@@ -414,6 +414,7 @@ from .layer_functions import (  # noqa: E402,F401
     dropout2d,
     embedding,
     group_norm,
+    instance_norm,
     layer_norm,
     one_hot,
     pad,

@@ -208,3 +208,29 @@ def _filler(like, dim, n, value):
     from ..creation import full
     shape = like.shape[:dim] + (n,) + like.shape[dim + 1:]
     return full(shape, value, dtype=like.dtype, device=like.device)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    """PyTorch's ``F.instance_norm``: each (sample, channel) plane of an (N, C, *) input
+    normalised by its own statistics, y = (x − mean)/√(var + eps)·γ_c + β_c, with mean and
+    the biased variance taken over the positions ``*`` only. Built of differentiable ops, so
+    gradients reach the input, γ (``weight``) and β (``bias``). Running statistics are not
+    supported (minigrad's InstanceNorm keeps none)."""
+    if running_mean is not None or running_var is not None or not use_input_stats:
+        raise NotImplementedError("instance_norm: minigrad normalises by each instance's own "
+                                  "statistics only (no running_mean / running_var)")
+    if input.ndim < 3:
+        raise ValueError(f"instance_norm: expected an (N, C, *) input with positions, got "
+                         f"shape {tuple(input.shape)}")
+    positions = tuple(range(2, input.ndim))
+    mean = input.mean(positions, keepdim=True)
+    centred = input - mean
+    var = (centred * centred).mean(positions, keepdim=True)
+    out = centred / (var + eps).sqrt()
+    per_channel = (1, input.shape[1]) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(per_channel)
+    if bias is not None:
+        out = out + bias.reshape(per_channel)
+    return out
