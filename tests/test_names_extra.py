@@ -250,3 +250,108 @@ def test_instance_norm_refuses_what_torch_refuses(call, match):
         with pytest.raises(ValueError) as caught:
             call(m)
         assert match in str(caught.value), (m.__name__, str(caught.value))
+
+
+# ---- optim.Adamax, optim.NAdam --------------------------------------------------------------
+# Both libraries get the same gradients, drawn at random, for 20 steps on parameters of odd
+# shapes, so the comparison measures only the update rule (as test_more_names' Adagrad test).
+OPTIMIZERS = {
+    "adamax_default": ("Adamax", dict()),
+    "adamax_tuned": ("Adamax", dict(lr=0.05, betas=(0.8, 0.95), eps=1e-6, weight_decay=0.1)),
+    "adamax_maximize": ("Adamax", dict(lr=0.01, maximize=True, weight_decay=0.01)),
+    "nadam_default": ("NAdam", dict()),
+    "nadam_tuned": ("NAdam", dict(lr=0.05, betas=(0.8, 0.95), eps=1e-6, weight_decay=0.1,
+                                  momentum_decay=0.01)),
+    "nadam_decoupled": ("NAdam", dict(lr=0.01, weight_decay=0.05,
+                                      decoupled_weight_decay=True)),
+    "nadam_maximize": ("NAdam", dict(lr=0.01, maximize=True)),
+}
+STATE = {"Adamax": ["exp_avg", "exp_inf"], "NAdam": ["exp_avg", "exp_avg_sq"]}
+
+
+def _optimizer_pair(case, dtype, device):
+    name, kw = OPTIMIZERS[case]
+    g = np.random.default_rng(5)
+    values = [g.standard_normal(s) for s in [(3, 5), (7,), (2, 3, 4), (1,)]]
+    theirs = [torch.tensor(v, requires_grad=True) for v in values]
+    ours = [minigrad.tensor(v.astype(dtype), device=device, requires_grad=True) for v in values]
+    return (getattr(minigrad.optim, name)(ours, **kw), ours,
+            getattr(torch.optim, name)(theirs, **kw), theirs)
+
+
+def _give_gradients(ours, theirs, g, dtype, device):
+    for o, t in zip(ours, theirs):
+        grad = g.standard_normal(t.shape) * (1 + g.random())
+        o.grad = minigrad.tensor(grad.astype(dtype), device=device)
+        t.grad = torch.tensor(grad)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("case", sorted(OPTIMIZERS))
+def test_optimizer_tracks_torch_for_20_steps(case, dtype, device):
+    """Parameters and state after each step against PyTorch in float64: 1e-12 in float64;
+    1e-5 in float32 (each step rounds once per operation; no cancellation)."""
+    opt, ours, ref_opt, theirs = _optimizer_pair(case, dtype, device)
+    name = OPTIMIZERS[case][0]
+    g = np.random.default_rng(1)
+    tol = 1e-12 if dtype == "float64" else 1e-5
+    for step in range(1, 21):
+        _give_gradients(ours, theirs, g, dtype, device)
+        opt.step()
+        ref_opt.step()
+        for i, (o, t) in enumerate(zip(ours, theirs)):
+            assert rel_err(o.detach().cpu().numpy(), t.detach().numpy()) <= tol, (step, i)
+            for key in STATE[name]:
+                err = rel_err(minigrad.as_tensor(opt.state[o][key]).cpu().numpy(),
+                              ref_opt.state[t][key].numpy())
+                assert err <= tol, (step, i, key)
+            assert opt.state[o]["step"] == ref_opt.state[t]["step"].item() == step
+            if name == "NAdam":             # PyTorch keeps Π_t as a float32 tensor
+                assert abs(opt.state[o]["mu_product"] - ref_opt.state[t]["mu_product"].item()) \
+                    <= 1e-7
+
+
+@pytest.mark.parametrize("case", ["adamax_tuned", "nadam_tuned"])
+def test_optimizer_state_dict_round_trip(case, device):
+    """Saved after 3 steps and loaded into a fresh optimizer, it continues as the original."""
+    name, kw = OPTIMIZERS[case]
+    opt, ours, _, theirs = _optimizer_pair(case, "float64", device)
+    g = np.random.default_rng(2)
+    for _ in range(3):
+        _give_gradients(ours, theirs, g, "float64", device)
+        opt.step()
+    saved = opt.state_dict()
+    assert sorted(saved["state"][0]) == sorted(["step"] + STATE[name] + (
+        ["mu_product"] if name == "NAdam" else []))
+    assert {k: v for k, v in saved["param_groups"][0].items() if k in kw} == kw
+    twins = [minigrad.tensor(o.detach().cpu().numpy(), device=device, requires_grad=True)
+             for o in ours]
+    twin_opt = getattr(minigrad.optim, name)(twins, lr=1.0)
+    twin_opt.load_state_dict(saved)
+    assert twin_opt.param_groups[0]["lr"] == kw["lr"]
+    for _ in range(3):
+        grads = [g.standard_normal(o.shape) for o in ours]
+        for o, t, grad in zip(ours, twins, grads):
+            o.grad = minigrad.tensor(grad, device=device)
+            t.grad = minigrad.tensor(grad, device=device)
+        opt.step()
+        twin_opt.step()
+    for o, t in zip(ours, twins):
+        assert o.detach().cpu().tolist() == t.detach().cpu().tolist()
+
+
+@pytest.mark.parametrize("name", ["Adamax", "NAdam"])
+@pytest.mark.parametrize("kw, match", [
+    (dict(lr=-1.0), "Invalid learning rate: -1.0"),
+    (dict(betas=(1.0, 0.9)), "Invalid beta parameter at index 0: 1.0"),
+    (dict(betas=(0.9, 1.0)), "Invalid beta parameter at index 1: 1.0"),
+    (dict(eps=-1e-3), "Invalid epsilon value: -0.001"),
+    (dict(weight_decay=-1), "Invalid weight_decay value: -1"),
+])
+def test_optimizers_refuse_what_torch_refuses(name, kw, match):
+    for m in (torch, minigrad):
+        with pytest.raises(ValueError, match=None) as caught:
+            getattr(m.optim, name)([m.zeros(1, requires_grad=True)], **kw)
+        assert match in str(caught.value), (m.__name__, str(caught.value))
+    with pytest.raises(ValueError, match="Invalid momentum_decay value: -1"):
+        minigrad.optim.NAdam([minigrad.zeros(1, requires_grad=True)], momentum_decay=-1)
