@@ -9,7 +9,7 @@ import torch
 
 import minigrad
 import minigrad.nn.functional as F
-from helpers import TOL, rel_err, to_numpy
+from helpers import TOL, gradcheck_numpy, rel_err, to_numpy
 
 rng = np.random.default_rng(11)
 E, HEADS, L, S, N = 8, 2, 4, 5, 3
@@ -91,6 +91,22 @@ def test_sdpa(case, dtype, device):
                                                                              **ref_kw),
             lambda q, k, v: F.scaled_dot_product_attention(q, k, v, **our_kw),
             inputs, dtype, device)
+
+
+@pytest.mark.parametrize("mask", ["none", "causal", "float"])
+def test_sdpa_finite_differences(mask, device):
+    float_mask = minigrad.tensor(normal(3, 3), device=device)
+    kw = {"none": {}, "causal": {"is_causal": True}, "float": {"attn_mask": float_mask}}[mask]
+    assert gradcheck_numpy(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, **kw),
+                           [normal(2, 3, 4), normal(2, 3, 4), normal(2, 3, 2)], device=device)
+
+
+def test_multihead_attention_finite_differences(device):
+    mha = minigrad.nn.MultiheadAttention(4, 2, kdim=3, dtype="float64").to(device)
+    kpm = minigrad.tensor(np.array([[False, False, True], [False, False, False]]),
+                          device=device)
+    assert gradcheck_numpy(lambda q, k, v: mha(q, k, v, key_padding_mask=kpm)[0],
+                           [normal(2, 2, 4), normal(3, 2, 3), normal(3, 2, 4)], device=device)
 
 
 def test_sdpa_refuses_mask_with_causal():
