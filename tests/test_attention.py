@@ -320,3 +320,15 @@ def test_square_subsequent_mask():
     np.testing.assert_array_equal(ours, ref)
     with pytest.raises(NotImplementedError):
         minigrad.nn.Transformer()
+
+
+def test_dropout_only_in_training(device):
+    minigrad.manual_seed(0)
+    layer = minigrad.nn.TransformerEncoderLayer(E, HEADS, 16, dropout=0.5).to(device)
+    x = minigrad.tensor(normal(L, N, E).astype("float32"), device=device)
+    assert not np.allclose(to_numpy(layer(x)), to_numpy(layer(x)))     # fresh masks
+    layer.eval()
+    np.testing.assert_array_equal(to_numpy(layer(x)), to_numpy(layer(x)))
+    mha = minigrad.nn.MultiheadAttention(E, HEADS, dropout=0.5).to(device)
+    weights = to_numpy(mha(x, x, x, average_attn_weights=False)[1])
+    assert (weights == 0).any()                  # dropped attention weights are returned

@@ -166,9 +166,9 @@ class MultiheadAttention(Module):
         if mask is not None:
             scores = scores + mask
         weights = softmax(scores, dim=-1)
-        p = self.dropout if self.training else 0.0
-        heads_out = dropout(weights, p, training=True) if p > 0 else weights
-        out = heads_out.matmul(v).permute(2, 0, 1, 3).reshape(length, batch, self.embed_dim)
+        if self.training and self.dropout > 0:   # the returned weights are the dropped ones
+            weights = dropout(weights, self.dropout, training=True)
+        out = weights.matmul(v).permute(2, 0, 1, 3).reshape(length, batch, self.embed_dim)
         out = self.out_proj(out)
         if not batched:
             out = out.squeeze(1)
