@@ -16,6 +16,12 @@ from .activations import (
     Softsign,
     Tanh,
 )
+from .attention import (
+    MultiheadAttention,
+    Transformer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList
 from .instancenorm import InstanceNorm1d, InstanceNorm2d
@@ -71,4 +77,5 @@ __all__ = ["functional", "init", "Module", "Sequential", "Conv2d", "MaxPool2d", 
            "ParameterDict", "KLDivLoss", "Dropout2d", "Identity", "Unflatten", "LayerNorm",
            "Upsample", "UpsamplingNearest2d", "GroupNorm", "Conv1d", "MaxPool1d", "AvgPool1d",
            "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU",
-           "RNNBase", "RNNCellBase"]
+           "RNNBase", "RNNCellBase", "MultiheadAttention", "TransformerEncoderLayer",
+           "TransformerEncoder", "Transformer"]

@@ -407,6 +407,7 @@ from .activation_functions import (  # noqa: E402,F401
     softsign,
     tanh,
 )
+from .attention_functions import scaled_dot_product_attention  # noqa: E402,F401
 from .functional_1d import avg_pool1d, conv1d, max_pool1d  # noqa: E402,F401
 from .interpolate import interpolate  # noqa: E402,F401
 from .layer_functions import (  # noqa: E402,F401
