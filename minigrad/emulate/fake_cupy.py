@@ -520,15 +520,20 @@ def asan_loaded():
 
 def sanitizer_env():
     """The environment a process needs for the "sanitize" check: the ASan runtime preloaded
-    (it must come before every other library, and Python is not built with it), leak checks
-    off (Python keeps memory to its end), and reports that do not stop the process (each one
-    becomes an EmulatorError of the launch that caused it)."""
-    runtime = subprocess.run([GXX or "g++", "-print-file-name=libasan.so"], capture_output=True,
-                             text=True, check=True).stdout.strip()
+    (it must come before every other library, and Python is not built with it), then the C++
+    runtime (ASan looks up the real ``__cxa_throw`` when it starts: a C++ library loaded
+    later, PyTorch's, would otherwise abort the process at its first exception instead of
+    raising), leak checks off (Python keeps memory to its end), and reports that do not stop
+    the process (each one becomes an EmulatorError of the launch that caused it)."""
+    def library(name):
+        return subprocess.run([GXX or "g++", f"-print-file-name={name}"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+    runtime, cxx = library("libasan.so"), library("libstdc++.so.6")
     if not os.path.isabs(runtime):
         raise RuntimeError("g++ does not know where libasan.so is: install its AddressSanitizer "
                            "runtime (Debian: libasan8, which g++ normally brings)")
-    return {"MINIGRAD_EMU_SANITIZE": "1", "LD_PRELOAD": runtime,
+    preload = f"{runtime}:{cxx}" if os.path.isabs(cxx) else runtime
+    return {"MINIGRAD_EMU_SANITIZE": "1", "LD_PRELOAD": preload,
             "ASAN_OPTIONS": "detect_leaks=0:halt_on_error=0:detect_stack_use_after_return=0",
             "UBSAN_OPTIONS": "halt_on_error=0:print_stacktrace=1"}
 
