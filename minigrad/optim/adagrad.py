@@ -28,16 +28,9 @@ class Adagrad(Optimizer):
 
     def step(self, closure=None):
         loss = closure_loss(closure)
-        for group, p in self._params():
-            if p.grad is None:
-                continue
+        for group, p, state, g in self._stepped(lambda group, p: {
+                "step": 0, "sum": p.xp.full_like(p._data, group["initial_accumulator_value"])}):
             xp = p.xp
-            state = self.state.get(p)
-            if state is None:
-                state = self.state[p] = {"step": 0, "sum": xp.full_like(
-                    p._data, group["initial_accumulator_value"])}
-            state["step"] += 1
-            g = -p.grad._data if group["maximize"] else p.grad._data
             if group["weight_decay"]:
                 g = g + group["weight_decay"] * p._data
             lr_t = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])

@@ -34,17 +34,11 @@ class Adamax(Optimizer):
 
     def step(self, closure=None):
         loss = closure_loss(closure)
-        for group, p in self._params():
-            if p.grad is None:
-                continue
+        for group, p, state, g in self._stepped(lambda group, p: {
+                "step": 0, "exp_avg": p.xp.zeros_like(p._data),
+                "exp_inf": p.xp.zeros_like(p._data)}):
             xp = p.xp
-            state = self.state.get(p)
-            if state is None:
-                state = self.state[p] = {"step": 0, "exp_avg": xp.zeros_like(p._data),
-                                         "exp_inf": xp.zeros_like(p._data)}
-            state["step"] += 1
             beta1, beta2 = group["betas"]
-            g = -p.grad._data if group["maximize"] else p.grad._data
             if group["weight_decay"]:
                 g = g + group["weight_decay"] * p._data
             state["exp_avg"] += (1 - beta1) * (g - state["exp_avg"])

@@ -33,19 +33,12 @@ class NAdam(Optimizer):
 
     def step(self, closure=None):
         loss = closure_loss(closure)
-        for group, p in self._params():
-            if p.grad is None:
-                continue
+        for group, p, state, g in self._stepped(lambda group, p: {
+                "step": 0, "mu_product": np.float32(1.0), "exp_avg": p.xp.zeros_like(p._data),
+                "exp_avg_sq": p.xp.zeros_like(p._data)}):
             xp = p.xp
-            state = self.state.get(p)
-            if state is None:
-                state = self.state[p] = {"step": 0, "mu_product": np.float32(1.0),
-                                         "exp_avg": xp.zeros_like(p._data),
-                                         "exp_avg_sq": xp.zeros_like(p._data)}
-            state["step"] += 1
             t, lr = state["step"], group["lr"]
             beta1, beta2 = group["betas"]
-            g = -p.grad._data if group["maximize"] else p.grad._data
             if group["weight_decay"]:
                 if group["decoupled_weight_decay"]:
                     p._data *= 1 - lr * group["weight_decay"]

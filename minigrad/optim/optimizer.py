@@ -53,6 +53,20 @@ class Optimizer:
             for p in group["params"]:
                 yield group, p
 
+    def _stepped(self, new_state):
+        """(group, p, state, g) for each parameter with a gradient: its state (made by
+        ``new_state(group, p)`` at its first step) with the step count advanced, and the gradient
+        to descend (negated under ``maximize``). The optimizers written as array-module code
+        (Adagrad, Adamax, NAdam) update from these."""
+        for group, p in self._params():
+            if p.grad is None:
+                continue
+            state = self.state.get(p)
+            if state is None:
+                state = self.state[p] = new_state(group, p)
+            state["step"] += 1
+            yield group, p, state, -p.grad._data if group["maximize"] else p.grad._data
+
     def zero_grad(self, set_to_none=True):
         """Drop every gradient (or zero it, with set_to_none=False). A gradient a CUDA graph
         writes (made during its capture) is zeroed in place instead: dropping it would leave
